@@ -1,0 +1,157 @@
+"""The ``matcher`` command line: solve, generate, explain, validate, demo.
+
+Bad input exits with code 2 and every validation error on stderr, one per line,
+each naming its JSON path. Progress and summaries go to stderr so that stdout
+carries only the JSON answer and can be piped.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from matcher.errors import ScenarioInvalid
+from matcher.scenario import Scenario, load_scenario
+
+app = typer.Typer(
+    name="matcher",
+    help="Match LEAD participants' needs to unused or fund-paid places, never bumping anyone "
+    "down a waitlist.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample-city.json"
+
+TimeLimit = Annotated[float, typer.Option(help="Seconds before the solver stops proving.")]
+Workers = Annotated[int, typer.Option(help="CP-SAT workers (1 is deterministic).")]
+Seed = Annotated[int, typer.Option(help="Random seed for any randomised search.")]
+
+
+def _say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _load(source: str) -> Scenario:
+    try:
+        return load_scenario(source)
+    except ScenarioInvalid as error:
+        _say(f"invalid scenario ({len(error.issues)} problem(s)):")
+        for issue in error.issues:
+            _say(f"  {issue}")
+        raise typer.Exit(2) from None
+    except OSError as error:
+        _say(f"cannot read {source}: {error.strerror or error}")
+        raise typer.Exit(2) from None
+
+
+def _write(data: dict[str, Any], output: Path | None) -> None:
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@app.command()
+def solve(
+    scenario: Annotated[str, typer.Argument(help="Scenario JSON file, or - for stdin.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here.")] = None,
+    time_limit: TimeLimit = 60.0,
+    workers: Workers = 1,
+    seed: Seed = 0,
+) -> None:
+    """Solve a scenario and print the assignment JSON (or write it to --output)."""
+    from matcher.assignment import build_assignment
+    from matcher.solver import SolverOptions
+    from matcher.solver import solve as run
+
+    data = _load(scenario)
+    needs = sum(len(p.needs) for p in data.participants)
+    _say(
+        f"solving: {len(data.programs)} programs, {len(data.participants)} participants, "
+        f"{needs} needs, budget {data.fund.budget:,.2f}"
+    )
+    solution = run(data, SolverOptions(time_limit=time_limit, workers=workers, seed=seed))
+    answer = build_assignment(solution)
+    for warning in answer.warnings:
+        _say(f"warning: {warning}")
+    o = answer.objective
+    _say(
+        f"{answer.solver.status}: {o.acute_matched} acute and {o.matched} needs met of {needs}, "
+        f"{o.spend:,.2f} spent, {answer.solver.seconds:.2f} s ({solution.method})"
+    )
+    _write(answer.to_json(), output)
+
+
+@app.command()
+def generate(
+    participants: Annotated[int, typer.Option(min=0, help="Number of participants.")] = 1000,
+    programs: Annotated[int, typer.Option(min=0, help="Number of programs.")] = 100,
+    seed: Seed = 0,
+    budget: Annotated[
+        float | None, typer.Option(min=0, help="Fund budget (default binds).")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here.")] = None,
+) -> None:
+    """Write a realistic, clearly synthetic scenario (reproducible from its seed)."""
+    from matcher.generate import GenerateOptions
+    from matcher.generate import generate as make
+
+    _write(make(GenerateOptions(participants, programs, seed, budget)), output)
+
+
+@app.command()
+def explain(
+    scenario: Annotated[str, typer.Argument(help="Scenario JSON file, or - for stdin.")],
+    participant: Annotated[str, typer.Option("--participant", "-p", help="Participant id.")],
+) -> None:
+    """Show, for one participant, every program considered per need and why it was excluded."""
+    from matcher.explain import explain_participant
+
+    data = _load(scenario)
+    try:
+        typer.echo(explain_participant(data, participant))
+    except KeyError:
+        _say(f"participant: no participant {participant} in the scenario")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def validate(
+    scenario: Annotated[str, typer.Argument(help="Scenario JSON file.")],
+    answer: Annotated[Path, typer.Argument(help="Assignment JSON to check against it.")],
+) -> None:
+    """Check an assignment against its scenario independently; exit 1 if it breaks a rule."""
+    from matcher.validate import check_assignment
+
+    data = _load(scenario)
+    violations = check_assignment(data, json.loads(answer.read_text(encoding="utf-8")))
+    for v in violations:
+        _say(str(v))
+    if violations:
+        raise typer.Exit(1)
+    _say("ok: every rule, pool and the budget hold; every need answered once")
+
+
+@app.command()
+def demo(
+    scenario: Annotated[Path, typer.Option(help="Scenario to demonstrate on.")] = SAMPLE,
+) -> None:
+    """Solve the sample city and print what a case manager and a funder would see."""
+    from matcher.assignment import build_assignment
+    from matcher.report import summary
+    from matcher.solver import solve as run
+
+    data = _load(str(scenario))
+    answer = build_assignment(run(data))
+    typer.echo(summary(data, answer))
+
+
+def main() -> None:
+    """Entry point for ``python -m matcher``."""
+    app()

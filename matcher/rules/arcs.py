@@ -1,0 +1,80 @@
+"""Candidate arcs: every (need, program, pool) the hard rules and the pools allow.
+
+An arc exists when the program offers one of the need's types (service), the
+pair breaks no rule of families 2-5, and the pool has room at all. The solver
+chooses among arcs only, so every answer obeys the hard rules by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from matcher.capacity.pools import Pool, Pools
+from matcher.rules.geography import pair_distance_km
+from matcher.rules.registry import PairFrame, first_broken
+from matcher.rules.service import type_pairs
+from matcher.rules.tables import FloatArray, IntArray, Tables
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """Need-program pairs with their distances (and, optionally, first broken rule)."""
+
+    need: IntArray
+    program: IntArray
+    distance_km: FloatArray
+    broken: npt.NDArray[np.int8]
+
+
+@dataclass(frozen=True)
+class Arcs:
+    """Candidate arcs as parallel columns, sorted by (need, program, pool)."""
+
+    need: IntArray
+    program: IntArray
+    pool: npt.NDArray[np.int8]
+    price: FloatArray
+    distance_km: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.need)
+
+    def take(self, mask: npt.NDArray[np.bool_] | IntArray) -> Arcs:
+        """The arcs selected by a mask or an index array."""
+        return Arcs(
+            self.need[mask],
+            self.program[mask],
+            self.pool[mask],
+            self.price[mask],
+            self.distance_km[mask],
+        )
+
+
+def evaluate_pairs(tables: Tables, needs: IntArray | None = None, *, reach: bool = True) -> Pairs:
+    """Type-sharing pairs of ``needs`` with distance and the first rule each breaks."""
+    n, g = type_pairs(tables, needs, reach=reach)
+    p = tables.needs.participant[n]
+    distance = pair_distance_km(tables.participants, tables.programs, p, g)
+    frame = PairFrame(tables.participants, tables.programs, p, g, distance)
+    return Pairs(n, g, distance, first_broken(frame))
+
+
+def candidate_arcs(tables: Tables, pools: Pools) -> Arcs:
+    """All arcs the rules allow, one per pool with room at the pair's program."""
+    pairs = evaluate_pairs(tables)
+    ok = pairs.broken == 0
+    n, g, d = pairs.need[ok], pairs.program[ok], pairs.distance_km[ok]
+    parts = []
+    for pool in Pool:
+        has_room = pools.size(pool)[g] > 0
+        idx = np.flatnonzero(has_room)
+        parts.append((idx, np.full(len(idx), int(pool), dtype=np.int8)))
+    idx = np.concatenate([p[0] for p in parts])
+    pool_col = np.concatenate([p[1] for p in parts])
+    order = np.lexsort((pool_col, g[idx], n[idx]))
+    idx, pool_col = idx[order], pool_col[order]
+    price = np.where(pool_col == Pool.PURCHASE, pools.price[g[idx]], 0.0)
+    return Arcs(n[idx], g[idx], pool_col, price, d[idx])

@@ -1,0 +1,167 @@
+"""The hard rules in the contract's order, and the first rule each pair breaks.
+
+Families are checked in this order: barriers, eligibility, geography, avoid (the
+service family is how pairs are generated in the first place, see ``service``).
+``first_broken`` returns, per pair, 0 when every rule holds, else the 1-based
+index of the first rule broken: that index names the rule in ``blocked_by`` and
+in explanations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from matcher.rules import avoid, barriers, eligibility, geography
+from matcher.rules.tables import BoolArray, FloatArray, IntArray, Participants, Programs
+
+
+@dataclass(frozen=True)
+class PairFrame:
+    """Participant-program pairs with their distances, the input every rule reads."""
+
+    people: Participants
+    progs: Programs
+    p: IntArray
+    g: IntArray
+    distance_km: FloatArray
+
+
+Check = Callable[[PairFrame], BoolArray]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named hard rule: ``broken(frame)`` is True where the pair may not be matched.
+
+    ``one`` and ``many`` say what the excluded program(s) do, for explanations.
+    """
+
+    name: str
+    family: str
+    broken: Check
+    one: str
+    many: str
+
+
+def _pairwise(fn: Callable[[Participants, Programs, IntArray, IntArray], BoolArray]) -> Check:
+    return lambda f: fn(f.people, f.progs, f.p, f.g)
+
+
+def _too_far(f: PairFrame) -> BoolArray:
+    return geography.beyond_max_distance(f.people, f.distance_km, f.p)
+
+
+def _stay_away(f: PairFrame) -> BoolArray:
+    return geography.inside_stay_away(f.people, f.progs, f.p, f.g)
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "excludes_active_use",
+        "barriers",
+        _pairwise(barriers.excludes_active_use),
+        "refuses active drug use",
+        "refuse active drug use",
+    ),
+    Rule(
+        "excludes_sex_work",
+        "barriers",
+        _pairwise(barriers.excludes_sex_work),
+        "refuses people involved in sex work",
+        "refuse people involved in sex work",
+    ),
+    Rule(
+        "excludes_criminal_history",
+        "barriers",
+        _pairwise(barriers.excludes_criminal_history),
+        "refuses people with a criminal record",
+        "refuse people with a criminal record",
+    ),
+    Rule(
+        "requires_religious_participation",
+        "barriers",
+        _pairwise(barriers.requires_religious_participation),
+        "requires religious participation",
+        "require religious participation",
+    ),
+    Rule(
+        "conversion_therapy",
+        "barriers",
+        _pairwise(barriers.conversion_therapy),
+        "offers conversion therapy",
+        "offer conversion therapy",
+    ),
+    Rule(
+        "gender",
+        "eligibility",
+        _pairwise(eligibility.gender),
+        "serves other genders",
+        "serve other genders",
+    ),
+    Rule("age", "eligibility", _pairwise(eligibility.age), "serves other ages", "serve other ages"),
+    Rule(
+        "household",
+        "eligibility",
+        _pairwise(eligibility.household),
+        "serves other households",
+        "serve other households",
+    ),
+    Rule(
+        "pets",
+        "eligibility",
+        _pairwise(eligibility.pets),
+        "does not allow pets",
+        "do not allow pets",
+    ),
+    Rule(
+        "requires_id",
+        "eligibility",
+        _pairwise(eligibility.requires_id),
+        "requires government ID",
+        "require government ID",
+    ),
+    Rule(
+        "max_distance",
+        "geography",
+        _too_far,
+        "is beyond the participant's travel limit",
+        "are beyond the participant's travel limit",
+    ),
+    Rule(
+        "stay_away",
+        "geography",
+        _stay_away,
+        "is inside a stay-away area",
+        "are inside a stay-away area",
+    ),
+    Rule(
+        "avoid",
+        "avoid",
+        _pairwise(avoid.avoided),
+        "is on the participant's avoid list",
+        "are on the participant's avoid list",
+    ),
+)
+
+RULE_NAMES: tuple[str, ...] = tuple(r.name for r in RULES)
+
+
+def first_broken(frame: PairFrame) -> npt.NDArray[np.int8]:
+    """Per pair: 0 if every rule holds, else 1 + index in ``RULES`` of the first broken."""
+    code = np.zeros(len(frame.p), dtype=np.int8)
+    for i, rule in enumerate(RULES, start=1):
+        open_ = code == 0
+        if not open_.any():
+            break
+        code[open_ & rule.broken(frame)] = i
+    return code
+
+
+def phrase(rule_code: int, count: int) -> str:
+    """``3 refuse active drug use`` / ``1 requires government ID``."""
+    rule = RULES[rule_code - 1]
+    return f"{count} {rule.one if count == 1 else rule.many}"

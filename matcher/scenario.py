@@ -1,0 +1,342 @@
+"""The scenario contract (``lead-matcher/scenario@1``): typed, validated, round-trippable.
+
+A scenario is one snapshot of programs, participants and the fund. These pydantic
+models read and write exactly the JSON of ``spec/SCENARIO.md``. Validation is
+strict about types (``"3"`` is not a count), treats ``null`` as an absent field,
+ignores unknown fields and rejects a bad scenario *as a whole*, with one
+``ScenarioIssue`` per problem, each naming its JSON path and the rule it breaks.
+Ids in ``avoid_programs`` / ``preferred_programs`` that name no program are kept
+and reported as warnings, never errors.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+from matcher.errors import ScenarioInvalid, ScenarioIssue
+
+SCENARIO_FORMAT = "lead-matcher/scenario@1"
+
+Count = Annotated[int, Field(strict=True, ge=0)]
+Flag = Annotated[bool, Field(strict=True)]
+Money = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
+Text = Annotated[str, Field(strict=True)]
+NonEmptyTexts = Annotated[list[Text], Field(min_length=1)]
+
+
+class _Model(BaseModel):
+    """Base: unknown fields ignored, ``null`` read as an absent field."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_absent(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            return {k: v for k, v in data.items() if v is not None}
+        return data
+
+
+class Location(_Model):
+    """A point in WGS84 degrees, optionally named by its neighbourhood."""
+
+    lat: Annotated[float, Field(strict=True, ge=-90, le=90, allow_inf_nan=False)]
+    lon: Annotated[float, Field(strict=True, ge=-180, le=180, allow_inf_nan=False)]
+    neighborhood: Text | None = None
+
+
+class Capacity(_Model):
+    """A program's reported capacity; ``open_slots=None`` means never reported."""
+
+    open_slots: Count | None = None
+    waitlist: Count = 0
+    held: Count = 0
+    lead_reserved_open: Count = 0
+    updated: datetime | None = None
+    purchasable: Count = 0
+    price: Money = 0.0
+
+    @model_validator(mode="after")
+    def _held_within_open(self) -> Capacity:
+        if self.held > (self.open_slots or 0):
+            raise PydanticCustomError(
+                "held_above_open",
+                "must be <= open_slots ({open_slots})",
+                {"field": "held", "open_slots": self.open_slots},
+            )
+        return self
+
+
+class Barriers(_Model):
+    """Program rules that exclude people; any one set makes a program unfundable."""
+
+    excludes_active_use: Flag = False
+    excludes_sex_work: Flag = False
+    requires_religious_participation: Flag = False
+    conversion_therapy: Flag = False
+    excludes_criminal_history: Flag = False
+
+    @property
+    def any(self) -> bool:
+        """Whether the program sets any barrier (then the fund may not buy there)."""
+        return any(self.model_dump().values())
+
+
+class Eligibility(_Model):
+    """Who a program serves; each criterion applies only where it is set."""
+
+    genders: NonEmptyTexts | None = None
+    min_age: Annotated[int, Field(strict=True)] | None = None
+    max_age: Annotated[int, Field(strict=True)] | None = None
+    households: NonEmptyTexts | None = None
+    pets_allowed: Flag = True
+    requires_id: Flag = False
+
+    @model_validator(mode="after")
+    def _age_bounds_ordered(self) -> Eligibility:
+        if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
+            raise PydanticCustomError(
+                "age_bounds",
+                "must be <= max_age ({max_age})",
+                {"field": "min_age", "max_age": self.max_age},
+            )
+        return self
+
+
+class Program(_Model):
+    """A provider's program: what it offers, where, to whom, and its capacity."""
+
+    id: Text
+    provider_id: Text
+    name: Text | None = None
+    service_types: NonEmptyTexts
+    location: Location
+    capacity: Capacity = Capacity()
+    barriers: Barriers = Barriers()
+    eligibility: Eligibility = Eligibility()
+    serves: list[Text] = []
+    languages: list[Text] = []
+
+    @property
+    def fundable(self) -> bool:
+        """The fund may buy places here only if no barrier is set."""
+        return not self.barriers.any
+
+
+class Attributes(_Model):
+    """What a participant chose to disclose; unstated fields stay ``None``."""
+
+    age: Annotated[int, Field(strict=True)] | None = None
+    gender: Text | None = None
+    household: Text | None = None
+    active_use: Flag = False
+    sex_work: Flag = False
+    criminal_history: Flag = False
+    has_pet: Flag = False
+    has_id: Flag = True
+    accepts_faith_based: Flag = False
+
+
+class StayAway(_Model):
+    """A circle the participant must not enter (court order, place of harm)."""
+
+    lat: Annotated[float, Field(strict=True, ge=-90, le=90, allow_inf_nan=False)]
+    lon: Annotated[float, Field(strict=True, ge=-180, le=180, allow_inf_nan=False)]
+    radius_m: Money
+
+
+class Need(_Model):
+    """One self-identified need; any of its service types meets it."""
+
+    id: Text
+    service_types: NonEmptyTexts
+    acute: Flag = False
+    rank: Annotated[int, Field(strict=True, ge=1)] | None = None
+    preferred_programs: list[Text] = []
+
+
+class Participant(_Model):
+    """A pseudonymous participant and their plan, in their own order."""
+
+    id: Text
+    location: Location
+    attributes: Attributes = Attributes()
+    prefers: list[Text] = []
+    languages: list[Text] = []
+    max_distance_km: Money | None = None
+    stay_away: list[StayAway] = []
+    avoid_programs: list[Text] = []
+    needs: list[Need] = []
+
+    def need_rank(self, position: int) -> int:
+        """The participant's rank of the need at ``position`` (stated, else its place)."""
+        rank = self.needs[position].rank
+        return rank if rank is not None else position + 1
+
+
+class Fund(_Model):
+    """The program fund: what is left to buy new places with."""
+
+    budget: Money = 0.0
+
+
+class Scenario(_Model):
+    """One snapshot the matcher decides on."""
+
+    format: Text = SCENARIO_FORMAT
+    as_of: datetime | None = None
+    fund: Fund = Fund()
+    programs: list[Program] = []
+    participants: list[Participant] = []
+
+    @model_validator(mode="after")
+    def _known_format(self) -> Scenario:
+        if self.format != SCENARIO_FORMAT:
+            raise PydanticCustomError(
+                "format",
+                "must be {expected}",
+                {"field": "format", "expected": SCENARIO_FORMAT},
+            )
+        return self
+
+    def warnings(self) -> list[str]:
+        """Ids that name no program: kept, ignored for matching, reported."""
+        known = {p.id for p in self.programs}
+        out: list[str] = []
+        for i, person in enumerate(self.participants):
+            for j, pid in enumerate(person.avoid_programs):
+                if pid not in known:
+                    out.append(f"participants[{i}].avoid_programs[{j}]: no program {pid}")
+            for k, need in enumerate(person.needs):
+                for j, pid in enumerate(need.preferred_programs):
+                    if pid not in known:
+                        out.append(
+                            f"participants[{i}].needs[{k}].preferred_programs[{j}]: "
+                            f"no program {pid}"
+                        )
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """The scenario as contract JSON (defaults left out, ``None`` dropped)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+# --------------------------------------------------------------------------- loading
+
+_MESSAGES = {
+    "missing": "is required",
+    "greater_than_equal": "must be >= {ge}",
+    "less_than_equal": "must be <= {le}",
+    "too_short": "must not be empty",
+    "finite_number": "must be a finite number",
+    "int_type": "must be an integer",
+    "int_from_float": "must be an integer",
+    "float_type": "must be a number",
+    "bool_type": "must be true or false",
+    "string_type": "must be a string",
+    "list_type": "must be a list",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "dict_type": "must be an object",
+    "datetime_from_date_parsing": "must be an ISO 8601 date-time",
+    "datetime_parsing": "must be an ISO 8601 date-time",
+    "datetime_type": "must be an ISO 8601 date-time",
+}
+
+
+def format_path(loc: Iterable[str | int]) -> str:
+    """``('programs', 3, 'capacity')`` -> ``programs[3].capacity``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out or "$"
+
+
+def _issues_from(error: ValidationError) -> list[ScenarioIssue]:
+    issues = []
+    for e in error.errors(include_url=False):
+        ctx = e.get("ctx") or {}
+        loc = list(e["loc"])
+        if "field" in ctx:
+            loc.append(ctx["field"])
+        template = _MESSAGES.get(e["type"])
+        message = template.format(**ctx) if template else e["msg"]
+        issues.append(ScenarioIssue(path=format_path(loc), rule=e["type"], message=message))
+    return issues
+
+
+def _duplicate_issues(data: Any) -> list[ScenarioIssue]:
+    """Duplicate ids, found on the raw data so they are reported with type errors too."""
+    if not isinstance(data, Mapping):
+        return []
+    issues: list[ScenarioIssue] = []
+
+    def check(items: Any, where: str, seen: dict[str, str]) -> None:
+        if not isinstance(items, list):
+            return
+        for i, item in enumerate(items):
+            ident = item.get("id") if isinstance(item, Mapping) else None
+            if not isinstance(ident, str):
+                continue
+            path = f"{where}[{i}].id"
+            if ident in seen:
+                issues.append(
+                    ScenarioIssue(
+                        path, "duplicate_id", f"duplicate id {ident} (first at {seen[ident]})"
+                    )
+                )
+            else:
+                seen[ident] = path
+
+    check(data.get("programs"), "programs", {})
+    check(data.get("participants"), "participants", {})
+    need_ids: dict[str, str] = {}
+    people = data.get("participants")
+    if isinstance(people, list):
+        for i, person in enumerate(people):
+            if isinstance(person, Mapping):
+                check(person.get("needs"), f"participants[{i}].needs", need_ids)
+    return issues
+
+
+def parse_scenario(data: Any) -> Scenario:
+    """Validate decoded JSON into a ``Scenario`` or raise ``ScenarioInvalid`` with every issue."""
+    issues = _duplicate_issues(data)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as error:
+        issues = _issues_from(error) + issues
+        raise ScenarioInvalid(issues) from None
+    if issues:
+        raise ScenarioInvalid(issues)
+    return scenario
+
+
+def load_scenario(source: str | Path) -> Scenario:
+    """Read a scenario file (``-`` is standard input) and validate it."""
+    text = sys.stdin.read() if str(source) == "-" else Path(source).read_text(encoding="utf-8")
+    return loads_scenario(text)
+
+
+def loads_scenario(text: str) -> Scenario:
+    """Parse scenario JSON text; malformed JSON is an issue at ``$`` like any other."""
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except (json.JSONDecodeError, ValueError) as error:
+        raise ScenarioInvalid([ScenarioIssue("$", "json", f"not valid JSON: {error}")]) from None
+    return parse_scenario(data)
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
