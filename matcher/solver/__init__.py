@@ -1,4 +1,4 @@
-"""The solver: OR-Tools min-cost flow and CP-SAT over candidate arcs."""
+"""The solver: OR-Tools min-cost flows over candidate arcs, exact under the budget."""
 
 from matcher.solver.solve import Objective, Solution, SolverOptions, solve
 

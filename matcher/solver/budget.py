@@ -1,20 +1,24 @@
-"""Levels 1-3 under a budget that binds: Lagrangian pricing of purchases with min-cost flow.
+"""One level of the objective under the budget: Lagrangian pricing, then an exact repair.
 
-The budget is the only constraint that is not a network constraint, and it
-touches purchase arcs only. Pricing it at ``lam`` per cent turns the problem into
-a min-cost flow again: maximise ``value(x) - lam * spend(x)``, where
-``value = (N + 1) * acute_met + met`` orders levels 1 and 2 lexicographically.
-For every ``lam >= 0``, ``D(lam) = max_x [value(x) - lam * (spend(x) - budget)]``
-is an upper bound on the best value within budget (weak duality). ``D`` is convex
-and piecewise linear, so the Newton (cutting-line) search below, in exact rational
-arithmetic, reaches its minimum ``lam*`` in a few flows.
+Stage problem: maximise ``value(x)`` (each arc worth 0 or 1) over the flows of a
+network stage, subject to ``spend(x) <= budget``. The budget is the only
+constraint that is not a network constraint, and it touches purchase arcs only.
+Pricing it at ``lam`` per cent gives a min-cost flow again, and
 
-Proof of optimality: ``hi`` is a maximiser at ``lam*`` whose spend fits the
-budget. If ``value(hi) == floor(D(lam*))`` no integer answer does better on
-levels 1-2; and because ``hi`` is the least-spending maximiser at ``lam* > 0``,
-any answer of equal value spending less would beat it in ``D``: level 3 is
-proven too. When the floor is higher (the adjacent flows differ by an acute
-need), the caller closes the gap exactly with CP-SAT.
+    D(lam) = max_x [value(x) - lam * (spend(x) - budget)]
+
+is an upper bound on the stage's optimum for every ``lam >= 0``. ``D`` is convex
+and piecewise linear; the Newton (cutting-line) search below finds its minimum
+``lam*`` in exact rational arithmetic, each step one flow.
+
+Exactness. At ``lam*`` two maximisers bracket the budget: ``hi`` (spend within
+budget) and ``lo`` (over it). Their difference is a circulation; split into
+cycles, each cycle can be applied to ``hi`` alone and stay feasible (the cycles
+are conformal), and each has zero priced profit (else ``hi`` or ``lo`` would not
+be a maximiser). Arc values are 0/1, so a cycle changes the value by -1, 0 or
++1, and a +1 cycle costs exactly ``1 / lam*``. Applying
+``m = floor(lam* * (budget - spend(hi)))`` of them gives
+``value(hi) + m = floor(D(lam*))``: the answer meets the bound, so it is optimal.
 """
 
 from __future__ import annotations
@@ -28,15 +32,47 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.rules.tables import IntArray
-from matcher.solver.flow import max_profit_assignment
+from matcher.solver.flow import assign
 
 BoolArray = npt.NDArray[np.bool_]
-_SAFE_COST = 2**62
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A network stage: the arcs, which needs are gated, and each arc's 0/1 value."""
+
+    need: IntArray
+    node: IntArray
+    node_capacity: IntArray
+    cents: IntArray
+    gate: IntArray
+    gate_supply: IntArray
+    value: IntArray
+
+    def spend_ceiling(self) -> int:
+        """Most any flow of this stage could spend: each node's priciest arcs, up to its size."""
+        if not (self.cents > 0).any():
+            return 0
+        order = np.lexsort((-self.cents, self.node))
+        node = self.node[order]
+        first = np.searchsorted(node, node, side="left")
+        rank = np.arange(len(node)) - first
+        fits = rank < self.node_capacity[node]
+        return int(self.cents[order][fits].sum())
+
+    def point(self, chosen: BoolArray) -> Point:
+        """Value and spend of a choice of arcs."""
+        return Point(chosen, int(self.value[chosen].sum()), int(self.cents[chosen].sum()))
+
+    def cheapest(self, cost: IntArray) -> Point:
+        """The least-cost flow of this stage for integer arc costs."""
+        chosen = assign(self.need, self.node, cost, self.node_capacity, self.gate, self.gate_supply)
+        return self.point(chosen)
 
 
 @dataclass(frozen=True)
 class Point:
-    """One flow: the arcs it takes, its lexicographic value and its spend in cents."""
+    """One flow: the arcs it takes, its value and its spend in cents."""
 
     chosen: BoolArray
     value: int
@@ -44,86 +80,130 @@ class Point:
 
 
 @dataclass(frozen=True)
-class BudgetOutcome:
-    """The best answer found within budget and what could be proven about it."""
+class Outcome:
+    """The best flow found within budget, a proven upper bound on value, and the flow count."""
 
     best: Point
+    bound: int
     proven: bool
-    value_bound: Fraction
     flows: int
 
 
-@dataclass(frozen=True)
-class Network:
-    """The assignment network of one problem, with integer weights per arc."""
-
-    need: IntArray
-    node: IntArray
-    node_capacity: IntArray
-    n_needs: int
-    weight: IntArray
-    simple_weight: IntArray
-    cents: IntArray
-
-    def point(self, chosen: BoolArray) -> Point:
-        """Value and spend of a choice of arcs."""
-        return Point(chosen, int(self.weight[chosen].sum()), int(self.cents[chosen].sum()))
-
-    def best(self, profit: IntArray) -> Point:
-        """The maximum-profit assignment for per-arc integer profits."""
-        limit = _SAFE_COST // (self.n_needs + len(self.node_capacity) + 2)
-        if len(profit) and int(np.abs(profit).max()) > limit:
-            raise OverflowError("arc profits exceed the flow solver's safe range")
-        return self.point(
-            max_profit_assignment(self.need, self.node, profit, self.node_capacity, self.n_needs)
-        )
-
-    def unlimited(self) -> Point:
-        """Levels 1-3 with no budget: max (acute, met) then least spend.
-
-        Without a budget the sets of needs that can be met together form a
-        matroid, so weights 2 (acute) and 1 reach the lexicographic optimum of
-        levels 1-2; scaling them by more than any possible spend adds level 3.
-        """
-        scale = int(self.cents.sum()) + 1
-        return self.best(self.simple_weight * scale - self.cents)
-
-    def without_paid_purchases(self) -> Point:
-        """The optimum when nothing with a price can be bought (``lam`` = infinity)."""
-        return self.best(np.where(self.cents > 0, 0, self.simple_weight))
-
-    def priced(self, lam: Fraction) -> Point:
-        """A maximiser of ``value - lam * spend`` (exact integer profits)."""
-        return self.best(lam.denominator * self.weight - lam.numerator * self.cents)
-
-
-def solve_within_budget(net: Network, budget_cents: int, deadline: float) -> BudgetOutcome:
-    """Levels 1-3 within ``budget_cents``; see the module docstring for the proof."""
-    lo = net.unlimited()
-    flows = 1
+def maximise_within_budget(stage: Stage, budget_cents: int, deadline: float) -> Outcome:
+    """Most value within the budget (least spend among equals when the budget is slack)."""
+    top = len(stage.gate) + 1
+    lo = stage.cheapest(stage.cents - stage.value * (stage.spend_ceiling() + 1))
     if lo.spend <= budget_cents:
-        return BudgetOutcome(lo, True, Fraction(lo.value), flows)
-    hi = net.without_paid_purchases()
-    flows += 1
+        return Outcome(lo, lo.value, True, 1)
+    hi = stage.cheapest(stage.cents * top - stage.value)
+    flows = 2
+    if hi.spend > budget_cents:
+        raise ValueError("the stage has no flow within budget")
     bound = Fraction(lo.value)
-    while True:
-        if hi.value >= lo.value:
-            return BudgetOutcome(hi, True, Fraction(hi.value), flows)
+    lam = Fraction(0)
+    while hi.value < lo.value:
         lam = Fraction(lo.value - hi.value, lo.spend - hi.spend)
-        at_lo = lo.value - lam * lo.spend
-        bound = at_lo + lam * budget_cents
         if time.monotonic() > deadline:
             break
-        try:
-            x = net.priced(lam)
-        except OverflowError:
-            break
+        x = stage.cheapest(lam.numerator * stage.cents - lam.denominator * stage.value)
         flows += 1
-        if x.value - lam * x.spend <= at_lo:
+        at_x = x.value - lam * (x.spend - budget_cents)
+        bound = min(bound, at_x)
+        if at_x <= lo.value - lam * (lo.spend - budget_cents):
             break
         if x.spend > budget_cents:
             lo = x
         else:
             hi = x
-    proven = floor(bound) <= hi.value
-    return BudgetOutcome(hi, proven, bound, flows)
+    best = _repair(stage, hi, lo, budget_cents)
+    ceiling = floor(bound)
+    return Outcome(best, ceiling, best.value >= ceiling, flows)
+
+
+def _repair(stage: Stage, hi: Point, lo: Point, budget_cents: int) -> Point:
+    """Add to ``hi`` the value-raising cycles of ``lo - hi``, cheapest first, within budget."""
+    if lo.value <= hi.value:
+        return hi
+    cycles = _cycles(stage, hi.chosen, lo.chosen)
+    gains = [
+        (int(stage.cents[add].sum() - stage.cents[drop].sum()), add, drop)
+        for add, drop in cycles
+        if int(stage.value[add].sum() - stage.value[drop].sum()) > 0
+    ]
+    gains.sort(key=lambda g: g[0])
+    chosen = hi.chosen.copy()
+    left = budget_cents - hi.spend
+    for cost, add, drop in gains:
+        if cost <= left:
+            chosen[add] = True
+            chosen[drop] = False
+            left -= cost
+    return stage.point(chosen)
+
+
+def _cycles(stage: Stage, hi: BoolArray, lo: BoolArray) -> list[tuple[IntArray, IntArray]]:
+    """Split the circulation ``lo - hi`` into simple cycles: (arcs added, arcs dropped) each.
+
+    Vertices: needs, pool nodes (offset), the sink ``T`` and the gates. Edges
+    carry the arc id (or -1 for sink/gate edges) so a cycle maps back to arcs.
+    """
+    n_needs = len(stage.gate)
+    n_nodes = len(stage.node_capacity)
+    sink = n_needs + n_nodes
+    first_gate = sink + 1
+    out: dict[int, list[tuple[int, int]]] = {}
+
+    def edge(tail: int, head: int, arc: int) -> None:
+        out.setdefault(tail, []).append((head, arc))
+
+    for a in np.flatnonzero(lo & ~hi):
+        edge(int(stage.need[a]), n_needs + int(stage.node[a]), int(a))
+    for a in np.flatnonzero(hi & ~lo):
+        edge(n_needs + int(stage.node[a]), int(stage.need[a]), -2 - int(a))
+    used = np.bincount(stage.node[lo], minlength=n_nodes) - np.bincount(
+        stage.node[hi], minlength=n_nodes
+    )
+    for k in np.flatnonzero(used):
+        for _ in range(abs(int(used[k]))):
+            if used[k] > 0:
+                edge(n_needs + int(k), sink, -1)
+            else:
+                edge(sink, n_needs + int(k), -1)
+    met = np.bincount(stage.need[lo], minlength=n_needs) - np.bincount(
+        stage.need[hi], minlength=n_needs
+    )
+    for n in np.flatnonzero(met):
+        source = sink if stage.gate[n] < 0 else first_gate + int(stage.gate[n])
+        if met[n] > 0:
+            edge(source, int(n), -1)
+        else:
+            edge(int(n), source, -1)
+
+    cycles: list[tuple[IntArray, IntArray]] = []
+    for start in list(out):
+        while out.get(start):
+            path = [start]
+            arcs: list[int] = []
+            where = {start: 0}
+            v = start
+            while True:
+                head, arc = out[v].pop()
+                arcs.append(arc)
+                if head in where:
+                    cut = where[head]
+                    loop = arcs[cut:]
+                    add = np.array([a for a in loop if a >= 0], dtype=np.int64)
+                    drop = np.array([-2 - a for a in loop if a <= -2], dtype=np.int64)
+                    cycles.append((add, drop))
+                    for vertex in path[cut + 1 :]:
+                        del where[vertex]
+                    del path[cut + 1 :]
+                    del arcs[cut:]
+                    v = head
+                    if not arcs:
+                        break
+                    continue
+                where[head] = len(path)
+                path.append(head)
+                v = head
+    return cycles

@@ -1,10 +1,13 @@
-"""Min-cost flow building blocks (OR-Tools ``SimpleMinCostFlow``, fed with numpy arrays).
+"""Min-cost flow building block (OR-Tools ``SimpleMinCostFlow``, fed with numpy arrays).
 
-The network is always the same shape: each need is a node with one unit to place,
-each (program, pool) with room is a node whose arc to the sink carries the pool's
-size, and each candidate arc joins a need to a pool node. A need that is not
-placed sends its unit down a zero-cost *skip* arc, so "not matched" is always a
-feasible choice and the flow maximises profit rather than volume.
+Every stage of the solver uses the same network:
+
+    need --(arc: cost, cap 1)--> pool node --(cap: pool size)--> sink
+
+A *free* need has one unit of supply and a zero-cost *skip* arc to the sink, so
+leaving it unmet is always possible. A *gated* need has no supply of its own: it
+receives its unit from its group's source, whose supply is fixed. Gates are how
+a stage keeps an earlier level's optimum: "exactly A acute needs are met".
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from ortools.graph.python import min_cost_flow
 from matcher.rules.tables import IntArray
 
 BoolArray = npt.NDArray[np.bool_]
+FREE = -1
 
 
 class FlowError(RuntimeError):
-    """The flow solver reported something other than an optimum (a bug or an overflow)."""
+    """The flow solver reported something other than an optimum (infeasible or overflow)."""
 
 
 @dataclass(frozen=True)
@@ -40,75 +44,58 @@ class PoolNodes:
         return PoolNodes(inverse.astype(np.int64), uniq // 3, uniq % 3)
 
 
-def max_profit_assignment(
-    need: IntArray,
-    node: IntArray,
-    profit: IntArray,
-    node_capacity: IntArray,
-    n_needs: int,
-) -> BoolArray:
-    """Arcs of a maximum-total-profit assignment: each need at most once, nodes within capacity.
-
-    Arcs with a profit <= 0 are never worth taking and are left out of the network.
-    """
-    chosen = np.zeros(len(need), dtype=bool)
-    keep = np.flatnonzero(profit > 0)
-    if len(keep) == 0:
-        return chosen
-    n_nodes = len(node_capacity)
-    sink = n_needs + n_nodes
-    tails = np.concatenate([need[keep], n_needs + np.arange(n_nodes), np.arange(n_needs)])
-    heads = np.concatenate([n_needs + node[keep], np.full(n_nodes, sink), np.full(n_needs, sink)])
-    caps = np.concatenate([np.ones(len(keep)), node_capacity, np.ones(n_needs)]).astype(np.int64)
-    costs = np.concatenate([-profit[keep], np.zeros(n_nodes + n_needs, dtype=np.int64)])
-    supplies = np.concatenate([np.ones(n_needs), np.zeros(n_nodes), [-n_needs]]).astype(np.int64)
-    flows = _solve(tails, heads, caps, costs, supplies)
-    chosen[keep] = flows[: len(keep)] > 0
-    return chosen
-
-
-def fixed_count_assignment(
+def assign(
     need: IntArray,
     node: IntArray,
     cost: IntArray,
     node_capacity: IntArray,
-    group_of_need: IntArray,
-    group_size: IntArray,
+    gate: IntArray,
+    gate_supply: IntArray,
 ) -> BoolArray:
-    """Arcs of a least-cost assignment that places exactly ``group_size[k]`` needs of group k.
+    """Arcs of a least-cost assignment.
 
-    Used for level 4: the counts (acute, other) are fixed at their optimum, so
-    only *which* needs and *where* change. Raises ``FlowError`` when infeasible.
+    ``gate[n]`` is ``FREE`` for a need that may stay unmet, else the index of the
+    source that feeds it; source ``k`` must place exactly ``gate_supply[k]`` needs.
+    Arcs of free needs that cost more than skipping (cost >= 0) are left out: they
+    could never be part of an optimum. Raises ``FlowError`` if no flow exists.
     """
-    n_needs = len(group_of_need)
+    n_needs = len(gate)
     n_nodes = len(node_capacity)
-    n_groups = len(group_size)
-    chosen = np.zeros(len(need), dtype=bool)
-    if len(need) == 0 or group_size.sum() == 0:
-        return chosen
-    sources = n_needs + n_nodes + np.arange(n_groups)
-    sink = n_needs + n_nodes + n_groups
-    tails = np.concatenate([need, n_needs + np.arange(n_nodes), sources[group_of_need]])
-    heads = np.concatenate([n_needs + node, np.full(n_nodes, sink), np.arange(n_needs)])
-    caps = np.concatenate([np.ones(len(need)), node_capacity, np.ones(n_needs)]).astype(np.int64)
-    costs = np.concatenate([cost, np.zeros(n_nodes + n_needs, dtype=np.int64)])
-    supplies = np.concatenate(
-        [np.zeros(n_needs + n_nodes), group_size, [-group_size.sum()]]
+    n_gates = len(gate_supply)
+    free = gate == FREE
+    keep = np.flatnonzero(~free[need] | (cost < 0))
+    first_node = n_needs
+    first_gate = n_needs + n_nodes
+    sink = first_gate + n_gates
+    free_ids = np.flatnonzero(free)
+    gated_ids = np.flatnonzero(~free)
+    tails = np.concatenate(
+        [need[keep], first_node + np.arange(n_nodes), free_ids, first_gate + gate[gated_ids]]
+    )
+    heads = np.concatenate(
+        [first_node + node[keep], np.full(n_nodes, sink), np.full(len(free_ids), sink), gated_ids]
+    )
+    caps = np.concatenate(
+        [np.ones(len(keep)), node_capacity, np.ones(len(free_ids)), np.ones(len(gated_ids))]
     ).astype(np.int64)
-    flows = _solve(tails, heads, caps, costs, supplies)
-    chosen[:] = flows[: len(need)] > 0
-    return chosen
-
-
-def _solve(
-    tails: IntArray, heads: IntArray, caps: IntArray, costs: IntArray, supplies: IntArray
-) -> IntArray:
+    costs = np.concatenate(
+        [cost[keep], np.zeros(n_nodes + len(free_ids) + len(gated_ids), dtype=np.int64)]
+    )
+    supplies = np.zeros(sink + 1, dtype=np.int64)
+    supplies[free_ids] = 1
+    supplies[first_gate:sink] = gate_supply
+    supplies[sink] = -(len(free_ids) + int(gate_supply.sum()))
+    chosen = np.zeros(len(need), dtype=bool)
+    if len(tails) == 0:
+        return chosen
     mcf = min_cost_flow.SimpleMinCostFlow()
     arcs = mcf.add_arcs_with_capacity_and_unit_cost(
         tails.astype(np.int32), heads.astype(np.int32), caps, costs
     )
-    mcf.set_nodes_supplies(np.arange(len(supplies), dtype=np.int32), supplies)
+    mcf.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
     status = mcf.solve()
     if status != mcf.OPTIMAL:
         raise FlowError(f"min-cost flow ended with status {status}")
-    return np.asarray(mcf.flows(arcs), dtype=np.int64)
+    flows = np.asarray(mcf.flows(arcs[: len(keep)]), dtype=np.int64)
+    chosen[keep] = flows > 0
+    return chosen

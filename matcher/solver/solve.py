@@ -3,9 +3,9 @@
 Pipeline (each step documented where it lives):
 
 1. ``rules.candidate_arcs``: every (need, program, pool) the hard rules allow.
-2. Levels 1-3: one min-cost flow when the budget does not bind; otherwise
-   Lagrangian pricing of purchases (``budget``), and CP-SAT on the parts the
-   budget links when the bound leaves a gap (``cpsat``).
+2. Levels 1-3 (``levels``): one min-cost flow when the budget does not bind;
+   otherwise one level at a time, Lagrangian pricing of purchases plus whole
+   cycles of the priced flows to meet the bound exactly (``budget``).
 3. Level 4: a min-cost flow that keeps the acute and total counts and the
    purchases of step 2 and minimises the preference penalty (``preferences``).
 """
@@ -21,11 +21,10 @@ import numpy.typing as npt
 
 from matcher.capacity.pools import Pool, Pools, pools_of
 from matcher.rules.arcs import Arcs, candidate_arcs
-from matcher.rules.tables import Tables, build_tables
+from matcher.rules.tables import IntArray, Tables, build_tables
 from matcher.scenario import Scenario
-from matcher.solver.budget import Network, solve_within_budget
-from matcher.solver.cpsat import coupled_arcs, solve_exact
-from matcher.solver.flow import PoolNodes, fixed_count_assignment
+from matcher.solver.flow import PoolNodes, assign
+from matcher.solver.levels import solve_levels
 from matcher.solver.preferences import arc_penalty
 
 BoolArray = npt.NDArray[np.bool_]
@@ -45,7 +44,11 @@ class Objective:
 
 @dataclass(frozen=True)
 class SolverOptions:
-    """How hard to try: time limit (s), CP-SAT workers and seed (fixed for determinism)."""
+    """How hard to try: the time limit in seconds.
+
+    ``workers`` and ``seed`` are kept for callers that pass them: every stage is a
+    min-cost flow, deterministic for a given input whatever their values.
+    """
 
     time_limit: float = 60.0
     workers: int = 1
@@ -78,25 +81,10 @@ def to_cents(amount: float) -> int:
     return math.floor(amount * 100 + 0.5)
 
 
-def _network(tables: Tables, arcs: Arcs, pools: Pools) -> tuple[Network, PoolNodes]:
+def _program_nodes(arcs: Arcs, pools: Pools) -> tuple[PoolNodes, IntArray]:
     nodes = PoolNodes.of(arcs.program, arcs.pool)
-    capacity = np.array(
-        [pools.size(Pool(int(k)))[g] for g, k in zip(nodes.program, nodes.pool, strict=True)],
-        dtype=np.int64,
-    )
-    n_needs = tables.needs.size
-    acute = tables.needs.acute[arcs.need]
-    cents = np.rint(arcs.price * 100).astype(np.int64)
-    net = Network(
-        need=arcs.need,
-        node=nodes.of_arc,
-        node_capacity=capacity,
-        n_needs=n_needs,
-        weight=np.where(acute, n_needs + 2, 1).astype(np.int64),
-        simple_weight=np.where(acute, 2, 1).astype(np.int64),
-        cents=cents,
-    )
-    return net, nodes
+    sizes = np.stack([pools.size(pool) for pool in Pool])
+    return nodes, sizes[nodes.pool, nodes.program].astype(np.int64)
 
 
 def _objective(tables: Tables, arcs: Arcs, chosen: BoolArray) -> Objective:
@@ -107,23 +95,22 @@ def _objective(tables: Tables, arcs: Arcs, chosen: BoolArray) -> Objective:
     )
 
 
-def _preferences(tables: Tables, arcs: Arcs, net: Network, chosen: BoolArray) -> BoolArray:
+def _preferences(
+    tables: Tables, arcs: Arcs, nodes: PoolNodes, capacity: IntArray, chosen: BoolArray
+) -> BoolArray:
     """Level 4: same counts, same purchases, least total preference penalty."""
-    used = np.bincount(net.node[chosen], minlength=len(net.node_capacity))
-    is_purchase_node = np.zeros(len(net.node_capacity), dtype=bool)
-    is_purchase_node[net.node[arcs.pool == Pool.PURCHASE]] = True
-    capacity = np.where(is_purchase_node, used, net.node_capacity)
-    keep = capacity[net.node] > 0
+    used = np.bincount(nodes.of_arc[chosen], minlength=len(capacity))
+    capacity = np.where(nodes.pool == Pool.PURCHASE, used, capacity)
+    keep = capacity[nodes.of_arc] > 0
     acute = tables.needs.acute
     met_acute = int(acute[arcs.need[chosen]].sum())
-    group_size = np.array([met_acute, int(chosen.sum()) - met_acute], dtype=np.int64)
-    picked = fixed_count_assignment(
+    picked = assign(
         arcs.need[keep],
-        net.node[keep],
+        nodes.of_arc[keep],
         arc_penalty(tables, arcs.take(keep)),
         capacity,
         np.where(acute, 0, 1).astype(np.int64),
-        group_size,
+        np.array([met_acute, int(chosen.sum()) - met_acute], dtype=np.int64),
     )
     out = np.zeros(len(arcs), dtype=bool)
     out[np.flatnonzero(keep)[picked]] = True
@@ -138,47 +125,26 @@ def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
     tables = build_tables(scenario)
     pools = pools_of(scenario.programs)
     arcs = candidate_arcs(tables, pools)
-    net, _ = _network(tables, arcs, pools)
-    budget_cents = to_cents(scenario.fund.budget)
-
-    outcome = solve_within_budget(net, budget_cents, deadline)
-    chosen = outcome.best.chosen
-    status = OPTIMAL
-    method = f"min-cost flow x{outcome.flows}"
-    n1 = tables.needs.size + 1
-    bound_value = math.floor(outcome.value_bound)
-    spend_bound_cents: int | None = None
-    if not outcome.proven:
-        subset = coupled_arcs(net)
-        remaining = max(0.0, deadline - time.monotonic())
-        exact = solve_exact(
-            net,
-            subset,
-            budget_cents,
-            chosen,
-            time_limit=remaining,
-            workers=opts.workers,
-            seed=opts.seed,
-        )
-        chosen = np.where(subset, exact.chosen, chosen)
-        method += ", CP-SAT on the budget-linked part"
-        free_part = int(net.weight[chosen & ~subset].sum())
-        bound_value = min(bound_value, exact.value_bound + free_part)
-        if not (exact.value_proven and exact.spend_proven):
-            status = FEASIBLE
-            spend_bound_cents = exact.spend_bound if exact.value_proven else 0
-    chosen = _preferences(tables, arcs, net, chosen)
+    nodes, capacity = _program_nodes(arcs, pools)
+    cents = np.rint(arcs.price * 100).astype(np.int64)
+    levels = solve_levels(
+        arcs.need,
+        nodes.of_arc,
+        capacity,
+        cents,
+        tables.needs.acute,
+        to_cents(scenario.fund.budget),
+        deadline,
+    )
+    chosen = _preferences(tables, arcs, nodes, capacity, levels.chosen)
     objective = _objective(tables, arcs, chosen)
-    if status == OPTIMAL:
-        bounds = objective
-    else:
-        acute_bound = min(bound_value // n1, int(tables.needs.acute.sum()))
-        matched_bound = (
-            bound_value - n1 * objective.acute_matched
-            if acute_bound == objective.acute_matched
-            else tables.needs.size
-        )
-        bounds = Objective(acute_bound, matched_bound, (spend_bound_cents or 0) / 100)
+    status = OPTIMAL if levels.proven else FEASIBLE
+    bounds = (
+        objective
+        if levels.proven
+        else Objective(levels.acute_bound, levels.matched_bound, levels.spend_bound_cents / 100)
+    )
+    method = f"min-cost flow x{levels.flows + 1}"
     return Solution(
         scenario,
         tables,
