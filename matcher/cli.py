@@ -49,8 +49,9 @@ def _load(source: str) -> Scenario:
         raise typer.Exit(2) from None
 
 
-def _write(data: dict[str, Any], output: Path | None) -> None:
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+def _write(data: dict[str, Any], output: Path | None, indent: int | None = None) -> None:
+    # Without indentation the standard library's C encoder writes large answers ~10x faster.
+    text = json.dumps(data, indent=indent, ensure_ascii=False) + "\n"
     if output is None:
         sys.stdout.write(text)
     else:
@@ -64,6 +65,7 @@ def solve(
     time_limit: TimeLimit = 60.0,
     workers: Workers = 1,
     seed: Seed = 0,
+    indent: Annotated[int | None, typer.Option(help="Indent the JSON (default: compact).")] = None,
 ) -> None:
     """Solve a scenario and print the assignment JSON (or write it to --output)."""
     from matcher.assignment import build_assignment
@@ -85,7 +87,7 @@ def solve(
         f"{answer.solver.status}: {o.acute_matched} acute and {o.matched} needs met of {needs}, "
         f"{o.spend:,.2f} spent, {answer.solver.seconds:.2f} s ({solution.method})"
     )
-    _write(answer.to_json(), output)
+    _write(answer.to_json(), output, indent)
 
 
 @app.command()

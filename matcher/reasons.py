@@ -63,8 +63,9 @@ def unmatched_needs(solution: Solution) -> list[Unmatched]:
         return []
     pairs = evaluate_pairs(tables, unmet, reach=False)
     n_rules = len(RULES) + 1
-    per_need = np.zeros((tables.needs.size, n_rules), dtype=np.int64)
-    np.add.at(per_need, (pairs.need, pairs.broken.astype(np.int64)), 1)
+    per_need = np.bincount(
+        pairs.need * n_rules + pairs.broken.astype(np.int64), minlength=tables.needs.size * n_rules
+    ).reshape(tables.needs.size, n_rules)
 
     # Room each pool has left after the answer, per program.
     chosen = solution.assigned
@@ -97,11 +98,12 @@ def unmatched_needs(solution: Solution) -> list[Unmatched]:
     cheapest = np.full(n, np.iinfo(np.int64).max)
     np.minimum.at(cheapest, eg_need[unaffordable], price_cents[eg_prog[unaffordable]])
 
+    need_types = [n.service_types for p in solution.scenario.participants for n in p.needs]
     out = []
     for k in unmet:
         need_id = tables.needs.ids[k]
         person = solution.scenario.participants[int(tables.needs.participant[k])]
-        types = _need_types(solution, int(k))
+        types = need_types[k]
         counts = per_need[k]
         total = int(counts.sum())
         eligible = int(counts[0])
@@ -135,11 +137,3 @@ def unmatched_needs(solution: Solution) -> list[Unmatched]:
             )
         out.append(Unmatched(need_id, person.id, reason, blocked, detail))
     return out
-
-
-def _need_types(solution: Solution, need: int) -> list[str]:
-    owner = solution.scenario.participants[int(solution.tables.needs.participant[need])]
-    for item in owner.needs:
-        if item.id == solution.tables.needs.ids[need]:
-            return list(item.service_types)
-    return []

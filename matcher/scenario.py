@@ -18,31 +18,45 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from matcher.errors import ScenarioInvalid, ScenarioIssue
 
 SCENARIO_FORMAT = "lead-matcher/scenario@1"
 
-Count = Annotated[int, Field(strict=True, ge=0)]
+MAX_COUNT = 1_000_000_000
+MAX_AMOUNT = 1e12
+
+
+def _date_time_text(value: Any) -> Any:
+    """A date-time must be ISO 8601 text: a bare number is not read as a Unix time."""
+    if not isinstance(value, str | datetime):
+        raise PydanticCustomError("datetime_type", "must be an ISO 8601 date-time")
+    return value
+
+
+# Bounds keep every count and amount far inside the engine's 64-bit integer arithmetic.
+Count = Annotated[int, Field(strict=True, ge=0, le=MAX_COUNT)]
 Flag = Annotated[bool, Field(strict=True)]
-Money = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
+Money = Annotated[float, Field(strict=True, ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
+Whole = Annotated[int, Field(strict=True, ge=-MAX_COUNT, le=MAX_COUNT)]
+DateTime = Annotated[datetime, BeforeValidator(_date_time_text)]
 Text = Annotated[str, Field(strict=True)]
 NonEmptyTexts = Annotated[list[Text], Field(min_length=1)]
 
 
 class _Model(BaseModel):
-    """Base: unknown fields ignored, ``null`` read as an absent field."""
+    """Base: unknown fields ignored. ``parse_scenario`` reads ``null`` as an absent field."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _null_is_absent(cls, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            return {k: v for k, v in data.items() if v is not None}
-        return data
 
 
 class Location(_Model):
@@ -60,7 +74,7 @@ class Capacity(_Model):
     waitlist: Count = 0
     held: Count = 0
     lead_reserved_open: Count = 0
-    updated: datetime | None = None
+    updated: DateTime | None = None
     purchasable: Count = 0
     price: Money = 0.0
 
@@ -94,8 +108,8 @@ class Eligibility(_Model):
     """Who a program serves; each criterion applies only where it is set."""
 
     genders: NonEmptyTexts | None = None
-    min_age: Annotated[int, Field(strict=True)] | None = None
-    max_age: Annotated[int, Field(strict=True)] | None = None
+    min_age: Whole | None = None
+    max_age: Whole | None = None
     households: NonEmptyTexts | None = None
     pets_allowed: Flag = True
     requires_id: Flag = False
@@ -134,7 +148,7 @@ class Program(_Model):
 class Attributes(_Model):
     """What a participant chose to disclose; unstated fields stay ``None``."""
 
-    age: Annotated[int, Field(strict=True)] | None = None
+    age: Whole | None = None
     gender: Text | None = None
     household: Text | None = None
     active_use: Flag = False
@@ -159,7 +173,7 @@ class Need(_Model):
     id: Text
     service_types: NonEmptyTexts
     acute: Flag = False
-    rank: Annotated[int, Field(strict=True, ge=1)] | None = None
+    rank: Annotated[int, Field(strict=True, ge=1, le=MAX_COUNT)] | None = None
     preferred_programs: list[Text] = []
 
 
@@ -192,7 +206,7 @@ class Scenario(_Model):
     """One snapshot the matcher decides on."""
 
     format: Text = SCENARIO_FORMAT
-    as_of: datetime | None = None
+    as_of: DateTime | None = None
     fund: Fund = Fund()
     programs: list[Program] = []
     participants: list[Participant] = []
@@ -310,8 +324,25 @@ def _duplicate_issues(data: Any) -> list[ScenarioIssue]:
     return issues
 
 
+def _without_nulls(data: Any) -> Any:
+    """The same JSON with every ``"key": null`` member removed (null means absent)."""
+    if isinstance(data, Mapping):
+        return {k: _without_nulls(v) for k, v in data.items() if v is not None}
+    if isinstance(data, list):
+        return [_without_nulls(v) for v in data]
+    return data
+
+
+def _drop_null_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    return {k: v for k, v in pairs if v is not None}
+
+
 def parse_scenario(data: Any) -> Scenario:
     """Validate decoded JSON into a ``Scenario`` or raise ``ScenarioInvalid`` with every issue."""
+    return _parse(_without_nulls(data))
+
+
+def _parse(data: Any) -> Scenario:
     issues = _duplicate_issues(data)
     try:
         scenario = Scenario.model_validate(data)
@@ -332,10 +363,12 @@ def load_scenario(source: str | Path) -> Scenario:
 def loads_scenario(text: str) -> Scenario:
     """Parse scenario JSON text; malformed JSON is an issue at ``$`` like any other."""
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(
+            text, parse_constant=_reject_constant, object_pairs_hook=_drop_null_members
+        )
     except (json.JSONDecodeError, ValueError) as error:
         raise ScenarioInvalid([ScenarioIssue("$", "json", f"not valid JSON: {error}")]) from None
-    return parse_scenario(data)
+    return _parse(data)
 
 
 def _reject_constant(name: str) -> float:

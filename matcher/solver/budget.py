@@ -89,12 +89,22 @@ class Outcome:
     flows: int
 
 
-def maximise_within_budget(stage: Stage, budget_cents: int, deadline: float) -> Outcome:
-    """Most value within the budget (least spend among equals when the budget is slack)."""
+def maximise_within_budget(
+    stage: Stage, budget_cents: int, deadline: float, fallback: Point, ceiling: int
+) -> Outcome:
+    """Most value within the budget (least spend among equals when the budget is slack).
+
+    ``fallback`` is a flow known to fit the budget and ``ceiling`` a known bound on
+    value: the answer when the deadline passes before the search can start.
+    """
+    if time.monotonic() > deadline:
+        return Outcome(fallback, ceiling, fallback.value >= ceiling, 0)
     top = len(stage.gate) + 1
     lo = stage.cheapest(stage.cents - stage.value * (stage.spend_ceiling() + 1))
     if lo.spend <= budget_cents:
         return Outcome(lo, lo.value, True, 1)
+    if time.monotonic() > deadline:
+        return Outcome(fallback, lo.value, fallback.value >= lo.value, 1)
     hi = stage.cheapest(stage.cents * top - stage.value)
     flows = 2
     if hi.spend > budget_cents:
@@ -116,8 +126,8 @@ def maximise_within_budget(stage: Stage, budget_cents: int, deadline: float) -> 
         else:
             hi = x
     best = _repair(stage, hi, lo, budget_cents)
-    ceiling = floor(bound)
-    return Outcome(best, ceiling, best.value >= ceiling, flows)
+    top_value = floor(bound)
+    return Outcome(best, top_value, best.value >= top_value, flows)
 
 
 def _repair(stage: Stage, hi: Point, lo: Point, budget_cents: int) -> Point:

@@ -9,10 +9,15 @@
 2. Acute needs gated to exactly ``A*``; most other needs met within budget.
 3. Both counts gated to their optimum: least spend, one min-cost flow (the
    budget cannot bind: the answer of step 2 already fits it).
+
+The deadline is checked between flows (one flow is never interrupted): past it,
+the best answer within budget found so far is returned, unproven, with the
+bounds proven so far.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -76,8 +81,15 @@ def solve_levels(
         np.zeros(1, np.int64),
         np.ones(len(only), np.int64),
     )
-    first = maximise_within_budget(level1, budget_cents, deadline)
+    # Fallback if time runs out: the unlimited answer without its paid purchases.
+    unpaid = unlimited.chosen & (cents == 0)
+    acute_ceiling = int(arc_acute[unlimited.chosen].sum())
+    first = maximise_within_budget(
+        level1, budget_cents, deadline, level1.point(unpaid[only]), acute_ceiling
+    )
     met_acute = first.best.value
+    so_far = np.zeros(len(need), dtype=bool)
+    so_far[only[first.best.chosen]] = True
 
     # Level 2: exactly that many acute needs, then as many others as possible.
     level2 = replace(
@@ -86,22 +98,36 @@ def solve_levels(
         gate_supply=np.array([met_acute], dtype=np.int64),
         value=(~arc_acute) * 1,
     )
-    second = maximise_within_budget(level2, budget_cents, deadline)
+    if int(arc_acute[unpaid].sum()) == met_acute:
+        so_far = unpaid  # as many acute needs met, and others too
+    second = maximise_within_budget(
+        level2, budget_cents, deadline, level2.point(so_far), matched_bound - met_acute
+    )
     met_other = second.best.value
+    proven = first.proven and second.proven
+    flows = 1 + first.flows + second.flows
+    outcome = LevelsOutcome(
+        chosen=second.best.chosen,
+        proven=False,
+        acute_bound=first.bound,
+        matched_bound=met_acute + second.bound if first.proven else matched_bound,
+        spend_bound_cents=0,
+        flows=flows,
+    )
+    if time.monotonic() > deadline:
+        return outcome
 
-    # Level 3: both counts fixed; least spend.
+    # Level 3: both counts fixed; least spend (the budget cannot bind any more).
     level3 = replace(
         base,
         gate=np.where(acute, 0, 1),
         gate_supply=np.array([met_acute, met_other], dtype=np.int64),
     )
     third = level3.cheapest(cents)
-    proven = first.proven and second.proven
-    return LevelsOutcome(
+    return replace(
+        outcome,
         chosen=third.chosen,
         proven=proven,
-        acute_bound=first.bound,
-        matched_bound=met_acute + second.bound if first.proven else matched_bound,
         spend_bound_cents=third.spend if proven else 0,
-        flows=1 + first.flows + second.flows + 1,
+        flows=flows + 1,
     )

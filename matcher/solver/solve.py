@@ -136,7 +136,9 @@ def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
         to_cents(scenario.fund.budget),
         deadline,
     )
-    chosen = _preferences(tables, arcs, nodes, capacity, levels.chosen)
+    chosen = levels.chosen
+    if time.monotonic() <= deadline:
+        chosen = _preferences(tables, arcs, nodes, capacity, chosen)
     objective = _objective(tables, arcs, chosen)
     status = OPTIMAL if levels.proven else FEASIBLE
     bounds = (
