@@ -26,9 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from matcher.capacity.pools import Pool
+from matcher.money import budget_cents, price_cents
 from matcher.rules.arcs import evaluate_pairs
 from matcher.rules.registry import RULES, phrase
-from matcher.solver.solve import Solution, to_cents
+from matcher.solver.solve import Solution
 
 NO_PROGRAM_OF_TYPE = "no_program_of_type"
 NOT_ELIGIBLE = "not_eligible"
@@ -73,8 +74,10 @@ def unmatched_needs(solution: Solution) -> list[Unmatched]:
         pool: np.bincount(chosen.program[chosen.pool == pool], minlength=tables.programs.size)
         for pool in Pool
     }
-    budget_left = to_cents(solution.scenario.fund.budget) - to_cents(solution.objective.spend)
-    price_cents = np.rint(pools.price * 100).astype(np.int64)
+    price = price_cents(pools.price)
+    budget_left = budget_cents(solution.scenario.fund.budget) - int(
+        price[chosen.program[chosen.pool == Pool.PURCHASE]].sum()
+    )
     purchase_left = pools.purchase - used[Pool.PURCHASE]
     ok = pairs.broken == 0
     eg_need, eg_prog = pairs.need[ok], pairs.program[ok]
@@ -84,7 +87,7 @@ def unmatched_needs(solution: Solution) -> list[Unmatched]:
         | (pools.lead_reserved[eg_prog] > 0)
         | (pools.purchase[eg_prog] > 0)
     )
-    unaffordable = (purchase_left[eg_prog] > 0) & (price_cents[eg_prog] > budget_left)
+    unaffordable = (purchase_left[eg_prog] > 0) & (price[eg_prog] > budget_left)
     n = tables.needs.size
     any_owed = np.bincount(eg_need[owed], minlength=n) > 0
     owed_places = np.bincount(eg_need[owed], weights=pools.free[eg_prog[owed]], minlength=n).astype(
@@ -96,7 +99,7 @@ def unmatched_needs(solution: Solution) -> list[Unmatched]:
     any_room = np.bincount(eg_need[other_room], minlength=n) > 0
     any_unaffordable = np.bincount(eg_need[unaffordable], minlength=n) > 0
     cheapest = np.full(n, np.iinfo(np.int64).max)
-    np.minimum.at(cheapest, eg_need[unaffordable], price_cents[eg_prog[unaffordable]])
+    np.minimum.at(cheapest, eg_need[unaffordable], price[eg_prog[unaffordable]])
 
     need_types = [n.service_types for p in solution.scenario.participants for n in p.needs]
     out = []

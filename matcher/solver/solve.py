@@ -12,7 +12,6 @@ Pipeline (each step documented where it lives):
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
@@ -20,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.capacity.pools import Pool, Pools, pools_of
+from matcher.money import budget_cents, price_cents
 from matcher.rules.arcs import Arcs, candidate_arcs
 from matcher.rules.tables import IntArray, Tables, build_tables
 from matcher.scenario import Scenario
@@ -76,11 +76,6 @@ class Solution:
         return self.arcs.take(self.chosen)
 
 
-def to_cents(amount: float) -> int:
-    """Money as whole cents (amounts are decimal; the cent is the unit of account)."""
-    return math.floor(amount * 100 + 0.5)
-
-
 def _program_nodes(arcs: Arcs, pools: Pools) -> tuple[PoolNodes, IntArray]:
     nodes = PoolNodes.of(arcs.program, arcs.pool)
     sizes = np.stack([pools.size(pool) for pool in Pool])
@@ -91,7 +86,7 @@ def _objective(tables: Tables, arcs: Arcs, chosen: BoolArray) -> Objective:
     return Objective(
         acute_matched=int(tables.needs.acute[arcs.need[chosen]].sum()),
         matched=int(chosen.sum()),
-        spend=round(float(np.rint(arcs.price[chosen] * 100).sum()) / 100, 2),
+        spend=round(float(arcs.price[chosen].sum()), 6),
     )
 
 
@@ -126,14 +121,14 @@ def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
     pools = pools_of(scenario.programs)
     arcs = candidate_arcs(tables, pools)
     nodes, capacity = _program_nodes(arcs, pools)
-    cents = np.rint(arcs.price * 100).astype(np.int64)
+    cents = price_cents(arcs.price)
     levels = solve_levels(
         arcs.need,
         nodes.of_arc,
         capacity,
         cents,
         tables.needs.acute,
-        to_cents(scenario.fund.budget),
+        budget_cents(scenario.fund.budget),
         deadline,
     )
     chosen = levels.chosen
