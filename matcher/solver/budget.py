@@ -92,7 +92,7 @@ class Outcome:
 def maximise_within_budget(
     stage: Stage, budget_cents: int, deadline: float, fallback: Point, ceiling: int
 ) -> Outcome:
-    """Most value within the budget (least spend among equals when the budget is slack).
+    """Most value within the budget (spend is left to a later, gated stage).
 
     ``fallback`` is a flow known to fit the budget and ``ceiling`` a known bound on
     value: the answer when the deadline passes before the search can start.
@@ -100,7 +100,8 @@ def maximise_within_budget(
     if time.monotonic() > deadline:
         return Outcome(fallback, ceiling, fallback.value >= ceiling, 0)
     top = len(stage.gate) + 1
-    lo = stage.cheapest(stage.cents - stage.value * (stage.spend_ceiling() + 1))
+    # Any maximiser at lam = 0 gives a supporting line; small costs keep the flow fast.
+    lo = stage.cheapest(-stage.value)
     if lo.spend <= budget_cents:
         return Outcome(lo, lo.value, True, 1)
     if time.monotonic() > deadline:
