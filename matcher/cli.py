@@ -112,15 +112,23 @@ def explain(
     scenario: Annotated[str, typer.Argument(help="Scenario JSON file, or - for stdin.")],
     participant: Annotated[str, typer.Option("--participant", "-p", help="Participant id.")],
 ) -> None:
-    """Show, for one participant, every program considered per need and why it was excluded."""
+    """Show, for one participant, every program considered per need, why it was excluded,
+    and what the matcher decided for each need."""
+    from matcher.assignment import build_assignment
     from matcher.explain import explain_participant
+    from matcher.solver import solve as run
 
     data = _load(scenario)
-    try:
-        typer.echo(explain_participant(data, participant))
-    except KeyError:
+    if participant not in {p.id for p in data.participants}:
         _say(f"participant: no participant {participant} in the scenario")
-        raise typer.Exit(2) from None
+        raise typer.Exit(2)
+    answer = build_assignment(run(data))
+    outcome = {
+        a.need_id: f"placed at {a.program_id} ({a.pool}, {a.distance_km:.2f} km)"
+        for a in answer.assignments
+    }
+    outcome.update({u.need_id: f"not met: {u.reason}: {u.detail}" for u in answer.unmatched})
+    typer.echo(explain_participant(data, participant, outcome))
 
 
 @app.command()

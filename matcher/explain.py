@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from matcher.capacity.pools import pools_of
@@ -11,9 +13,13 @@ from matcher.rules.tables import build_tables
 from matcher.scenario import Scenario
 
 
-def explain_participant(scenario: Scenario, participant_id: str) -> str:
+def explain_participant(
+    scenario: Scenario, participant_id: str, outcome: Mapping[str, str] | None = None
+) -> str:
     """A plain-text table: for each need, each program of its type, the first rule it breaks
-    or, if eligible, which pools have room. Raises ``KeyError`` for an unknown participant."""
+    or, if eligible, which pools have room; ``outcome`` (need id -> what the answer did
+    with it) adds the decision under each need. Raises ``KeyError`` for an unknown
+    participant."""
     tables = build_tables(scenario)
     ids = tables.participants.ids
     if participant_id not in ids:
@@ -27,6 +33,8 @@ def explain_participant(scenario: Scenario, participant_id: str) -> str:
     for k, need in zip(mine, person.needs, strict=True):
         flag = " (acute)" if need.acute else ""
         lines.append(f"\nneed {need.id}{flag}: {' or '.join(need.service_types)}")
+        if outcome is not None and need.id in outcome:
+            lines.append(f"  -> {outcome[need.id]}")
         rows = np.flatnonzero(pairs.need == k)
         if len(rows) == 0:
             lines.append("  no program offers this")
