@@ -80,7 +80,7 @@ def build_assignment(solution: Solution) -> Assignment:
             participant_id=tables.participants.ids[tables.needs.participant[n]],
             program_id=tables.programs.ids[g],
             pool=Pool(int(pool)).label,
-            cost=round(float(price), 2),
+            cost=float(price),
             distance_km=round(float(d), 3),
         )
         for n, g, pool, price, d in zip(

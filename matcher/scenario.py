@@ -80,7 +80,11 @@ class Capacity(_Model):
 
     @model_validator(mode="after")
     def _held_within_open(self) -> Capacity:
-        if self.held > (self.open_slots or 0):
+        if self.open_slots is None and self.held > 0:
+            raise PydanticCustomError(
+                "held_above_open", "must be 0 when open_slots is unknown", {"field": "held"}
+            )
+        if self.open_slots is not None and self.held > self.open_slots:
             raise PydanticCustomError(
                 "held_above_open",
                 "must be <= open_slots ({open_slots})",
@@ -188,7 +192,7 @@ class Participant(_Model):
     max_distance_km: Money | None = None
     stay_away: list[StayAway] = []
     avoid_programs: list[Text] = []
-    needs: list[Need] = []
+    needs: list[Need]
 
     def need_rank(self, position: int) -> int:
         """The participant's rank of the need at ``position`` (stated, else its place)."""
@@ -208,8 +212,8 @@ class Scenario(_Model):
     format: Text = SCENARIO_FORMAT
     as_of: DateTime | None = None
     fund: Fund = Fund()
-    programs: list[Program] = []
-    participants: list[Participant] = []
+    programs: list[Program]
+    participants: list[Participant]
 
     @model_validator(mode="after")
     def _known_format(self) -> Scenario:

@@ -1,0 +1,1 @@
+"""Tests of the hard rules, one module per rule family."""

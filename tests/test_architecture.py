@@ -1,0 +1,96 @@
+"""The pure domain imports no web framework, database or solver code, not even indirectly."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "matcher"
+PURE = sorted(
+    [
+        PACKAGE / "scenario.py",
+        *(PACKAGE / "rules").glob("*.py"),
+        *(PACKAGE / "capacity").glob("*.py"),
+    ]
+)
+FORBIDDEN = {"fastapi", "sqlalchemy", "sqlmodel", "ortools"}
+
+
+def imported_modules(source: str, package: tuple[str, ...]) -> set[str]:
+    """Absolute names of every module ``source`` (in ``package``) imports, relative resolved."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(package[: len(package) - node.level + 1]) if node.level else ""
+            module = ".".join(p for p in (base, node.module or "") if p)
+            names.add(module)
+            names.update(f"{module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def source_of(module: str) -> Path | None:
+    """The file of a ``matcher`` module, or None for anything else (or a name in one)."""
+    if module != "matcher" and not module.startswith("matcher."):
+        return None
+    parts = module.split(".")[1:]
+    candidate = PACKAGE.joinpath(*parts)
+    if candidate.with_suffix(".py").is_file():
+        return candidate.with_suffix(".py")
+    if (candidate / "__init__.py").is_file():
+        return candidate / "__init__.py"
+    return None
+
+
+def reachable_imports(start: Path) -> dict[str, Path]:
+    """Every module imported from ``start``, following ``matcher`` modules transitively."""
+    seen: dict[str, Path] = {}
+    todo = [start]
+    visited: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path in visited:
+            continue
+        visited.add(path)
+        package = path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1]
+        for module in imported_modules(path.read_text(encoding="utf-8"), package):
+            seen.setdefault(module, path)
+            inner = source_of(module)
+            if inner is not None:
+                todo.append(inner)
+    return seen
+
+
+def test_the_pure_modules_are_found() -> None:
+    names = {p.relative_to(PACKAGE).as_posix() for p in PURE}
+    assert {"scenario.py", "rules/registry.py", "capacity/pools.py"} <= names
+
+
+@pytest.mark.parametrize("path", PURE, ids=[p.relative_to(PACKAGE).as_posix() for p in PURE])
+def test_a_pure_domain_module_imports_no_framework_database_or_solver(path: Path) -> None:
+    offenders = {
+        module: str(where.relative_to(PACKAGE.parent))
+        for module, where in reachable_imports(path).items()
+        if module.split(".")[0] in FORBIDDEN
+    }
+    assert offenders == {}
+
+
+def test_the_check_sees_every_kind_of_import() -> None:
+    source = (
+        "import fastapi.routing\n"
+        "from sqlmodel import Session\n"
+        "from ..solver import solve\n"
+        "from . import tables\n"
+        "def f():\n"
+        "    import ortools.sat.python.cp_model\n"
+    )
+    found = imported_modules(source, ("matcher", "rules"))
+    assert {"fastapi.routing", "sqlmodel", "matcher.solver", "matcher.rules.tables"} <= found
+    assert "ortools.sat.python.cp_model" in found
+    assert source_of("matcher.solver") == PACKAGE / "solver" / "__init__.py"
+    assert source_of("matcher.rules.tables") == PACKAGE / "rules" / "tables.py"
+    assert source_of("numpy") is None
