@@ -13,12 +13,14 @@ from __future__ import annotations
 from itertools import chain
 
 import numpy as np
-from scipy.spatial import cKDTree
 
-from matcher.rules.geography import EARTH_RADIUS_KM
+from matcher.rules.geography import EARTH_RADIUS_KM, haversine_km
 from matcher.rules.tables import BoolArray, FloatArray, IntArray, Tables
 
 _SLACK = 1e-9
+# Below this many candidate pairs of one type, a dense distance check beats building a tree
+# (and a small instance never pays for importing scipy.spatial).
+_DENSE_PAIRS = 2_000_000
 
 
 def _unit_vectors(lat: FloatArray, lon: FloatArray) -> FloatArray:
@@ -82,12 +84,32 @@ def type_pairs(
             far, near = rows, rows[:0]
         if len(far):
             keys.append(np.repeat(chosen[far], len(progs_t)) * n_prog + np.tile(progs_t, len(far)))
-        if len(near) and need_xyz is not None and prog_xyz is not None:
+        if len(near) and len(near) * len(progs_t) <= _DENSE_PAIRS:
+            keys.append(_within_reach_dense(tables, chosen, near, progs_t, limit, n_prog))
+        elif len(near) and need_xyz is not None and prog_xyz is not None:
             keys.append(_within_reach(chosen, near, progs_t, need_xyz, prog_xyz, limit, n_prog))
     if not keys:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     unique = np.unique(np.concatenate(keys))
     return unique // n_prog, unique % n_prog
+
+
+def _within_reach_dense(
+    tables: Tables,
+    chosen: IntArray,
+    rows: IntArray,
+    progs_t: IntArray,
+    limit: FloatArray,
+    n_prog: int,
+) -> IntArray:
+    people = tables.participants
+    owner = np.repeat(tables.needs.participant[chosen[rows]], len(progs_t))
+    g = np.tile(progs_t, len(rows))
+    d = haversine_km(
+        people.lat[owner], people.lon[owner], tables.programs.lat[g], tables.programs.lon[g]
+    )
+    keep = d <= np.repeat(limit[rows], len(progs_t)) * (1 + _SLACK) + _SLACK
+    return np.asarray(np.repeat(chosen[rows], len(progs_t))[keep] * n_prog + g[keep])
 
 
 def _within_reach(
@@ -99,6 +121,8 @@ def _within_reach(
     limit: FloatArray,
     n_prog: int,
 ) -> IntArray:
+    from scipy.spatial import cKDTree
+
     tree = cKDTree(prog_xyz[progs_t])
     angle = np.minimum(limit[rows] * (1 + _SLACK) / EARTH_RADIUS_KM + _SLACK, np.pi)
     chord = 2.0 * np.sin(angle / 2.0)

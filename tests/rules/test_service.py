@@ -143,3 +143,13 @@ def test_types_beyond_the_first_sixty_four_still_pair() -> None:
     for reach in (True, False):
         n, g = type_pairs(tables, reach=reach)
         assert list(zip(n.tolist(), g.tolist(), strict=True)) == [(0, 67), (1, 3), (1, 66)]
+
+
+def test_tree_and_dense_reach_checks_find_the_same_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = parse_scenario(generate(GenerateOptions(participants=400, programs=60, seed=5)))
+    tables = build_tables(scenario)
+    dense = type_pairs(tables)
+    monkeypatch.setattr("matcher.rules.service._DENSE_PAIRS", 0)
+    tree = type_pairs(tables)
+    assert np.array_equal(dense[0], tree[0])
+    assert np.array_equal(dense[1], tree[1])
