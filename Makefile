@@ -26,4 +26,4 @@ test: $(STAMP) lint
 	$(BIN)/pytest
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run --sizes site,county --markdown

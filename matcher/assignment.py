@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from matcher.capacity.pools import Pool
+from matcher.capacity.pools import Pool, PoolName
 from matcher.reasons import unmatched_needs
 from matcher.solver.solve import Solution
 
@@ -23,7 +23,7 @@ class Placement(_Out):
     need_id: str
     participant_id: str
     program_id: str
-    pool: Literal["general", "lead_reserved", "purchase"]
+    pool: PoolName
     cost: float
     distance_km: float
 
@@ -75,7 +75,7 @@ def build_assignment(solution: Solution) -> Assignment:
     tables = solution.tables
     arcs = solution.assigned
     placements = [
-        Placement(
+        Placement.model_construct(
             need_id=tables.needs.ids[n],
             participant_id=tables.participants.ids[tables.needs.participant[n]],
             program_id=tables.programs.ids[g],
@@ -88,7 +88,7 @@ def build_assignment(solution: Solution) -> Assignment:
         )
     ]
     unmatched = [
-        UnmatchedNeed(
+        UnmatchedNeed.model_construct(
             need_id=u.need_id,
             participant_id=u.participant_id,
             reason=u.reason,

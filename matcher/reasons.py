@@ -28,7 +28,7 @@ import numpy as np
 from matcher.capacity.pools import Pool
 from matcher.money import budget_cents, price_cents
 from matcher.rules.arcs import evaluate_pairs
-from matcher.rules.registry import RULES, phrase
+from matcher.rules.registry import RULE_NAMES, RULES, phrase
 from matcher.solver.solve import Solution
 
 NO_PROGRAM_OF_TYPE = "no_program_of_type"
@@ -102,21 +102,24 @@ def unmatched_needs(solution: Solution) -> list[Unmatched]:
     np.minimum.at(cheapest, eg_need[unaffordable], price[eg_prog[unaffordable]])
 
     need_types = [n.service_types for p in solution.scenario.participants for n in p.needs]
+    totals = per_need.sum(axis=1).tolist()
+    rows = per_need.tolist()
+    owner_ids = tables.participants.ids
+    owners = tables.needs.participant.tolist()
     out = []
-    for k in unmet:
+    for k in unmet.tolist():
         need_id = tables.needs.ids[k]
-        person = solution.scenario.participants[int(tables.needs.participant[k])]
         types = need_types[k]
-        counts = per_need[k]
-        total = int(counts.sum())
-        eligible = int(counts[0])
-        blocked = {RULES[r - 1].name: int(c) for r, c in enumerate(counts) if r and c}
+        counts = rows[k]
+        total = totals[k]
+        eligible = counts[0]
+        blocked = {RULE_NAMES[r - 1]: c for r, c in enumerate(counts) if r and c}
         what = _types_label(types)
         if total == 0:
             reason, detail = NO_PROGRAM_OF_TYPE, f"no program offers {what}"
         elif eligible == 0:
             reason = NOT_ELIGIBLE
-            parts = ", ".join(phrase(r, int(c)) for r, c in enumerate(counts) if r and c)
+            parts = ", ".join(phrase(r, c) for r, c in enumerate(counts) if r and c)
             detail = f"{total} {what} program{'s' if total != 1 else ''}, none eligible: {parts}"
         elif any_owed[k] and not any_room[k]:
             reason = WOULD_DISPLACE
@@ -138,5 +141,5 @@ def unmatched_needs(solution: Solution) -> list[Unmatched]:
                 f"{eligible} eligible program{'s' if eligible != 1 else ''}, "
                 "no room left: places taken by needs ranked at least as high, or none to give"
             )
-        out.append(Unmatched(need_id, person.id, reason, blocked, detail))
+        out.append(Unmatched(need_id, owner_ids[owners[k]], reason, blocked, detail))
     return out

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +28,10 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 
+PoolName = Literal["general", "lead_reserved", "purchase"]
+POOL_NAMES: tuple[PoolName, ...] = ("general", "lead_reserved", "purchase")
+
+
 class Pool(IntEnum):
     """Which kind of place an assignment uses; the order is the level-4 preference."""
 
@@ -35,9 +40,9 @@ class Pool(IntEnum):
     PURCHASE = 2
 
     @property
-    def label(self) -> str:
+    def label(self) -> PoolName:
         """The contract's name for the pool."""
-        return self.name.lower()
+        return POOL_NAMES[self]
 
 
 def unused_places(capacity: Capacity) -> int:

@@ -90,7 +90,8 @@ def type_pairs(
             keys.append(_within_reach(chosen, near, progs_t, need_xyz, prog_xyz, limit, n_prog))
     if not keys:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    unique = np.unique(np.concatenate(keys))
+    joined = np.sort(np.concatenate(keys))
+    unique = joined[np.concatenate([joined[:1] == joined[:1], joined[1:] != joined[:-1]])]
     return unique // n_prog, unique % n_prog
 
 
