@@ -49,17 +49,6 @@ class Stage:
     gate_supply: IntArray
     value: IntArray
 
-    def spend_ceiling(self) -> int:
-        """Most any flow of this stage could spend: each node's priciest arcs, up to its size."""
-        if not (self.cents > 0).any():
-            return 0
-        order = np.lexsort((-self.cents, self.node))
-        node = self.node[order]
-        first = np.searchsorted(node, node, side="left")
-        rank = np.arange(len(node)) - first
-        fits = rank < self.node_capacity[node]
-        return int(self.cents[order][fits].sum())
-
     def point(self, chosen: BoolArray) -> Point:
         """Value and spend of a choice of arcs."""
         return Point(chosen, int(self.value[chosen].sum()), int(self.cents[chosen].sum()))

@@ -1,9 +1,9 @@
 """Levels 1-3 of the objective, one after another, each exact.
 
-0. No binding budget: one min-cost flow. Without a budget the sets of needs that
-   can be met together form a matroid, so arc weights 2 (acute) and 1 reach the
-   lexicographic optimum of levels 1-2; scaling them above any possible spend
-   adds level 3. If that flow's spend fits the budget, it is the answer.
+0. Without a budget the sets of needs that can be met together form a matroid,
+   so arc weights 2 (acute) and 1 reach the lexicographic optimum of levels 1-2
+   in one flow. If its spend fits the budget, the budget does not bind: a second
+   flow, with both counts gated, spends least (level 3).
 1. Acute needs only (others gated shut): most acute needs met within budget
    (``budget.maximise_within_budget``) -> ``A*``.
 2. Acute needs gated to exactly ``A*``; most other needs met within budget.
@@ -58,17 +58,14 @@ def solve_levels(
     base = Stage(need, node, node_capacity, cents, free, np.zeros(0, np.int64), arc_acute * 1)
 
     weight = np.where(arc_acute, 2, 1).astype(np.int64)
-    unlimited = base.cheapest(cents - weight * (base.spend_ceiling() + 1))
+    unlimited = base.cheapest(-weight)
     matched_bound = int(unlimited.chosen.sum())
     if unlimited.spend <= budget_cents:
-        return LevelsOutcome(
-            unlimited.chosen,
-            True,
-            int(arc_acute[unlimited.chosen].sum()),
-            matched_bound,
-            unlimited.spend,
-            1,
-        )
+        # The budget does not bind: those counts are optimal; one gated flow spends least.
+        acute_met = int(arc_acute[unlimited.chosen].sum())
+        counts = np.array([acute_met, matched_bound - acute_met], dtype=np.int64)
+        cheapest = replace(base, gate=np.where(acute, 0, 1), gate_supply=counts).cheapest(cents)
+        return LevelsOutcome(cheapest.chosen, True, acute_met, matched_bound, cheapest.spend, 2)
 
     # Level 1: acute needs only (other needs' arcs left out; their gate gives nothing).
     only = np.flatnonzero(arc_acute)
