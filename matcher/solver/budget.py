@@ -49,6 +49,18 @@ class Stage:
     gate_supply: IntArray
     value: IntArray
 
+    def take(self, idx: IntArray) -> Stage:
+        """The stage restricted to some arcs (needs, nodes and gates unchanged)."""
+        return Stage(
+            self.need[idx],
+            self.node[idx],
+            self.node_capacity,
+            self.cents[idx],
+            self.gate,
+            self.gate_supply,
+            self.value[idx],
+        )
+
     def point(self, chosen: BoolArray) -> Point:
         """Value and spend of a choice of arcs."""
         return Point(chosen, int(self.value[chosen].sum()), int(self.cents[chosen].sum()))
@@ -78,32 +90,86 @@ class Outcome:
     flows: int
 
 
+@dataclass(frozen=True)
+class _Search:
+    """The Newton search on one network: best flow, least ``D`` seen and where, convergence."""
+
+    best: Point
+    bound: Fraction
+    lam: Fraction
+    converged: bool
+    flows: int
+
+
 def maximise_within_budget(
     stage: Stage, budget_cents: int, deadline: float, fallback: Point, ceiling: int
 ) -> Outcome:
     """Most value within the budget (spend is left to a later, gated stage).
+
+    The search runs on a *core* of the network: every gated need and the free
+    needs that a budget-free maximiser places. One flow over the whole network at
+    the core's ``lam*`` then checks that nothing outside the core raises
+    ``D(lam*)``; if something does, the needs it places join the core and the
+    search goes on. So the bound, and the proof, always hold for the whole network.
 
     ``fallback`` is a flow known to fit the budget and ``ceiling`` a known bound on
     value: the answer when the deadline passes before the search can start.
     """
     if time.monotonic() > deadline:
         return Outcome(fallback, ceiling, fallback.value >= ceiling, 0)
-    top = len(stage.gate) + 1
     # Any maximiser at lam = 0 gives a supporting line; small costs keep the flow fast.
     lo = stage.cheapest(-stage.value)
+    flows = 1
     if lo.spend <= budget_cents:
-        return Outcome(lo, lo.value, True, 1)
-    if time.monotonic() > deadline:
-        return Outcome(fallback, lo.value, fallback.value >= lo.value, 1)
+        return Outcome(lo, lo.value, True, flows)
+    bound = Fraction(lo.value)
+    core = (stage.gate >= 0) | _placed(stage, lo.chosen)
+    best = fallback
+    while True:
+        if time.monotonic() > deadline:
+            return Outcome(best, floor(bound), best.value >= floor(bound), flows)
+        idx = np.flatnonzero(core[stage.need])
+        sub = stage.take(idx)
+        search = _newton(sub, budget_cents, deadline, sub.point(lo.chosen[idx]))
+        flows += search.flows
+        chosen = np.zeros(len(stage.need), dtype=bool)
+        chosen[idx] = search.best.chosen
+        best = stage.point(chosen)
+        if search.converged and search.lam > 0:
+            x = stage.cheapest(
+                search.lam.numerator * stage.cents - search.lam.denominator * stage.value
+            )
+            flows += 1
+            at_x = x.value - search.lam * (x.spend - budget_cents)
+            bound = min(bound, at_x)
+            grown = core | _placed(stage, x.chosen)
+            if at_x > search.bound and (grown != core).any():
+                core = grown
+                continue
+        return Outcome(best, floor(bound), best.value >= floor(bound), flows)
+
+
+def _placed(stage: Stage, chosen: BoolArray) -> BoolArray:
+    """Needs that a flow places, per need."""
+    out = np.zeros(len(stage.gate), dtype=bool)
+    out[stage.need[chosen]] = True
+    return out
+
+
+def _newton(stage: Stage, budget_cents: int, deadline: float, lo: Point) -> _Search:
+    """Newton search from ``lo``, a budget-free maximiser that overspends, then the repair."""
+    top = len(stage.gate) + 1
     hi = stage.cheapest(stage.cents * top - stage.value)
-    flows = 2
+    flows = 1
     if hi.spend > budget_cents:
         raise ValueError("the stage has no flow within budget")
     bound = Fraction(lo.value)
     lam = Fraction(0)
+    converged = True
     while hi.value < lo.value:
         lam = Fraction(lo.value - hi.value, lo.spend - hi.spend)
         if time.monotonic() > deadline:
+            converged = False
             break
         x = stage.cheapest(lam.numerator * stage.cents - lam.denominator * stage.value)
         flows += 1
@@ -115,9 +181,9 @@ def maximise_within_budget(
             lo = x
         else:
             hi = x
-    best = _repair(stage, hi, lo, budget_cents)
-    top_value = floor(bound)
-    return Outcome(best, top_value, best.value >= top_value, flows)
+    if hi.value >= lo.value:
+        lam = Fraction(0)
+    return _Search(_repair(stage, hi, lo, budget_cents), bound, lam, converged, flows)
 
 
 def _repair(stage: Stage, hi: Point, lo: Point, budget_cents: int) -> Point:

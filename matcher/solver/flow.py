@@ -67,7 +67,9 @@ def assign(
     first_node = n_needs
     first_gate = n_needs + n_nodes
     sink = first_gate + n_gates
-    free_ids = np.flatnonzero(free)
+    has_arc = np.zeros(n_needs, dtype=bool)
+    has_arc[need[keep]] = True
+    free_ids = np.flatnonzero(free & has_arc)  # a free need with no arc has nothing to decide
     gated_ids = np.flatnonzero(~free)
     tails = np.concatenate(
         [need[keep], first_node + np.arange(n_nodes), free_ids, first_gate + gate[gated_ids]]
