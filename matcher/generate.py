@@ -6,7 +6,8 @@ capacity is scarce and most programs have waitlists; some programs never report
 capacity; sobriety rules concentrate in recovery housing and inpatient
 treatment; a minority exclude sex work or a record, a few require religious
 participation, one in a hundred offers conversion therapy; most participants
-use drugs, have a record and will travel only a few kilometres. Larger instances
+use drugs, have a record and will travel only a few kilometres (a few up to
+40 km, never across the state). Larger instances
 add metro regions (one per ~1,000 programs) rather than packing one city
 tighter, so the number of candidate arcs per need stays realistic. The default
 budget is a fifth of what every purchasable place would cost: it binds.
@@ -251,8 +252,9 @@ def _participants(
             "location": {"lat": round(float(lat[i]), 6), "lon": round(float(lon[i]), 6)},
             "attributes": attributes,
         }
-        if u[i, 8] < 0.92:
-            person["max_distance_km"] = float(round(rng.uniform(2.0, 15.0), 1))
+        far = u[i, 8] >= 0.92  # a few will travel across the metro area, nobody across the state
+        reach = rng.uniform(25.0, 40.0) if far else rng.uniform(2.0, 15.0)
+        person["max_distance_km"] = float(round(reach, 1))
         if u[i, 9] < 0.10:
             clat, clon = _offset(float(lat[i]), float(lon[i]), rng.normal(0, 2), rng.normal(0, 2))
             person["stay_away"] = [

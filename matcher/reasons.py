@@ -29,6 +29,7 @@ from matcher.capacity.pools import Pool
 from matcher.money import budget_cents, price_cents
 from matcher.rules.arcs import evaluate_pairs
 from matcher.rules.registry import RULE_NAMES, RULES, phrase
+from matcher.rules.tables import BoolArray, IntArray, Tables
 from matcher.solver.solve import Solution
 
 NO_PROGRAM_OF_TYPE = "no_program_of_type"
@@ -53,65 +54,105 @@ def _types_label(types: list[str]) -> str:
     return " or ".join(types)
 
 
+@dataclass
+class _Evidence:
+    """Per unmet need (rows in ``unmet`` order): what its programs of type had to offer."""
+
+    per_rule: IntArray
+    owed: BoolArray
+    owed_places: IntArray
+    owed_waiting: IntArray
+    room: BoolArray
+    unaffordable: BoolArray
+    cheapest: IntArray
+    budget_left: int
+
+
+# Pairs evaluated at once when explaining: bounds memory at state scale.
+_PAIRS_PER_BLOCK = 4_000_000
+
+
+def _evidence(solution: Solution, unmet: IntArray) -> _Evidence:
+    """Rule counts and pool facts over *every* program of each unmet need's type, in blocks."""
+    tables = solution.tables
+    pools = solution.pools
+    chosen = solution.assigned
+    bought = chosen.program[chosen.pool == Pool.PURCHASE]
+    price = price_cents(pools.price)
+    budget_left = budget_cents(solution.scenario.fund.budget) - int(price[bought].sum())
+    purchase_left = pools.purchase - np.bincount(bought, minlength=tables.programs.size)
+    owed_at = pools.owed()
+    room_at = (pools.general > 0) | (pools.lead_reserved > 0) | (pools.purchase > 0)
+    unaffordable_at = (purchase_left > 0) & (price > budget_left)
+    n_rules = len(RULES) + 1
+    m = len(unmet)
+    ev = _Evidence(
+        per_rule=np.zeros((m, n_rules), dtype=np.int64),
+        owed=np.zeros(m, dtype=bool),
+        owed_places=np.zeros(m, dtype=np.int64),
+        owed_waiting=np.zeros(m, dtype=np.int64),
+        room=np.zeros(m, dtype=bool),
+        unaffordable=np.zeros(m, dtype=bool),
+        cheapest=np.full(m, np.iinfo(np.int64).max, dtype=np.int64),
+        budget_left=budget_left,
+    )
+    widest = int(_type_sizes(tables).max(initial=1))
+    step = max(64, _PAIRS_PER_BLOCK // widest)
+    for start in range(0, m, step):
+        block = unmet[start : start + step]
+        pairs = evaluate_pairs(tables, block, reach=False)
+        row = np.searchsorted(block, pairs.need)
+        size = len(block)
+        rows = slice(start, start + size)
+        ev.per_rule[rows] = np.bincount(
+            row * n_rules + pairs.broken.astype(np.int64), minlength=size * n_rules
+        ).reshape(size, n_rules)
+        ok = pairs.broken == 0
+        r, g = row[ok], pairs.program[ok]
+        owed = owed_at[g]
+        ev.owed[rows] = np.bincount(r[owed], minlength=size) > 0
+        ev.owed_places[rows] = np.bincount(r[owed], pools.free[g[owed]], minlength=size)
+        ev.owed_waiting[rows] = np.bincount(r[owed], pools.waitlist[g[owed]], minlength=size)
+        ev.room[rows] = np.bincount(r[room_at[g]], minlength=size) > 0
+        dear = unaffordable_at[g]
+        ev.unaffordable[rows] = np.bincount(r[dear], minlength=size) > 0
+        local = ev.cheapest[rows]
+        np.minimum.at(local, r[dear], price[g[dear]])
+        ev.cheapest[rows] = local
+    return ev
+
+
+def _type_sizes(tables: Tables) -> IntArray:
+    """Programs offering each service type."""
+    bits = tables.programs.types
+    sizes = [
+        int(((bits[:, t // 64] >> np.uint64(t % 64)) & np.uint64(1)).sum())
+        for t in range(len(tables.type_vocab.codes))
+    ]
+    return np.array(sizes, dtype=np.int64)
+
+
 def unmatched_needs(solution: Solution) -> list[Unmatched]:
     """A reason for every need the answer leaves unmet, in scenario order."""
     tables = solution.tables
-    pools = solution.pools
     met = np.zeros(tables.needs.size, dtype=bool)
     met[solution.arcs.need[solution.chosen]] = True
     unmet = np.flatnonzero(~met)
     if len(unmet) == 0:
         return []
-    pairs = evaluate_pairs(tables, unmet, reach=False)
-    n_rules = len(RULES) + 1
-    per_need = np.bincount(
-        pairs.need * n_rules + pairs.broken.astype(np.int64), minlength=tables.needs.size * n_rules
-    ).reshape(tables.needs.size, n_rules)
-
-    # Room each pool has left after the answer, per program.
-    chosen = solution.assigned
-    used = {
-        pool: np.bincount(chosen.program[chosen.pool == pool], minlength=tables.programs.size)
-        for pool in Pool
-    }
-    price = price_cents(pools.price)
-    budget_left = budget_cents(solution.scenario.fund.budget) - int(
-        price[chosen.program[chosen.pool == Pool.PURCHASE]].sum()
-    )
-    purchase_left = pools.purchase - used[Pool.PURCHASE]
-    ok = pairs.broken == 0
-    eg_need, eg_prog = pairs.need[ok], pairs.program[ok]
-    owed = pools.owed()[eg_prog]
-    other_room = (
-        (pools.general[eg_prog] > 0)
-        | (pools.lead_reserved[eg_prog] > 0)
-        | (pools.purchase[eg_prog] > 0)
-    )
-    unaffordable = (purchase_left[eg_prog] > 0) & (price[eg_prog] > budget_left)
-    n = tables.needs.size
-    any_owed = np.bincount(eg_need[owed], minlength=n) > 0
-    owed_places = np.bincount(eg_need[owed], weights=pools.free[eg_prog[owed]], minlength=n).astype(
-        np.int64
-    )
-    owed_waiting = np.bincount(
-        eg_need[owed], weights=pools.waitlist[eg_prog[owed]], minlength=n
-    ).astype(np.int64)
-    any_room = np.bincount(eg_need[other_room], minlength=n) > 0
-    any_unaffordable = np.bincount(eg_need[unaffordable], minlength=n) > 0
-    cheapest = np.full(n, np.iinfo(np.int64).max)
-    np.minimum.at(cheapest, eg_need[unaffordable], price[eg_prog[unaffordable]])
+    ev = _evidence(solution, unmet)
 
     need_types = [n.service_types for p in solution.scenario.participants for n in p.needs]
-    totals = per_need.sum(axis=1).tolist()
-    rows = per_need.tolist()
+    totals = ev.per_rule.sum(axis=1).tolist()
+    rows = ev.per_rule.tolist()
     owner_ids = tables.participants.ids
     owners = tables.needs.participant.tolist()
     out = []
-    for k in unmet.tolist():
+    for i, k in enumerate(unmet.tolist()):
         need_id = tables.needs.ids[k]
         types = need_types[k]
-        counts = rows[k]
-        total = totals[k]
+        counts = rows[i]
+        total = totals[i]
         eligible = counts[0]
         blocked = {RULE_NAMES[r - 1]: c for r, c in enumerate(counts) if r and c}
         what = _types_label(types)
@@ -121,19 +162,19 @@ def unmatched_needs(solution: Solution) -> list[Unmatched]:
             reason = NOT_ELIGIBLE
             parts = ", ".join(phrase(r, c) for r, c in enumerate(counts) if r and c)
             detail = f"{total} {what} program{'s' if total != 1 else ''}, none eligible: {parts}"
-        elif any_owed[k] and not any_room[k]:
+        elif ev.owed[i] and not ev.room[i]:
             reason = WOULD_DISPLACE
             detail = (
                 f"{eligible} eligible program{'s' if eligible != 1 else ''}: "
-                f"{owed_places[k]} free place{'s' if owed_places[k] != 1 else ''}, "
-                f"all owed to {owed_waiting[k]} "
-                f"{'person' if owed_waiting[k] == 1 else 'people'} already waiting"
+                f"{ev.owed_places[i]} free place{'s' if ev.owed_places[i] != 1 else ''}, "
+                f"all owed to {ev.owed_waiting[i]} "
+                f"{'person' if ev.owed_waiting[i] == 1 else 'people'} already waiting"
             )
-        elif any_unaffordable[k]:
+        elif ev.unaffordable[i]:
             reason = BUDGET_EXHAUSTED
             detail = (
-                f"a place could be bought for {cheapest[k] / 100:,.2f}, "
-                f"but only {budget_left / 100:,.2f} of the fund is left"
+                f"a place could be bought for {ev.cheapest[i] / 100:,.2f}, "
+                f"but only {ev.budget_left / 100:,.2f} of the fund is left"
             )
         else:
             reason = CAPACITY_EXHAUSTED
