@@ -19,6 +19,23 @@ from matcher.scenario import SCENARIO_FORMAT, Scenario, parse_scenario
 
 Json = dict[str, Any]
 
+CONTRACT_ORDER = (
+    "excludes_active_use",
+    "excludes_sex_work",
+    "excludes_criminal_history",
+    "requires_religious_participation",
+    "conversion_therapy",
+    "gender",
+    "age",
+    "household",
+    "pets",
+    "requires_id",
+    "max_distance",
+    "stay_away",
+    "avoid",
+)
+"""The hard rules of families 2-5 in the contract's order (``spec/SCENARIO.md``)."""
+
 HOME = {"lat": 47.61, "lon": -122.34}
 """Where builders put everyone by default: participants and programs at one spot."""
 

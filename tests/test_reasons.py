@@ -10,7 +10,15 @@ from matcher.assignment import Assignment, UnmatchedNeed, build_assignment
 from matcher.scenario import Scenario
 from matcher.solver import SolverOptions, solve
 from matcher.validate import check_assignment
-from tests.builders import Json, make_need, make_participant, make_program, make_scenario, offset
+from tests.builders import (
+    CONTRACT_ORDER,
+    Json,
+    make_need,
+    make_participant,
+    make_program,
+    make_scenario,
+    offset,
+)
 
 SHELTER_ONLY_FOR_WAITING = {"open_slots": 3, "waitlist": 3}
 FOR_SALE = {"open_slots": 0, "waitlist": 0, "purchasable": 2, "price": 500.0}
@@ -99,21 +107,7 @@ def test_blocked_by_has_one_count_per_rule_in_contract_order() -> None:
     why = unmet(make_scenario(programs, [person]))["a"]
     assert why.reason == "not_eligible"
     assert why.blocked_by is not None
-    assert list(why.blocked_by) == [
-        "excludes_active_use",
-        "excludes_sex_work",
-        "excludes_criminal_history",
-        "requires_religious_participation",
-        "conversion_therapy",
-        "gender",
-        "age",
-        "household",
-        "pets",
-        "requires_id",
-        "max_distance",
-        "stay_away",
-        "avoid",
-    ]
+    assert tuple(why.blocked_by) == CONTRACT_ORDER
     assert sum(why.blocked_by.values()) == len(programs)
     assert why.blocked_by["avoid"] == 2
 

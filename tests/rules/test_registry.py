@@ -3,23 +3,7 @@
 from __future__ import annotations
 
 from matcher.rules.registry import RULE_NAMES, RULES, phrase
-from tests.builders import first_broken_rule, make_participant, make_program, offset
-
-CONTRACT_ORDER = (
-    "excludes_active_use",
-    "excludes_sex_work",
-    "excludes_criminal_history",
-    "requires_religious_participation",
-    "conversion_therapy",
-    "gender",
-    "age",
-    "household",
-    "pets",
-    "requires_id",
-    "max_distance",
-    "stay_away",
-    "avoid",
-)
+from tests.builders import CONTRACT_ORDER, first_broken_rule, make_participant, make_program, offset
 
 
 def test_rules_are_checked_in_the_contracts_order() -> None:
