@@ -106,14 +106,16 @@ def maximise_within_budget(
 ) -> Outcome:
     """Most value within the budget (spend is left to a later, gated stage).
 
-    The search runs on a *core* of the network: every gated need and the free
-    needs that a budget-free maximiser places. One flow over the whole network at
+    The search runs on a *core* of the network: the needs that a budget-free
+    maximiser places and those the fallback places (so the core has a flow
+    within budget). One flow over the whole network at
     the core's ``lam*`` then checks that nothing outside the core raises
     ``D(lam*)``; if something does, the needs it places join the core and the
     search goes on. So the bound, and the proof, always hold for the whole network.
 
-    ``fallback`` is a flow known to fit the budget and ``ceiling`` a known bound on
-    value: the answer when the deadline passes before the search can start.
+    ``fallback`` is a flow known to fit the budget (and the stage's gates) and
+    ``ceiling`` a known bound on value: the answer when the deadline passes before
+    the search can start.
     """
     if time.monotonic() > deadline:
         return Outcome(fallback, ceiling, fallback.value >= ceiling, 0)
@@ -123,7 +125,7 @@ def maximise_within_budget(
     if lo.spend <= budget_cents:
         return Outcome(lo, lo.value, True, flows)
     bound = Fraction(lo.value)
-    core = (stage.gate >= 0) | _placed(stage, lo.chosen)
+    core = _placed(stage, lo.chosen) | _placed(stage, fallback.chosen)
     best = fallback
     while True:
         if time.monotonic() > deadline:

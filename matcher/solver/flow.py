@@ -59,29 +59,46 @@ def assign(
     Arcs of free needs that cost more than skipping (cost >= 0) are left out: they
     could never be part of an optimum. Raises ``FlowError`` if no flow exists.
     """
-    n_needs = len(gate)
-    n_nodes = len(node_capacity)
     n_gates = len(gate_supply)
     free = gate == FREE
     keep = np.flatnonzero(~free[need] | (cost < 0))
-    first_node = n_needs
-    first_gate = n_needs + n_nodes
+    # Only needs and pool nodes that have an arc enter the network, numbered densely:
+    # the flow solver's work grows with every node it is given, used or not.
+    needs_in, need_of = np.unique(need[keep], return_inverse=True)
+    nodes_in, node_of = np.unique(node[keep], return_inverse=True)
+    n_in = len(needs_in)
+    first_node = n_in
+    first_gate = n_in + len(nodes_in)
     sink = first_gate + n_gates
-    has_arc = np.zeros(n_needs, dtype=bool)
-    has_arc[need[keep]] = True
-    free_ids = np.flatnonzero(free & has_arc)  # a free need with no arc has nothing to decide
-    gated_ids = np.flatnonzero(~free)
+    is_free = free[needs_in]
+    free_ids = np.flatnonzero(is_free)
+    gated_ids = np.flatnonzero(~is_free)
     tails = np.concatenate(
-        [need[keep], first_node + np.arange(n_nodes), free_ids, first_gate + gate[gated_ids]]
+        [
+            need_of,
+            first_node + np.arange(len(nodes_in)),
+            free_ids,
+            first_gate + gate[needs_in[gated_ids]],
+        ]
     )
     heads = np.concatenate(
-        [first_node + node[keep], np.full(n_nodes, sink), np.full(len(free_ids), sink), gated_ids]
+        [
+            first_node + node_of,
+            np.full(len(nodes_in), sink),
+            np.full(len(free_ids), sink),
+            gated_ids,
+        ]
     )
     caps = np.concatenate(
-        [np.ones(len(keep)), node_capacity, np.ones(len(free_ids)), np.ones(len(gated_ids))]
+        [
+            np.ones(len(keep)),
+            node_capacity[nodes_in],
+            np.ones(len(free_ids)),
+            np.ones(len(gated_ids)),
+        ]
     ).astype(np.int64)
     costs = np.concatenate(
-        [cost[keep], np.zeros(n_nodes + len(free_ids) + len(gated_ids), dtype=np.int64)]
+        [cost[keep], np.zeros(len(nodes_in) + len(free_ids) + len(gated_ids), dtype=np.int64)]
     )
     supplies = np.zeros(sink + 1, dtype=np.int64)
     supplies[free_ids] = 1

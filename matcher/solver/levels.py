@@ -52,6 +52,12 @@ def solve_levels(
     deadline: float,
 ) -> LevelsOutcome:
     """Levels 1-3 over the given arcs; ``acute`` is per need, ``cents`` per arc."""
+    # Count money in the largest unit that divides every price (exact, and smaller
+    # costs make every flow faster); the budget rounds down to that unit.
+    paid = cents[cents > 0]
+    unit = int(np.gcd.reduce(paid)) if len(paid) else 1
+    cents = cents // unit
+    budget_cents = budget_cents // unit
     n_needs = len(acute)
     arc_acute = acute[need]
     free = np.full(n_needs, FREE, dtype=np.int64)
@@ -65,7 +71,9 @@ def solve_levels(
         acute_met = int(arc_acute[unlimited.chosen].sum())
         counts = np.array([acute_met, matched_bound - acute_met], dtype=np.int64)
         cheapest = replace(base, gate=np.where(acute, 0, 1), gate_supply=counts).cheapest(cents)
-        return LevelsOutcome(cheapest.chosen, True, acute_met, matched_bound, cheapest.spend, 2)
+        return LevelsOutcome(
+            cheapest.chosen, True, acute_met, matched_bound, cheapest.spend * unit, 2
+        )
 
     # Level 1: acute needs only (other needs' arcs left out; their gate gives nothing).
     only = np.flatnonzero(arc_acute)
@@ -125,6 +133,6 @@ def solve_levels(
         outcome,
         chosen=third.chosen,
         proven=proven,
-        spend_bound_cents=third.spend if proven else 0,
+        spend_bound_cents=third.spend * unit if proven else 0,
         flows=flows + 1,
     )
