@@ -366,6 +366,10 @@ def load_scenario(source: str | Path) -> Scenario:
 
 def loads_scenario(text: str) -> Scenario:
     """Parse scenario JSON text; malformed JSON is an issue at ``$`` like any other."""
+    if "null" not in text:
+        fast = _validate_json_text(text)
+        if fast is not None:
+            return fast
     try:
         data = json.loads(
             text, parse_constant=_reject_constant, object_pairs_hook=_drop_null_members
@@ -373,6 +377,24 @@ def loads_scenario(text: str) -> Scenario:
     except (json.JSONDecodeError, ValueError) as error:
         raise ScenarioInvalid([ScenarioIssue("$", "json", f"not valid JSON: {error}")]) from None
     return _parse(data)
+
+
+def _validate_json_text(text: str) -> Scenario | None:
+    """The common case in one pass of pydantic's own JSON parser: no nulls to drop.
+
+    Returns None when anything is wrong, so that the slower path reports every
+    issue with the same paths and messages.
+    """
+    try:
+        scenario = Scenario.model_validate_json(text)
+    except ValidationError:
+        return None
+    programs = [g.id for g in scenario.programs]
+    people = [p.id for p in scenario.participants]
+    needs = [n.id for p in scenario.participants for n in p.needs]
+    if any(len(set(ids)) != len(ids) for ids in (programs, people, needs)):
+        return None
+    return scenario
 
 
 def _reject_constant(name: str) -> float:

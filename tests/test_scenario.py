@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from matcher.errors import ScenarioInvalid, ScenarioIssue
+from matcher.generate import GenerateOptions, generate
 from matcher.scenario import Scenario, load_scenario, loads_scenario, parse_scenario
 from tests.conftest import SPEC
 
@@ -275,3 +276,22 @@ def test_a_number_where_a_date_time_is_required_is_rejected(path: str) -> None:
 def test_a_count_too_large_for_the_engine_is_rejected_not_crashed_on(value: int) -> None:
     issues = issues_of(put(example(), "programs[0].capacity.waitlist", value))
     assert [i.path for i in issues] == ["programs[0].capacity.waitlist"]
+
+
+def test_the_fast_and_the_null_tolerant_readers_build_the_same_scenario() -> None:
+    data = generate(GenerateOptions(participants=60, programs=12, seed=4))
+    text = json.dumps(data)
+    assert "null" not in text
+    with_null = dict(data, as_of=None)
+    fast = loads_scenario(text)
+    slow = loads_scenario(json.dumps(with_null))
+    assert fast.model_dump(exclude={"as_of"}) == slow.model_dump(exclude={"as_of"})
+    assert fast == parse_scenario(data)
+
+
+def test_a_duplicate_id_is_reported_by_the_fast_reader_too() -> None:
+    data = generate(GenerateOptions(participants=3, programs=2, seed=4))
+    data["programs"][1]["id"] = data["programs"][0]["id"]
+    with pytest.raises(ScenarioInvalid) as caught:
+        loads_scenario(json.dumps(data))
+    assert [i.path for i in caught.value.issues] == ["programs[1].id"]
