@@ -27,9 +27,9 @@ import numpy as np
 
 from matcher.capacity.pools import Pool
 from matcher.money import budget_cents, price_cents
-from matcher.rules.arcs import evaluate_pairs
+from matcher.rules.counts import blocked_counts
 from matcher.rules.registry import RULE_NAMES, RULES, phrase
-from matcher.rules.tables import BoolArray, IntArray, Tables
+from matcher.rules.tables import BoolArray, IntArray
 from matcher.solver.solve import Solution
 
 NO_PROGRAM_OF_TYPE = "no_program_of_type"
@@ -68,12 +68,8 @@ class _Evidence:
     budget_left: int
 
 
-# Pairs evaluated at once when explaining: bounds memory at state scale.
-_PAIRS_PER_BLOCK = 4_000_000
-
-
 def _evidence(solution: Solution, unmet: IntArray) -> _Evidence:
-    """Rule counts and pool facts over *every* program of each unmet need's type, in blocks."""
+    """Rule counts over *every* program of each unmet need's type; pool facts of eligible ones."""
     tables = solution.tables
     pools = solution.pools
     chosen = solution.assigned
@@ -96,40 +92,19 @@ def _evidence(solution: Solution, unmet: IntArray) -> _Evidence:
         cheapest=np.full(m, np.iinfo(np.int64).max, dtype=np.int64),
         budget_left=budget_left,
     )
-    widest = int(_type_sizes(tables).max(initial=1))
-    step = max(64, _PAIRS_PER_BLOCK // widest)
-    for start in range(0, m, step):
-        block = unmet[start : start + step]
-        pairs = evaluate_pairs(tables, block, reach=False)
-        row = np.searchsorted(block, pairs.need)
-        size = len(block)
-        rows = slice(start, start + size)
-        ev.per_rule[rows] = np.bincount(
-            row * n_rules + pairs.broken.astype(np.int64), minlength=size * n_rules
-        ).reshape(size, n_rules)
-        ok = pairs.broken == 0
-        r, g = row[ok], pairs.program[ok]
-        owed = owed_at[g]
-        ev.owed[rows] = np.bincount(r[owed], minlength=size) > 0
-        ev.owed_places[rows] = np.bincount(r[owed], pools.free[g[owed]], minlength=size)
-        ev.owed_waiting[rows] = np.bincount(r[owed], pools.waitlist[g[owed]], minlength=size)
-        ev.room[rows] = np.bincount(r[room_at[g]], minlength=size) > 0
-        dear = unaffordable_at[g]
-        ev.unaffordable[rows] = np.bincount(r[dear], minlength=size) > 0
-        local = ev.cheapest[rows]
-        np.minimum.at(local, r[dear], price[g[dear]])
-        ev.cheapest[rows] = local
+    ev.per_rule[:], pairs = blocked_counts(tables, unmet)
+    row = np.searchsorted(unmet, pairs.need)
+    ok = pairs.broken == 0
+    r, g = row[ok], pairs.program[ok]
+    owed = owed_at[g]
+    ev.owed[:] = np.bincount(r[owed], minlength=m) > 0
+    ev.owed_places[:] = np.bincount(r[owed], pools.free[g[owed]], minlength=m)
+    ev.owed_waiting[:] = np.bincount(r[owed], pools.waitlist[g[owed]], minlength=m)
+    ev.room[:] = np.bincount(r[room_at[g]], minlength=m) > 0
+    dear = unaffordable_at[g]
+    ev.unaffordable[:] = np.bincount(r[dear], minlength=m) > 0
+    np.minimum.at(ev.cheapest, r[dear], price[g[dear]])
     return ev
-
-
-def _type_sizes(tables: Tables) -> IntArray:
-    """Programs offering each service type."""
-    bits = tables.programs.types
-    sizes = [
-        int(((bits[:, t // 64] >> np.uint64(t % 64)) & np.uint64(1)).sum())
-        for t in range(len(tables.type_vocab.codes))
-    ]
-    return np.array(sizes, dtype=np.int64)
 
 
 def unmatched_needs(solution: Solution) -> list[Unmatched]:

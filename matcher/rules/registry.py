@@ -150,10 +150,18 @@ RULES: tuple[Rule, ...] = (
 RULE_NAMES: tuple[str, ...] = tuple(r.name for r in RULES)
 
 
-def first_broken(frame: PairFrame) -> npt.NDArray[np.int8]:
-    """Per pair: 0 if every rule holds, else 1 + index in ``RULES`` of the first broken."""
+RULE_CODE = {rule.name: i for i, rule in enumerate(RULES, start=1)}
+PAIR_FREE_RULES = RULE_CODE["requires_id"]
+"""Rules 1..this read only the two sides' attributes (barriers, eligibility), not where they are."""
+
+
+def first_broken(frame: PairFrame, upto: int = len(RULES)) -> npt.NDArray[np.int8]:
+    """Per pair: 0 if every rule holds, else 1 + index in ``RULES`` of the first broken.
+
+    ``upto`` checks only the first rules (e.g. ``PAIR_FREE_RULES``).
+    """
     code = np.zeros(len(frame.p), dtype=np.int8)
-    for i, rule in enumerate(RULES, start=1):
+    for i, rule in enumerate(RULES[:upto], start=1):
         open_ = code == 0
         if not open_.any():
             break
