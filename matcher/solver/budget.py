@@ -102,7 +102,7 @@ class _Search:
 
 
 def maximise_within_budget(
-    stage: Stage, budget_cents: int, deadline: float, fallback: Point, ceiling: int
+    stage: Stage, budget_cents: int, deadline: float, fallback: Point | None, ceiling: int
 ) -> Outcome:
     """Most value within the budget (spend is left to a later, gated stage).
 
@@ -115,15 +115,20 @@ def maximise_within_budget(
 
     ``fallback`` is a flow known to fit the budget (and the stage's gates) and
     ``ceiling`` a known bound on value: the answer when the deadline passes before
-    the search can start.
+    the search can start. A stage without gates may pass ``None``: the budget-free
+    maximiser without its paid arcs is then the fallback.
     """
     if time.monotonic() > deadline:
-        return Outcome(fallback, ceiling, fallback.value >= ceiling, 0)
+        nothing = stage.point(np.zeros(len(stage.need), dtype=bool))
+        start = fallback or nothing
+        return Outcome(start, ceiling, start.value >= ceiling, 0)
     # Any maximiser at lam = 0 gives a supporting line; small costs keep the flow fast.
     lo = stage.cheapest(-stage.value)
     flows = 1
     if lo.spend <= budget_cents:
         return Outcome(lo, lo.value, True, flows)
+    if fallback is None:
+        fallback = stage.point(lo.chosen & (stage.cents == 0))
     bound = Fraction(lo.value)
     core = _placed(stage, lo.chosen) | _placed(stage, fallback.chosen)
     best = fallback

@@ -1,9 +1,5 @@
 """Levels 1-3 of the objective, one after another, each exact.
 
-0. Without a budget the sets of needs that can be met together form a matroid,
-   so arc weights 2 (acute) and 1 reach the lexicographic optimum of levels 1-2
-   in one flow. If its spend fits the budget, the budget does not bind: a second
-   flow, with both counts gated, spends least (level 3).
 1. Acute needs only (others gated shut): most acute needs met within budget
    (``budget.maximise_within_budget``) -> ``A*``.
 2. Acute needs gated to exactly ``A*``; most other needs met within budget.
@@ -63,18 +59,6 @@ def solve_levels(
     free = np.full(n_needs, FREE, dtype=np.int64)
     base = Stage(need, node, node_capacity, cents, free, np.zeros(0, np.int64), arc_acute * 1)
 
-    weight = np.where(arc_acute, 2, 1).astype(np.int64)
-    unlimited = base.cheapest(-weight)
-    matched_bound = int(unlimited.chosen.sum())
-    if unlimited.spend <= budget_cents:
-        # The budget does not bind: those counts are optimal; one gated flow spends least.
-        acute_met = int(arc_acute[unlimited.chosen].sum())
-        counts = np.array([acute_met, matched_bound - acute_met], dtype=np.int64)
-        cheapest = replace(base, gate=np.where(acute, 0, 1), gate_supply=counts).cheapest(cents)
-        return LevelsOutcome(
-            cheapest.chosen, True, acute_met, matched_bound, cheapest.spend * unit, 2
-        )
-
     # Level 1: acute needs only (other needs' arcs left out; their gate gives nothing).
     only = np.flatnonzero(arc_acute)
     level1 = Stage(
@@ -86,12 +70,8 @@ def solve_levels(
         np.zeros(1, np.int64),
         np.ones(len(only), np.int64),
     )
-    # Fallback if time runs out: the unlimited answer without its paid purchases.
-    unpaid = unlimited.chosen & (cents == 0)
-    acute_ceiling = int(arc_acute[unlimited.chosen].sum())
-    first = maximise_within_budget(
-        level1, budget_cents, deadline, level1.point(unpaid[only]), acute_ceiling
-    )
+    acute_reachable = len(np.unique(need[only]))
+    first = maximise_within_budget(level1, budget_cents, deadline, None, acute_reachable)
     met_acute = first.best.value
     so_far = np.zeros(len(need), dtype=bool)
     so_far[only[first.best.chosen]] = True
@@ -103,14 +83,14 @@ def solve_levels(
         gate_supply=np.array([met_acute], dtype=np.int64),
         value=(~arc_acute) * 1,
     )
-    if int(arc_acute[unpaid].sum()) == met_acute:
-        so_far = unpaid  # as many acute needs met, and others too
+    others_reachable = len(np.unique(need[~arc_acute]))
+    matched_bound = first.bound + others_reachable
     second = maximise_within_budget(
-        level2, budget_cents, deadline, level2.point(so_far), matched_bound - met_acute
+        level2, budget_cents, deadline, level2.point(so_far), others_reachable
     )
     met_other = second.best.value
     proven = first.proven and second.proven
-    flows = 1 + first.flows + second.flows
+    flows = first.flows + second.flows
     outcome = LevelsOutcome(
         chosen=second.best.chosen,
         proven=False,
