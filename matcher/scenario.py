@@ -137,11 +137,11 @@ class Program(_Model):
     name: Text | None = None
     service_types: NonEmptyTexts
     location: Location
-    capacity: Capacity = Capacity()
-    barriers: Barriers = Barriers()
-    eligibility: Eligibility = Eligibility()
-    serves: list[Text] = []
-    languages: list[Text] = []
+    capacity: Capacity = Field(default_factory=Capacity)
+    barriers: Barriers = Field(default_factory=Barriers)
+    eligibility: Eligibility = Field(default_factory=Eligibility)
+    serves: list[Text] = Field(default_factory=list)
+    languages: list[Text] = Field(default_factory=list)
 
     @property
     def fundable(self) -> bool:
@@ -178,7 +178,7 @@ class Need(_Model):
     service_types: NonEmptyTexts
     acute: Flag = False
     rank: Annotated[int, Field(strict=True, ge=1, le=MAX_COUNT)] | None = None
-    preferred_programs: list[Text] = []
+    preferred_programs: list[Text] = Field(default_factory=list)
 
 
 class Participant(_Model):
@@ -186,12 +186,12 @@ class Participant(_Model):
 
     id: Text
     location: Location
-    attributes: Attributes = Attributes()
-    prefers: list[Text] = []
-    languages: list[Text] = []
+    attributes: Attributes = Field(default_factory=Attributes)
+    prefers: list[Text] = Field(default_factory=list)
+    languages: list[Text] = Field(default_factory=list)
     max_distance_km: Money | None = None
-    stay_away: list[StayAway] = []
-    avoid_programs: list[Text] = []
+    stay_away: list[StayAway] = Field(default_factory=list)
+    avoid_programs: list[Text] = Field(default_factory=list)
     needs: list[Need]
 
     def need_rank(self, position: int) -> int:
@@ -211,7 +211,7 @@ class Scenario(_Model):
 
     format: Text = SCENARIO_FORMAT
     as_of: DateTime | None = None
-    fund: Fund = Fund()
+    fund: Fund = Field(default_factory=Fund)
     programs: list[Program]
     participants: list[Participant]
 
