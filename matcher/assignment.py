@@ -1,23 +1,25 @@
-"""The assignment contract (``lead-matcher/assignment@1``): the matcher's answer as JSON."""
+"""The assignment contract (``lead-matcher/assignment@1``): the matcher's answer as JSON.
+
+Plain slotted dataclasses: an answer can hold tens of thousands of rows, and
+building them must cost next to nothing. Validation belongs to what comes *in*
+(the scenario); the API declares its own response models.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict
+from dataclasses import dataclass
 
 from matcher.capacity.pools import Pool, PoolName
-from matcher.reasons import unmatched_needs
-from matcher.solver.solve import Solution
+from matcher.reasons import Unmatched, unmatched_needs
+from matcher.solver.solve import Objective, Solution, Status
 
 ASSIGNMENT_FORMAT = "lead-matcher/assignment@1"
 
-
-class _Out(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+UnmatchedNeed = Unmatched
 
 
-class Placement(_Out):
+@dataclass(frozen=True, slots=True)
+class Placement:
     """One need placed in one pool of one program."""
 
     need_id: str
@@ -27,86 +29,95 @@ class Placement(_Out):
     cost: float
     distance_km: float
 
-
-class UnmatchedNeed(_Out):
-    """One unmet need, the reason the contract fixes, and the counts behind it."""
-
-    need_id: str
-    participant_id: str
-    reason: str
-    blocked_by: dict[str, int] | None = None
-    detail: str
-
-
-class Levels(_Out):
-    """Levels 1-3 of the objective."""
-
-    acute_matched: int
-    matched: int
-    spend: float
+    def to_json(self) -> dict[str, object]:
+        """Contract JSON."""
+        return {
+            "need_id": self.need_id,
+            "participant_id": self.participant_id,
+            "program_id": self.program_id,
+            "pool": self.pool,
+            "cost": self.cost,
+            "distance_km": self.distance_km,
+        }
 
 
-class SolverInfo(_Out):
+@dataclass(frozen=True, slots=True)
+class SolverInfo:
     """Whether levels 1-3 were proven, and how long it took."""
 
-    status: Literal["OPTIMAL", "FEASIBLE"]
+    status: Status
     seconds: float
     method: str | None = None
 
+    def to_json(self) -> dict[str, object]:
+        """Contract JSON (``method`` is an addition the contract allows)."""
+        out: dict[str, object] = {"status": self.status, "seconds": self.seconds}
+        if self.method is not None:
+            out["method"] = self.method
+        return out
 
-class Assignment(_Out):
+
+def _levels_json(levels: Objective) -> dict[str, object]:
+    return {
+        "acute_matched": levels.acute_matched,
+        "matched": levels.matched,
+        "spend": levels.spend,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
     """The matcher's whole answer: every need once, placed or with a reason."""
 
-    format: str = ASSIGNMENT_FORMAT
     assignments: list[Placement]
-    unmatched: list[UnmatchedNeed]
+    unmatched: list[Unmatched]
     warnings: list[str]
-    objective: Levels
-    bounds: Levels
+    objective: Objective
+    bounds: Objective
     solver: SolverInfo
+    format: str = ASSIGNMENT_FORMAT
 
     def to_json(self) -> dict[str, object]:
-        """Contract JSON; ``blocked_by`` present only when some program blocked the need."""
-        return self.model_dump(mode="json", exclude_none=True)
+        """Contract JSON."""
+        return {
+            "format": self.format,
+            "assignments": [a.to_json() for a in self.assignments],
+            "unmatched": [u.to_json() for u in self.unmatched],
+            "warnings": list(self.warnings),
+            "objective": _levels_json(self.objective),
+            "bounds": _levels_json(self.bounds),
+            "solver": self.solver.to_json(),
+        }
 
 
 def build_assignment(solution: Solution) -> Assignment:
     """The contract answer of a solution: placements in need order, then unmet needs."""
     tables = solution.tables
     arcs = solution.assigned
+    labels = [pool.label for pool in Pool]
     placements = [
-        Placement.model_construct(
-            need_id=tables.needs.ids[n],
-            participant_id=tables.participants.ids[tables.needs.participant[n]],
-            program_id=tables.programs.ids[g],
-            pool=Pool(int(pool)).label,
-            cost=float(price),
-            distance_km=round(float(d), 3),
+        Placement(
+            tables.needs.ids[n],
+            tables.participants.ids[tables.needs.participant[n]],
+            tables.programs.ids[g],
+            labels[pool],
+            price,
+            round(d, 3),
         )
         for n, g, pool, price, d in zip(
-            arcs.need, arcs.program, arcs.pool, arcs.price, arcs.distance_km, strict=True
+            arcs.need.tolist(),
+            arcs.program.tolist(),
+            arcs.pool.tolist(),
+            arcs.price.tolist(),
+            arcs.distance_km.tolist(),
+            strict=True,
         )
     ]
-    unmatched = [
-        UnmatchedNeed.model_construct(
-            need_id=u.need_id,
-            participant_id=u.participant_id,
-            reason=u.reason,
-            blocked_by=u.blocked_by or None,
-            detail=u.detail,
-        )
-        for u in unmatched_needs(solution)
-    ]
-    o, b = solution.objective, solution.bounds
     return Assignment(
         assignments=placements,
-        unmatched=unmatched,
+        unmatched=unmatched_needs(solution),
         warnings=solution.scenario.warnings(),
-        objective=Levels(acute_matched=o.acute_matched, matched=o.matched, spend=o.spend),
-        bounds=Levels(acute_matched=b.acute_matched, matched=b.matched, spend=b.spend),
-        solver=SolverInfo(
-            status=solution.status,
-            seconds=round(solution.seconds, 4),
-            method=solution.method,
-        ),
+        objective=solution.objective,
+        bounds=solution.bounds,
+        solver=SolverInfo(solution.status, round(solution.seconds, 4), solution.method),
     )

@@ -39,15 +39,30 @@ BUDGET_EXHAUSTED = "budget_exhausted"
 CAPACITY_EXHAUSTED = "capacity_exhausted"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unmatched:
-    """One unmet need and why."""
+    """One unmet need, the reason the contract fixes, and the counts behind it.
+
+    ``blocked_by`` is None when no program of the type excluded the participant.
+    """
 
     need_id: str
     participant_id: str
     reason: str
-    blocked_by: dict[str, int]
+    blocked_by: dict[str, int] | None
     detail: str
+
+    def to_json(self) -> dict[str, object]:
+        """Contract JSON (``blocked_by`` only when present)."""
+        out: dict[str, object] = {
+            "need_id": self.need_id,
+            "participant_id": self.participant_id,
+            "reason": self.reason,
+        }
+        if self.blocked_by:
+            out["blocked_by"] = self.blocked_by
+        out["detail"] = self.detail
+        return out
 
 
 def _types_label(types: list[str]) -> str:
@@ -157,5 +172,5 @@ def unmatched_needs(solution: Solution) -> list[Unmatched]:
                 f"{eligible} eligible program{'s' if eligible != 1 else ''}, "
                 "no room left: places taken by needs ranked at least as high, or none to give"
             )
-        out.append(Unmatched(need_id, owner_ids[owners[k]], reason, blocked, detail))
+        out.append(Unmatched(need_id, owner_ids[owners[k]], reason, blocked or None, detail))
     return out

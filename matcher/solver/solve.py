@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -29,8 +30,9 @@ from matcher.solver.preferences import arc_penalty
 
 BoolArray = npt.NDArray[np.bool_]
 
-OPTIMAL = "OPTIMAL"
-FEASIBLE = "FEASIBLE"
+Status = Literal["OPTIMAL", "FEASIBLE"]
+OPTIMAL: Status = "OPTIMAL"
+FEASIBLE: Status = "FEASIBLE"
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class Solution:
     chosen: BoolArray
     objective: Objective
     bounds: Objective
-    status: str
+    status: Status
     seconds: float
     method: str
 
