@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import numpy as np
 import numpy.typing as npt
@@ -181,13 +182,8 @@ class Tables:
 
 
 def _flags(items: Sequence[object], path: str) -> BoolArray:
-    out = np.empty(len(items), dtype=bool)
-    for i, item in enumerate(items):
-        value: object = item
-        for part in path.split("."):
-            value = getattr(value, part)
-        out[i] = bool(value)
-    return out
+    """A boolean column read through a dotted attribute path (``barriers.conversion_therapy``)."""
+    return np.fromiter(map(attrgetter(path), items), dtype=bool, count=len(items))
 
 
 def _floats(values: Iterable[float | int | None]) -> FloatArray:
