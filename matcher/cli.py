@@ -28,8 +28,7 @@ app = typer.Typer(
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample-city.json"
 
 TimeLimit = Annotated[float, typer.Option(help="Seconds before the solver stops proving.")]
-Workers = Annotated[int, typer.Option(help="CP-SAT workers (1 is deterministic).")]
-Seed = Annotated[int, typer.Option(help="Random seed for any randomised search.")]
+Seed = Annotated[int, typer.Option(help="Seed of the synthetic instance.")]
 
 
 def _say(message: str) -> None:
@@ -63,8 +62,6 @@ def solve(
     scenario: Annotated[str, typer.Argument(help="Scenario JSON file, or - for stdin.")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here.")] = None,
     time_limit: TimeLimit = 60.0,
-    workers: Workers = 1,
-    seed: Seed = 0,
     indent: Annotated[int | None, typer.Option(help="Indent the JSON (default: compact).")] = None,
 ) -> None:
     """Solve a scenario and print the assignment JSON (or write it to --output)."""
@@ -78,7 +75,7 @@ def solve(
         f"solving: {len(data.programs)} programs, {len(data.participants)} participants, "
         f"{needs} needs, budget {data.fund.budget:,.2f}"
     )
-    solution = run(data, SolverOptions(time_limit=time_limit, workers=workers, seed=seed))
+    solution = run(data, SolverOptions(time_limit=time_limit))
     answer = build_assignment(solution)
     for warning in answer.warnings:
         _say(f"warning: {warning}")

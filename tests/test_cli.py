@@ -18,7 +18,7 @@ runner = CliRunner()
 
 def test_solve_writes_a_valid_assignment_for_the_example(tmp_path: Path) -> None:
     out = tmp_path / "answer.json"
-    result = runner.invoke(app, ["solve", str(EXAMPLE), "-o", str(out), "--workers", "1"])
+    result = runner.invoke(app, ["solve", str(EXAMPLE), "-o", str(out)])
     assert result.exit_code == 0, result.stderr
     answer = json.loads(out.read_text())
     assert answer["format"] == "lead-matcher/assignment@1"

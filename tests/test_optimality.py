@@ -203,7 +203,7 @@ def exact_levels(scenario: Scenario) -> Levels:
 @pytest.mark.parametrize("seed", SEEDS)
 def test_levels_one_to_three_equal_an_independent_exact_milp(seed: int) -> None:
     scenario = random_scenario(seed)
-    solution = solve(scenario, SolverOptions(workers=1, seed=0))
+    solution = solve(scenario, SolverOptions())
     expected = exact_levels(scenario)
     assert solution.status == "OPTIMAL"
     assert solution.objective.acute_matched == expected.acute_matched
@@ -216,7 +216,7 @@ def test_the_instances_include_binding_budgets_and_acute_needs() -> None:
     acute = 0
     for seed in SEEDS:
         scenario = random_scenario(seed)
-        answer = build_assignment(solve(scenario, SolverOptions(workers=1, seed=0)))
+        answer = build_assignment(solve(scenario, SolverOptions()))
         reasons.update(u.reason for u in answer.unmatched)
         acute += answer.objective.acute_matched
     assert reasons["budget_exhausted"] >= 5

@@ -18,7 +18,7 @@ from matcher.validate import TOLERANCE_KM, _broken_rules, check_assignment
 from tests.builders import broken_matrix, make_need, make_participant, make_program, make_scenario
 from tests.strategies import scenarios
 
-OPTIONS = SolverOptions(time_limit=10, workers=1, seed=0)
+OPTIONS = SolverOptions(time_limit=10)
 
 
 def answer_of(scenario: Scenario) -> Assignment:

@@ -26,7 +26,7 @@ FOR_SALE = {"open_slots": 0, "waitlist": 0, "purchasable": 2, "price": 500.0}
 
 def answer_of(scenario: Scenario) -> Assignment:
     """Solve and build the answer, checking every need is answered exactly once."""
-    answer = build_assignment(solve(scenario, SolverOptions(workers=1, seed=0)))
+    answer = build_assignment(solve(scenario, SolverOptions()))
     assert check_assignment(scenario, answer.to_json()) == []
     answered = Counter(
         [a.need_id for a in answer.assignments] + [u.need_id for u in answer.unmatched]

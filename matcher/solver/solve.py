@@ -46,15 +46,13 @@ class Objective:
 
 @dataclass(frozen=True)
 class SolverOptions:
-    """How hard to try: the time limit in seconds.
+    """How hard to try: the time limit in seconds, checked between flows.
 
-    ``workers`` and ``seed`` are kept for callers that pass them: every stage is a
-    min-cost flow, deterministic for a given input whatever their values.
+    Every stage is a min-cost flow on integer costs, so the answer is
+    deterministic for a given input: there is no seed and no worker count.
     """
 
     time_limit: float = 60.0
-    workers: int = 1
-    seed: int = 0
 
 
 @dataclass(frozen=True)
