@@ -88,6 +88,8 @@ class Outcome:
     bound: int
     proven: bool
     flows: int
+    least_spend: bool = False
+    """``best`` maximises the priced value at ``lam* > 0``: no flow of equal value spends less."""
 
 
 @dataclass(frozen=True)
@@ -142,18 +144,22 @@ def maximise_within_budget(
         chosen = np.zeros(len(stage.need), dtype=bool)
         chosen[idx] = search.best.chosen
         best = stage.point(chosen)
+        least = False
         if search.converged and search.lam > 0:
-            x = stage.cheapest(
-                search.lam.numerator * stage.cents - search.lam.denominator * stage.value
-            )
+            lam = search.lam
+            x = stage.cheapest(lam.numerator * stage.cents - lam.denominator * stage.value)
             flows += 1
-            at_x = x.value - search.lam * (x.spend - budget_cents)
+            at_x = x.value - lam * (x.spend - budget_cents)
             bound = min(bound, at_x)
             grown = core | _placed(stage, x.chosen)
             if at_x > search.bound and (grown != core).any():
                 core = grown
                 continue
-        return Outcome(best, floor(bound), best.value >= floor(bound), flows)
+            # Any flow of best's value priced at lam is worth at most D(lam) = at_x, so it
+            # spends at least as much as best when best itself reaches D(lam).
+            least = best.value - lam * (best.spend - budget_cents) == at_x
+        proven = best.value >= floor(bound)
+        return Outcome(best, floor(bound), proven, flows, least and proven)
 
 
 def _placed(stage: Stage, chosen: BoolArray) -> BoolArray:

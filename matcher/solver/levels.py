@@ -4,7 +4,9 @@
    (``budget.maximise_within_budget``) -> ``A*``.
 2. Acute needs gated to exactly ``A*``; most other needs met within budget.
 3. Both counts gated to their optimum: least spend, one min-cost flow (the
-   budget cannot bind: the answer of step 2 already fits it).
+   budget cannot bind: the answer of step 2 already fits it). Skipped when
+   step 2's answer is itself a maximiser of the priced value at its ``lam* > 0``:
+   then no answer with the same counts spends less.
 
 The deadline is checked between flows (one flow is never interrupted): past it,
 the best answer within budget found so far is returned, unproven, with the
@@ -99,6 +101,9 @@ def solve_levels(
         spend_bound_cents=0,
         flows=flows,
     )
+    if proven and second.least_spend:
+        # Level 2's answer already spends least for its counts (see budget.Outcome).
+        return replace(outcome, proven=True, spend_bound_cents=second.best.spend * unit)
     if time.monotonic() > deadline:
         return outcome
 
