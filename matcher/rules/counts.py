@@ -4,9 +4,10 @@ Counting over *every* program of a need's type, pair by pair, costs
 needs x programs-of-type (80 million pairs for 160,000 unmet needs at state
 scale). Two facts make it cheap:
 
-- barriers and eligibility read only the program's own attributes, so programs
-  with the same attributes (a *profile*) get the same verdict: one check per
-  need and profile, weighted by how many programs of the need's types share it;
+- barriers and eligibility read only the two sides' own attributes, so
+  programs with the same attributes (a *profile*) get the same verdict, and so
+  do participants: one check per pair of profiles, weighted per need by how
+  many programs of the need's types share the program profile;
 - of the programs that pass those, the ones beyond the travel limit all break
   ``max_distance`` (the next rule), so only the programs within reach (the few
   a k-d tree finds) need the remaining rules, pair by pair.
@@ -18,7 +19,7 @@ import numpy as np
 
 from matcher.rules.arcs import Pairs, evaluate_pairs
 from matcher.rules.registry import PAIR_FREE_RULES, RULE_CODE, RULES, PairFrame, first_broken
-from matcher.rules.tables import IntArray, Programs, Tables, shares_bit
+from matcher.rules.tables import IntArray, Participants, Programs, Tables, shares_bit
 
 _PAIRS_PER_BLOCK = 4_000_000
 
@@ -50,6 +51,29 @@ def _profiles(progs: Programs) -> tuple[IntArray, IntArray]:
     return profile.reshape(-1).astype(np.int64), first.astype(np.int64)
 
 
+def _people_profiles(people: Participants) -> tuple[IntArray, IntArray]:
+    """Profile id of every participant (what barriers and eligibility read) and a representative."""
+    unset = -(2**40)
+    key = np.column_stack(
+        [
+            np.asarray(c, dtype=np.int64)
+            for c in (
+                people.active_use,
+                people.sex_work,
+                people.criminal_history,
+                people.accepts_faith_based,
+                people.has_pet,
+                people.has_id,
+                people.gender,
+                people.household,
+            )
+        ]
+        + [np.where(np.isnan(people.age), unset, np.nan_to_num(people.age)).astype(np.int64)]
+    )
+    _, first, profile = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    return profile.reshape(-1).astype(np.int64), first.astype(np.int64)
+
+
 def blocked_counts(tables: Tables, needs: IntArray) -> tuple[IntArray, Pairs]:
     """Per need (rows in ``needs`` order): how many programs of its type first break each rule
     (column 0: none broken), and the evaluated pairs within the participant's reach."""
@@ -70,14 +94,24 @@ def blocked_counts(tables: Tables, needs: IntArray) -> tuple[IntArray, Pairs]:
         offers = shares_bit(progs.types, np.broadcast_to(bits, progs.types.shape))
         per_combo[c] = np.bincount(profile[offers], minlength=n_prof)
 
+    # One verdict per (participant profile, program profile), not per pair.
+    person_profile, person_rep = _people_profiles(tables.participants)
+    n_people = len(person_rep)
+    frame = PairFrame(
+        tables.participants,
+        progs,
+        np.repeat(person_rep, n_prof),
+        np.tile(rep, n_people),
+        np.zeros(n_people * n_prof),
+    )
+    verdict = first_broken(frame, PAIR_FREE_RULES).astype(np.int64).reshape(n_people, n_prof)
+    profile_of_need = person_profile[tables.needs.participant[needs]]
+
     passing = np.zeros(m, dtype=np.int64)
     step = max(1, _PAIRS_PER_BLOCK // n_prof)
     for start in range(0, m, step):
         rows = np.arange(start, min(m, start + step))
-        p = np.repeat(tables.needs.participant[needs[rows]], n_prof)
-        g = np.tile(rep, len(rows))
-        frame = PairFrame(tables.participants, progs, p, g, np.zeros(len(p)))
-        code = first_broken(frame, PAIR_FREE_RULES).astype(np.int64)
+        code = verdict[profile_of_need[rows]].reshape(-1)
         weight = per_combo[combo_of[rows]].reshape(-1)
         row = np.repeat(rows, n_prof)
         out += (
