@@ -69,6 +69,7 @@ class Solution:
     status: Status
     seconds: float
     method: str
+    flows: int
 
     @property
     def assigned(self) -> Arcs:
@@ -132,8 +133,12 @@ def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
         deadline,
     )
     chosen = levels.chosen
+    flows = levels.flows
+    preferences = "level 4 skipped: time limit"
     if time.monotonic() <= deadline:
         chosen = _preferences(tables, arcs, nodes, capacity, chosen)
+        flows += 1
+        preferences = "level 4 by preference"
     objective = _objective(tables, arcs, chosen)
     status = OPTIMAL if levels.proven else FEASIBLE
     bounds = (
@@ -141,7 +146,7 @@ def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
         if levels.proven
         else Objective(levels.acute_bound, levels.matched_bound, levels.spend_bound_cents / 100)
     )
-    method = f"min-cost flow x{levels.flows + 1}"
+    method = f"min-cost flow x{flows}, {preferences}"
     return Solution(
         scenario,
         tables,
@@ -153,4 +158,5 @@ def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
         status,
         time.monotonic() - start,
         method,
+        flows,
     )

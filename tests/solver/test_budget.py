@@ -95,7 +95,7 @@ def test_generated_instances_with_binding_budgets_are_proven() -> None:
         )
         solution = solve(scenario)
         assert solution.status == "OPTIMAL", seed
-        assert solution.method != "min-cost flow x2", "the budget should bind"
+        assert solution.flows > 3, "the budget should bind"
         spent = solution.objective.spend
         assert spent <= scenario.fund.budget
         assert check_assignment(scenario, build_assignment(solution).to_json()) == []
