@@ -110,10 +110,10 @@ def maximise_within_budget(
 
     The search runs on a *core* of the network: the needs that a budget-free
     maximiser places and those the fallback places (so the core has a flow
-    within budget). One flow over the whole network at
-    the core's ``lam*`` then checks that nothing outside the core raises
-    ``D(lam*)``; if something does, the needs it places join the core and the
-    search goes on. So the bound, and the proof, always hold for the whole network.
+    within budget). One flow over the whole network at the core's ``lam*`` then
+    checks that nothing outside the core raises ``D(lam*)``; if something does,
+    the needs it places join the core and the search goes on. So the bound, and
+    the proof, always hold for the whole network.
 
     ``fallback`` is a flow known to fit the budget (and the stage's gates) and
     ``ceiling`` a known bound on value: the answer when the deadline passes before
