@@ -159,6 +159,41 @@ def demo(
     typer.echo(summary(data, answer))
 
 
+@app.command()
+def report(
+    scenario: Annotated[str, typer.Argument(help="Scenario JSON file, or - for stdin.")],
+    neighborhoods: Annotated[
+        Path | None, typer.Option(help="CSV of the city's neighbourhoods (name,lat,lon).")
+    ] = None,
+) -> None:
+    """Unmet need for funders: by service category, reason and neighbourhood, small counts
+    suppressed (1 to 10, and whatever would let them be worked out)."""
+    from matcher.assignment import build_assignment
+    from matcher.funding.gaps import gap_table, render, unmet_frame
+    from matcher.funding.neighborhoods import load_centroids
+    from matcher.solver import solve as run
+
+    data = _load(scenario)
+    try:
+        centroids = load_centroids(neighborhoods) if neighborhoods else None
+    except (OSError, ValueError) as error:
+        _say(f"neighborhoods: {error}")
+        raise typer.Exit(2) from None
+    answer = build_assignment(run(data))
+    frame = unmet_frame(data, answer, centroids)
+    o = answer.objective
+    typer.echo(
+        f"{o.matched} needs met ({o.acute_matched} acute), {len(frame)} not met; "
+        f"{o.spend:,.2f} spent of {data.fund.budget:,.2f}"
+    )
+    if frame.empty:
+        return
+    typer.echo("\nunmet needs by service category and reason (* = suppressed):")
+    typer.echo(render(gap_table(frame, "category", "reason")))
+    typer.echo("\nunmet needs by service category and neighbourhood (* = suppressed):")
+    typer.echo(render(gap_table(frame, "category", "neighborhood")))
+
+
 def main() -> None:
     """Entry point for ``python -m matcher``."""
     app()

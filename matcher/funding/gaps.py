@@ -1,0 +1,69 @@
+"""Unmet need for funders: by service category, neighbourhood and reason, counts only.
+
+Every table a funder sees goes through ``suppression.suppress``; the raw
+per-need frame (``unmet_frame``) is for the case manager's own participants and
+for further aggregation, never for display to a funder.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from matcher.assignment import Assignment
+from matcher.funding.neighborhoods import participant_neighborhoods
+from matcher.funding.suppression import SuppressedTable, suppress
+from matcher.scenario import Scenario
+
+BARRIERS = (
+    "excludes_active_use",
+    "excludes_sex_work",
+    "excludes_criminal_history",
+    "requires_religious_participation",
+    "conversion_therapy",
+)
+
+COLUMNS = ["need_id", "category", "neighborhood", "reason", "blocked_most", "blocked_by_barrier"]
+
+
+def unmet_frame(
+    scenario: Scenario, answer: Assignment, centroids: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One row per unmet need: category, neighbourhood, reason and, when programs of the
+    type exclude the participant, the rule that excludes most of them (``blocked_most``)."""
+    category = {
+        n.id: n.service_types[0].split(".")[0] for p in scenario.participants for n in p.needs
+    }
+    hood = participant_neighborhoods(scenario, centroids)
+    rows = [
+        _row(u.need_id, category[u.need_id], hood[u.participant_id], u.reason, u.blocked_by)
+        for u in answer.unmatched
+    ]
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _row(
+    need_id: str, category: str, hood: str, reason: str, blocked: dict[str, int] | None
+) -> dict[str, object]:
+    counts = blocked or {}
+    return {
+        "need_id": need_id,
+        "category": category,
+        "neighborhood": hood,
+        "reason": reason,
+        "blocked_most": max(counts, key=lambda k: counts[k]) if counts else "",
+        "blocked_by_barrier": any(b in counts for b in BARRIERS),
+    }
+
+
+def gap_table(frame: pd.DataFrame, rows: str = "category", cols: str = "reason") -> SuppressedTable:
+    """A suppressed count table of unmet needs: category x reason, category x neighbourhood..."""
+    counts = frame.groupby([rows, cols]).size().unstack(fill_value=0).astype("int64")
+    counts.index.name = None
+    counts.columns.name = None
+    return suppress(counts)
+
+
+def render(table: SuppressedTable) -> str:
+    """The table as text, ``*`` where a count is suppressed (1 to 10, or complementary)."""
+    text = table.shown.astype("object").where(~table.suppressed, "*")
+    return text.to_string()
