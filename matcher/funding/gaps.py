@@ -12,15 +12,10 @@ import pandas as pd
 from matcher.assignment import Assignment
 from matcher.funding.neighborhoods import participant_neighborhoods
 from matcher.funding.suppression import SuppressedTable, suppress
+from matcher.rules.registry import RULES
 from matcher.scenario import Scenario
 
-BARRIERS = (
-    "excludes_active_use",
-    "excludes_sex_work",
-    "excludes_criminal_history",
-    "requires_religious_participation",
-    "conversion_therapy",
-)
+BARRIERS = frozenset(rule.name for rule in RULES if rule.family == "barriers")
 
 COLUMNS = ["need_id", "category", "neighborhood", "reason", "blocked_most", "blocked_by_barrier"]
 
