@@ -230,33 +230,48 @@ def _cycles(stage: Stage, hi: BoolArray, lo: BoolArray) -> list[tuple[IntArray, 
     n_nodes = len(stage.node_capacity)
     sink = n_needs + n_nodes
     first_gate = sink + 1
-    out: dict[int, list[tuple[int, int]]] = {}
-
-    def edge(tail: int, head: int, arc: int) -> None:
-        out.setdefault(tail, []).append((head, arc))
-
-    for a in np.flatnonzero(lo & ~hi):
-        edge(int(stage.need[a]), n_needs + int(stage.node[a]), int(a))
-    for a in np.flatnonzero(hi & ~lo):
-        edge(n_needs + int(stage.node[a]), int(stage.need[a]), -2 - int(a))
+    added = np.flatnonzero(lo & ~hi)
+    dropped = np.flatnonzero(hi & ~lo)
     used = np.bincount(stage.node[lo], minlength=n_nodes) - np.bincount(
         stage.node[hi], minlength=n_nodes
     )
-    for k in np.flatnonzero(used):
-        for _ in range(abs(int(used[k]))):
-            if used[k] > 0:
-                edge(n_needs + int(k), sink, -1)
-            else:
-                edge(sink, n_needs + int(k), -1)
+    more = np.repeat(np.flatnonzero(used > 0), used[used > 0])
+    fewer = np.repeat(np.flatnonzero(used < 0), -used[used < 0])
     met = np.bincount(stage.need[lo], minlength=n_needs) - np.bincount(
         stage.need[hi], minlength=n_needs
     )
-    for n in np.flatnonzero(met):
-        source = sink if stage.gate[n] < 0 else first_gate + int(stage.gate[n])
-        if met[n] > 0:
-            edge(source, int(n), -1)
-        else:
-            edge(int(n), source, -1)
+    source = np.where(stage.gate < 0, sink, first_gate + stage.gate)
+    gained = np.flatnonzero(met > 0)
+    lost = np.flatnonzero(met < 0)
+    tails = np.concatenate(
+        [
+            stage.need[added],
+            n_needs + stage.node[dropped],
+            n_needs + more,
+            np.full(len(fewer), sink),
+            source[gained],
+            lost,
+        ]
+    )
+    heads = np.concatenate(
+        [
+            n_needs + stage.node[added],
+            stage.need[dropped],
+            np.full(len(more), sink),
+            n_needs + fewer,
+            gained,
+            source[lost],
+        ]
+    )
+    tags = np.concatenate(
+        [added, -2 - dropped, np.full(len(more) + len(fewer) + len(gained) + len(lost), -1)]
+    )
+    order = np.argsort(tails, kind="stable")
+    out: dict[int, list[tuple[int, int]]] = {}
+    for tail, head, arc in zip(
+        tails[order].tolist(), heads[order].tolist(), tags[order].tolist(), strict=True
+    ):
+        out.setdefault(tail, []).append((head, arc))
 
     cycles: list[tuple[IntArray, IntArray]] = []
     for start in list(out):

@@ -64,8 +64,8 @@ def assign(
     keep = np.flatnonzero(~free[need] | (cost < 0))
     # Only needs and pool nodes that have an arc enter the network, numbered densely:
     # the flow solver's work grows with every node it is given, used or not.
-    needs_in, need_of = np.unique(need[keep], return_inverse=True)
-    nodes_in, node_of = np.unique(node[keep], return_inverse=True)
+    needs_in, need_of = _dense(need[keep], len(gate))
+    nodes_in, node_of = _dense(node[keep], len(node_capacity))
     n_in = len(needs_in)
     first_node = n_in
     first_gate = n_in + len(nodes_in)
@@ -118,3 +118,12 @@ def assign(
     flows = np.asarray(mcf.flows(arcs[: len(keep)]), dtype=np.int64)
     chosen[keep] = flows > 0
     return chosen
+
+
+def _dense(ids: IntArray, size: int) -> tuple[IntArray, IntArray]:
+    """The distinct ids (sorted) and each id's position among them, in linear time."""
+    present = np.zeros(size, dtype=bool)
+    present[ids] = True
+    distinct = np.flatnonzero(present)
+    position = np.cumsum(present) - 1
+    return distinct, position[ids]
