@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from matcher.assignment import build_assignment
 from matcher.generate import GenerateOptions, generate
@@ -99,3 +100,12 @@ def test_generated_instances_with_binding_budgets_are_proven() -> None:
         spent = solution.objective.spend
         assert spent <= scenario.fund.budget
         assert check_assignment(scenario, build_assignment(solution).to_json()) == []
+
+
+def test_splitting_the_network_into_parts_changes_no_level(monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario = parse_scenario(generate(GenerateOptions(participants=1500, programs=300, seed=8)))
+    whole = solve(scenario).objective
+    monkeypatch.setattr("matcher.solver.flow._SPLIT_ARCS", 50)
+    split = solve(scenario)
+    assert split.objective == whole
+    assert split.status == "OPTIMAL"
