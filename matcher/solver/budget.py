@@ -89,6 +89,7 @@ class Outcome:
     proven: bool
     flows: int
     least_spend: bool = False
+    lam: Fraction = Fraction(0)
     """``best`` maximises the priced value at ``lam* > 0``: no flow of equal value spends less."""
 
 
@@ -104,7 +105,12 @@ class _Search:
 
 
 def maximise_within_budget(
-    stage: Stage, budget_cents: int, deadline: float, fallback: Point | None, ceiling: int
+    stage: Stage,
+    budget_cents: int,
+    deadline: float,
+    fallback: Point | None,
+    ceiling: int,
+    guess: Fraction | None = None,
 ) -> Outcome:
     """Most value within the budget (spend is left to a later, gated stage).
 
@@ -139,7 +145,7 @@ def maximise_within_budget(
             return Outcome(best, floor(bound), best.value >= floor(bound), flows)
         idx = np.flatnonzero(core[stage.need])
         sub = stage.take(idx)
-        search = _newton(sub, budget_cents, deadline, sub.point(lo.chosen[idx]))
+        search = _newton(sub, budget_cents, deadline, sub.point(lo.chosen[idx]), guess)
         flows += search.flows
         chosen = np.zeros(len(stage.need), dtype=bool)
         chosen[idx] = search.best.chosen
@@ -159,7 +165,7 @@ def maximise_within_budget(
             # spends at least as much as best when best itself reaches D(lam).
             least = best.value - lam * (best.spend - budget_cents) == at_x
         proven = best.value >= floor(bound)
-        return Outcome(best, floor(bound), proven, flows, least and proven)
+        return Outcome(best, floor(bound), proven, flows, least and proven, search.lam)
 
 
 def _placed(stage: Stage, chosen: BoolArray) -> BoolArray:
@@ -169,13 +175,26 @@ def _placed(stage: Stage, chosen: BoolArray) -> BoolArray:
     return out
 
 
-def _newton(stage: Stage, budget_cents: int, deadline: float, lo: Point) -> _Search:
-    """Newton search from ``lo``, a budget-free maximiser that overspends, then the repair."""
+def _newton(
+    stage: Stage, budget_cents: int, deadline: float, lo: Point, guess: Fraction | None = None
+) -> _Search:
+    """Newton search from ``lo``, a budget-free maximiser that overspends, then the repair.
+
+    ``guess`` (a multiplier from an earlier level, say) is tried first: any price
+    gives a true maximiser, and one near the answer saves the first far steps.
+    """
     top = len(stage.gate) + 1
     hi = stage.cheapest(stage.cents * top - stage.value)
     flows = 1
     if hi.spend > budget_cents:
         raise ValueError("the stage has no flow within budget")
+    if guess is not None and guess > 0 and hi.value < lo.value:
+        x = stage.cheapest(guess.numerator * stage.cents - guess.denominator * stage.value)
+        flows += 1
+        if x.spend > budget_cents:
+            lo = x
+        elif x.value > hi.value:
+            hi = x
     bound = Fraction(lo.value)
     lam = Fraction(0)
     converged = True

@@ -88,7 +88,7 @@ def solve_levels(
     others_reachable = len(np.unique(need[~arc_acute]))
     matched_bound = first.bound + others_reachable
     second = maximise_within_budget(
-        level2, budget_cents, deadline, level2.point(so_far), others_reachable
+        level2, budget_cents, deadline, level2.point(so_far), others_reachable, first.lam
     )
     met_other = second.best.value
     proven = first.proven and second.proven
