@@ -68,13 +68,13 @@ def type_pairs(
     people = tables.participants
     owner = tables.needs.participant[chosen]
     limit = people.max_distance_km[owner]
-    need_xyz = _unit_vectors(people.lat[owner], people.lon[owner]) if reach else None
-    prog_xyz = _unit_vectors(tables.programs.lat, tables.programs.lon) if reach else None
+    need_types = tables.needs.types[chosen]
+    need_xyz: FloatArray | None = None  # built only if a type is large enough for the tree
+    prog_xyz: FloatArray | None = None
     keys: list[IntArray] = []
     for t in range(len(tables.type_vocab.codes)):
-        in_type = _type_members(tables.programs.types, t)
-        progs_t = np.flatnonzero(in_type)
-        rows = np.flatnonzero(_type_members(tables.needs.types[chosen], t))
+        progs_t = np.flatnonzero(_type_members(tables.programs.types, t))
+        rows = np.flatnonzero(_type_members(need_types, t))
         if len(progs_t) == 0 or len(rows) == 0:
             continue
         if reach:
@@ -86,7 +86,10 @@ def type_pairs(
             keys.append(np.repeat(chosen[far], len(progs_t)) * n_prog + np.tile(progs_t, len(far)))
         if len(near) and len(near) * len(progs_t) <= _DENSE_PAIRS:
             keys.append(_within_reach_dense(tables, chosen, near, progs_t, limit, n_prog))
-        elif len(near) and need_xyz is not None and prog_xyz is not None:
+        elif len(near):
+            if need_xyz is None or prog_xyz is None:
+                need_xyz = _unit_vectors(people.lat[owner], people.lon[owner])
+                prog_xyz = _unit_vectors(tables.programs.lat, tables.programs.lon)
             keys.append(_within_reach(chosen, near, progs_t, need_xyz, prog_xyz, limit, n_prog))
     if not keys:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)

@@ -61,17 +61,9 @@ def solve_levels(
     free = np.full(n_needs, FREE, dtype=np.int64)
     base = Stage(need, node, node_capacity, cents, free, np.zeros(0, np.int64), arc_acute * 1)
 
-    # Level 1: acute needs only (other needs' arcs left out; their gate gives nothing).
+    # Level 1: acute needs only (the others have no arc, so nothing to decide).
     only = np.flatnonzero(arc_acute)
-    level1 = Stage(
-        need[only],
-        node[only],
-        node_capacity,
-        cents[only],
-        np.where(acute, FREE, 0),
-        np.zeros(1, np.int64),
-        np.ones(len(only), np.int64),
-    )
+    level1 = base.take(only)
     acute_reachable = len(np.unique(need[only]))
     first = maximise_within_budget(level1, budget_cents, deadline, None, acute_reachable)
     met_acute = first.best.value
