@@ -18,8 +18,8 @@ demo: $(STAMP)
 	$(BIN)/matcher demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check matcher tests benchmarks
-	$(BIN)/ruff format --check matcher tests benchmarks
+	$(BIN)/ruff check matcher api tests benchmarks
+	$(BIN)/ruff format --check matcher api tests benchmarks
 	$(BIN)/mypy
 
 test: $(STAMP) lint

@@ -1,0 +1,280 @@
+"""The capacity ledger: events in, state out. Pure: no clock, no database.
+
+A program's capacity changes only through events. A provider's *report* is a snapshot
+of its free places (``open_slots``, which still include places held for this system's
+pending referrals) and its waitlist; holds, enrolments and ended placements after it
+apply on top until the next report. A hold has an expiry time and stops counting at
+that time whether or not anyone records its expiry, so state is always read *at* a
+moment (``capacity_at``).
+
+Places come from three pools (see ``matcher.capacity.pools``): a hold on a ``general``
+place is allowed only while ``open - held - waitlist > 0`` at that moment, so nobody
+already waiting is bumped; a ``lead_reserved`` hold takes one of the places the fund
+already paid for; a ``purchase`` hold takes one of the places the fund may buy, and
+its price is reserved from the fund until it is released or the place is bought.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+from matcher.capacity.pools import POOL_NAMES, PoolName, unused_places
+from matcher.scenario import Capacity
+
+
+class EventKind(StrEnum):
+    """What happened to a program's capacity."""
+
+    REPORTED = "reported"
+    HOLD_PLACED = "hold_placed"
+    HOLD_RELEASED = "hold_released"
+    HOLD_EXPIRED = "hold_expired"
+    REFERRAL_CONFIRMED = "referral_confirmed"
+    ENROLLED = "enrolled"
+    PLACEMENT_ENDED = "placement_ended"
+    PURCHASABLE_SET = "purchasable_set"
+    PLACES_PURCHASED = "places_purchased"
+
+
+class LedgerError(ValueError):
+    """An event that the current state does not allow; ``rule`` names the rule broken."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """One place held for a pending referral, until ``expires_at``."""
+
+    hold_id: str
+    pool: PoolName
+    expires_at: datetime
+    price_cents: int = 0
+
+    def active(self, now: datetime) -> bool:
+        """A hold counts until its expiry time, recorded or not."""
+        return now < self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One ledger event. Fields that a kind does not use stay at their defaults."""
+
+    kind: EventKind
+    at: datetime
+    actor: str
+    reason: str = ""
+    open_slots: int | None = None
+    waitlist: int | None = None
+    hold_id: str | None = None
+    pool: PoolName | None = None
+    expires_at: datetime | None = None
+    places: int = 0
+    price_cents: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramLedger:
+    """A program's capacity state after some events.
+
+    ``open_slots`` is the last report (``None`` before any report); ``enrolled`` and
+    ``ended`` count general places filled and freed by this system since that report.
+    ``lead_reserved`` counts paid-for places not yet filled; ``purchasable`` the places
+    the fund may still buy. ``holds`` are every hold not yet released, expired-and-
+    recorded or enrolled: an unrecorded expired hold stays here but no longer counts.
+    """
+
+    open_slots: int | None = None
+    waitlist: int = 0
+    reported_at: datetime | None = None
+    enrolled: int = 0
+    ended: int = 0
+    lead_reserved: int = 0
+    purchasable: int = 0
+    price_cents: int = 0
+    holds: Mapping[str, Hold] = field(default_factory=dict)
+    version: int = 0
+
+    def free_now(self) -> int | None:
+        """Free places (held ones included) after this system's enrolments and endings."""
+        if self.open_slots is None:
+            return None
+        return max(0, self.open_slots - self.enrolled + self.ended)
+
+    def active_holds(self, now: datetime, pool: PoolName | None = None) -> list[Hold]:
+        """Holds that still count at ``now``, optionally of one pool."""
+        return [
+            h for h in self.holds.values() if h.active(now) and (pool is None or h.pool == pool)
+        ]
+
+    def capacity_at(self, now: datetime) -> Capacity:
+        """The scenario contract's capacity at ``now``: what the solver may use."""
+        free = self.free_now()
+        held = len(self.active_holds(now, "general"))
+        return Capacity(
+            open_slots=free,
+            waitlist=self.waitlist,
+            held=min(held, free) if free is not None else 0,
+            lead_reserved_open=max(
+                0, self.lead_reserved - len(self.active_holds(now, "lead_reserved"))
+            ),
+            updated=self.reported_at,
+            purchasable=max(0, self.purchasable - len(self.active_holds(now, "purchase"))),
+            price=self.price_cents / 100,
+        )
+
+    def room(self, pool: PoolName, now: datetime) -> int:
+        """Places of ``pool`` a new hold may take at ``now`` without displacing anyone."""
+        cap = self.capacity_at(now)
+        if pool == "general":
+            return unused_places(cap)
+        if pool == "lead_reserved":
+            return cap.lead_reserved_open
+        return cap.purchasable
+
+
+def _require(ok: bool, rule: str, message: str) -> None:
+    if not ok:
+        raise LedgerError(rule, message)
+
+
+def _known_hold(state: ProgramLedger, event: Event) -> Hold:
+    hold = state.holds.get(event.hold_id or "")
+    if hold is None:
+        raise LedgerError("unknown_hold", f"no open hold {event.hold_id} at this program")
+    return hold
+
+
+def _without(holds: Mapping[str, Hold], hold_id: str) -> dict[str, Hold]:
+    return {k: v for k, v in holds.items() if k != hold_id}
+
+
+def _report(state: ProgramLedger, event: Event) -> ProgramLedger:
+    if event.open_slots is None:
+        raise LedgerError("required", "a report needs open_slots")
+    _require(event.open_slots >= 0, "non_negative", "open_slots must be >= 0")
+    waitlist = state.waitlist if event.waitlist is None else event.waitlist
+    _require(waitlist >= 0, "non_negative", "waitlist must be >= 0")
+    return replace(
+        state,
+        open_slots=event.open_slots,
+        waitlist=waitlist,
+        reported_at=event.at,
+        enrolled=0,
+        ended=0,
+    )
+
+
+def _place_hold(state: ProgramLedger, event: Event) -> ProgramLedger:
+    pool = event.pool
+    if event.hold_id is None or event.expires_at is None or pool not in POOL_NAMES:
+        raise LedgerError(
+            "required", f"a hold needs hold_id, expires_at and a pool of {POOL_NAMES}"
+        )
+    _require(event.hold_id not in state.holds, "duplicate_hold", "hold id already used")
+    _require(event.expires_at > event.at, "expiry_after_start", "a hold must expire later")
+    if state.room(pool, event.at) <= 0:
+        why = {
+            "general": "no unused place: every free place is held or owed to people waiting",
+            "lead_reserved": "no LEAD-reserved place left",
+            "purchase": "no place left to buy",
+        }[pool]
+        raise LedgerError("no_room", why)
+    price = state.price_cents if pool == "purchase" else 0
+    hold = Hold(event.hold_id, pool, event.expires_at, price)
+    return replace(state, holds={**state.holds, hold.hold_id: hold})
+
+
+def _release(state: ProgramLedger, event: Event) -> ProgramLedger:
+    hold = _known_hold(state, event)
+    return replace(state, holds=_without(state.holds, hold.hold_id))
+
+
+def _confirm(state: ProgramLedger, event: Event) -> ProgramLedger:
+    """A referral sent to the provider: the hold runs on to the new expiry."""
+    hold = _known_hold(state, event)
+    _require(hold.active(event.at), "hold_expired", "the hold has expired")
+    if event.expires_at is None:
+        raise LedgerError("required", "a confirmation needs the referral's new expiry")
+    return replace(
+        state,
+        holds={**state.holds, hold.hold_id: replace(hold, expires_at=event.expires_at)},
+    )
+
+
+def _enrol(state: ProgramLedger, event: Event) -> ProgramLedger:
+    hold = _known_hold(state, event)
+    _require(hold.active(event.at), "hold_expired", "the hold has expired")
+    holds = _without(state.holds, hold.hold_id)
+    if hold.pool == "general":
+        return replace(state, holds=holds, enrolled=state.enrolled + 1)
+    if hold.pool == "lead_reserved":
+        return replace(state, holds=holds, lead_reserved=state.lead_reserved - 1)
+    # A bought place is paid for and filled at once.
+    return replace(state, holds=holds, purchasable=state.purchasable - 1)
+
+
+def _end(state: ProgramLedger, event: Event) -> ProgramLedger:
+    """A general placement ended: its place is free again until the next report."""
+    if event.pool == "general" or event.pool is None:
+        return replace(state, ended=state.ended + 1)
+    # A paid-for place that ends stays paid for and returns to the reserved pool.
+    return replace(state, lead_reserved=state.lead_reserved + 1)
+
+
+def _set_purchasable(state: ProgramLedger, event: Event) -> ProgramLedger:
+    _require(event.places >= 0, "non_negative", "purchasable must be >= 0")
+    _require(event.price_cents >= 0, "non_negative", "price must be >= 0")
+    return replace(state, purchasable=event.places, price_cents=event.price_cents)
+
+
+def _purchase(state: ProgramLedger, event: Event) -> ProgramLedger:
+    """Places bought ahead of need become LEAD-reserved places."""
+    _require(event.places > 0, "positive", "places must be > 0")
+    _require(
+        event.places <= state.room("purchase", event.at),
+        "no_room",
+        "more places than the program offers to sell",
+    )
+    return replace(
+        state,
+        purchasable=state.purchasable - event.places,
+        lead_reserved=state.lead_reserved + event.places,
+    )
+
+
+_APPLY = {
+    EventKind.REPORTED: _report,
+    EventKind.HOLD_PLACED: _place_hold,
+    EventKind.HOLD_RELEASED: _release,
+    EventKind.HOLD_EXPIRED: _release,
+    EventKind.REFERRAL_CONFIRMED: _confirm,
+    EventKind.ENROLLED: _enrol,
+    EventKind.PLACEMENT_ENDED: _end,
+    EventKind.PURCHASABLE_SET: _set_purchasable,
+    EventKind.PLACES_PURCHASED: _purchase,
+}
+
+
+def apply(state: ProgramLedger, event: Event) -> ProgramLedger:
+    """The state after ``event``; raises ``LedgerError`` when the state forbids it."""
+    return replace(_APPLY[event.kind](state, event), version=state.version + 1)
+
+
+def fold(events: Iterable[Event], start: ProgramLedger | None = None) -> ProgramLedger:
+    """Replay events from an empty ledger (or ``start``)."""
+    state = start or ProgramLedger()
+    for event in events:
+        state = apply(state, event)
+    return state
+
+
+def expired(state: ProgramLedger, now: datetime) -> list[Hold]:
+    """Holds past their expiry that have not been recorded as expired yet."""
+    return [h for h in state.holds.values() if not h.active(now)]
