@@ -25,3 +25,8 @@ def budget_cents(amount: float) -> int:
 def price_cents(amounts: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
     """Prices in whole cents, rounded up."""
     return np.ceil(amounts * 100 - _NOISE).astype(np.int64)
+
+
+def one_price_cents(amount: float) -> int:
+    """One price in whole cents, rounded up (as ``price_cents``)."""
+    return math.ceil(amount * 100 - _NOISE)

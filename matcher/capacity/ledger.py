@@ -36,6 +36,7 @@ class EventKind(StrEnum):
     ENROLLED = "enrolled"
     PLACEMENT_ENDED = "placement_ended"
     PURCHASABLE_SET = "purchasable_set"
+    RESERVED_SET = "reserved_set"
     PLACES_PURCHASED = "places_purchased"
 
 
@@ -156,9 +157,13 @@ def _without(holds: Mapping[str, Hold], hold_id: str) -> dict[str, Hold]:
 
 
 def _report(state: ProgramLedger, event: Event) -> ProgramLedger:
-    if event.open_slots is None:
-        raise LedgerError("required", "a report needs open_slots")
-    _require(event.open_slots >= 0, "non_negative", "open_slots must be >= 0")
+    # open_slots None is a report of unknown free places (a directory feed without
+    # capacity): no general place is matched until a provider reports a number.
+    _require(
+        event.open_slots is None or event.open_slots >= 0,
+        "non_negative",
+        "open_slots must be >= 0",
+    )
     waitlist = state.waitlist if event.waitlist is None else event.waitlist
     _require(waitlist >= 0, "non_negative", "waitlist must be >= 0")
     return replace(
@@ -234,6 +239,12 @@ def _set_purchasable(state: ProgramLedger, event: Event) -> ProgramLedger:
     return replace(state, purchasable=event.places, price_cents=event.price_cents)
 
 
+def _set_reserved(state: ProgramLedger, event: Event) -> ProgramLedger:
+    """A statement of paid-for places (an import or an audit correction)."""
+    _require(event.places >= 0, "non_negative", "lead_reserved must be >= 0")
+    return replace(state, lead_reserved=event.places)
+
+
 def _purchase(state: ProgramLedger, event: Event) -> ProgramLedger:
     """Places bought ahead of need become LEAD-reserved places."""
     _require(event.places > 0, "positive", "places must be > 0")
@@ -258,6 +269,7 @@ _APPLY = {
     EventKind.ENROLLED: _enrol,
     EventKind.PLACEMENT_ENDED: _end,
     EventKind.PURCHASABLE_SET: _set_purchasable,
+    EventKind.RESERVED_SET: _set_reserved,
     EventKind.PLACES_PURCHASED: _purchase,
 }
 

@@ -1,0 +1,1 @@
+"""The HTTP service: FastAPI routers per user group over ``matcher.service``."""

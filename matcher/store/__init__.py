@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, engines, migrations, and store <-> scenario snapshots."""

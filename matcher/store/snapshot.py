@@ -1,0 +1,254 @@
+"""Store <-> scenario: any live state can be replayed through ``matcher solve``.
+
+Export reads every program's ledger *at* a moment (expired holds no longer count) and
+the active participants with their plans. Import loads a scenario into an empty store:
+capacity goes in as ledger events with the actor ``import``; a scenario's ``held``
+places belong to referrals the store does not know, so they are imported as places
+already taken (``open_slots - held``), which leaves every pool exactly as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from matcher.capacity.ledger import Event, EventKind, ProgramLedger
+from matcher.money import budget_cents, one_price_cents
+from matcher.scenario import (
+    Attributes,
+    Barriers,
+    Eligibility,
+    Fund,
+    Location,
+    Need,
+    Participant,
+    Program,
+    Scenario,
+    StayAway,
+)
+from matcher.store import tables as t
+from matcher.store.ledger import Loaded, load_many, record
+
+
+def program_of(row: t.Program, state: ProgramLedger, now: datetime) -> Program:
+    """A stored program as the contract's ``Program``, capacity read at ``now``."""
+    return Program(
+        id=row.id,
+        provider_id=row.organization_id,
+        name=row.name,
+        service_types=row.service_types,
+        location=Location(lat=row.lat, lon=row.lon, neighborhood=row.neighborhood),
+        capacity=state.capacity_at(now),
+        barriers=Barriers(
+            excludes_active_use=row.excludes_active_use,
+            excludes_sex_work=row.excludes_sex_work,
+            requires_religious_participation=row.requires_religious_participation,
+            conversion_therapy=row.conversion_therapy,
+            excludes_criminal_history=row.excludes_criminal_history,
+        ),
+        eligibility=Eligibility.model_validate(row.eligibility),
+        serves=row.serves,
+        languages=row.languages,
+    )
+
+
+def participant_of(row: t.Participant, needs: Sequence[t.PlanNeed]) -> Participant:
+    """A stored participant and plan as the contract's ``Participant``."""
+    return Participant(
+        id=row.id,
+        location=Location(lat=row.lat, lon=row.lon, neighborhood=row.neighborhood),
+        attributes=Attributes.model_validate(row.attributes),
+        prefers=row.prefers,
+        languages=row.languages,
+        max_distance_km=row.max_distance_km,
+        stay_away=[StayAway.model_validate(z) for z in row.stay_away],
+        avoid_programs=row.avoid_programs,
+        needs=[
+            Need(
+                id=n.id,
+                service_types=n.service_types,
+                acute=n.acute,
+                rank=n.rank,
+                preferred_programs=n.preferred_programs,
+            )
+            for n in sorted(needs, key=lambda n: n.position)
+        ],
+    )
+
+
+def plans_of(session: Session, participant_ids: Sequence[str]) -> dict[str, list[t.PlanNeed]]:
+    """Each participant's plan needs (unordered; ``participant_of`` orders them)."""
+    out: dict[str, list[t.PlanNeed]] = {pid: [] for pid in participant_ids}
+    if participant_ids:
+        query = select(t.PlanNeed).where(col(t.PlanNeed.participant_id).in_(participant_ids))
+        for need in session.exec(query):
+            out[need.participant_id].append(need)
+    return out
+
+
+def available_budget_cents(session: Session, now: datetime) -> int:
+    """The fund's balance less the prices that live purchase holds have reserved."""
+    fund = session.get(t.Fund, 1)
+    balance = fund.balance_cents if fund else 0
+    reserved = sum(
+        h.price_cents
+        for loaded in load_many(session).values()
+        for h in loaded.state.active_holds(now, "purchase")
+    )
+    return max(0, balance - reserved)
+
+
+def export_scenario(
+    session: Session,
+    now: datetime,
+    *,
+    participant_ids: Sequence[str] | None = None,
+    case_manager_id: str | None = None,
+) -> Scenario:
+    """The store at ``now`` as a scenario: all programs; active participants (all, the
+    ones named, or one case manager's)."""
+    ledgers = load_many(session)
+    programs = [
+        program_of(row, ledgers[row.id].state if row.id in ledgers else ProgramLedger(), now)
+        for row in session.exec(select(t.Program).order_by(col(t.Program.id)))
+    ]
+    query = select(t.Participant).where(col(t.Participant.active)).order_by(col(t.Participant.id))
+    if participant_ids is not None:
+        query = query.where(col(t.Participant.id).in_(participant_ids))
+    if case_manager_id is not None:
+        query = query.where(t.Participant.case_manager_id == case_manager_id)
+    rows = list(session.exec(query))
+    plans = plans_of(session, [r.id for r in rows])
+    return Scenario(
+        as_of=now,
+        fund=Fund(budget=available_budget_cents(session, now) / 100),
+        programs=programs,
+        participants=[participant_of(r, plans[r.id]) for r in rows],
+    )
+
+
+class StoreNotEmpty(RuntimeError):
+    """Import goes into an empty store only: merging would rewrite live capacity."""
+
+
+def import_scenario(
+    session: Session, scenario: Scenario, now: datetime, *, case_manager_id: str = "unassigned"
+) -> None:
+    """Load ``scenario`` into an empty store, in the caller's transaction."""
+    if session.exec(select(t.Program.id).limit(1)).first() is not None:
+        raise StoreNotEmpty("the store already holds programs; import into an empty database")
+    at = scenario.as_of or now
+    for provider_id in sorted({p.provider_id for p in scenario.programs}):
+        session.add(t.Organization(id=provider_id, name=provider_id))
+    session.flush()
+    for program in scenario.programs:
+        _add_program(session, program, at)
+    for participant in scenario.participants:
+        add_participant(session, participant, case_manager_id, at)
+    session.add(t.Fund(id=1, balance_cents=budget_cents(scenario.fund.budget)))
+
+
+def _add_program(session: Session, program: Program, at: datetime) -> None:
+    b = program.barriers
+    session.add(
+        t.Program(
+            id=program.id,
+            organization_id=program.provider_id,
+            name=program.name,
+            service_types=program.service_types,
+            lat=program.location.lat,
+            lon=program.location.lon,
+            neighborhood=program.location.neighborhood,
+            excludes_active_use=b.excludes_active_use,
+            excludes_sex_work=b.excludes_sex_work,
+            requires_religious_participation=b.requires_religious_participation,
+            conversion_therapy=b.conversion_therapy,
+            excludes_criminal_history=b.excludes_criminal_history,
+            eligibility=program.eligibility.model_dump(mode="json", exclude_none=True),
+            serves=program.serves,
+            languages=program.languages,
+        )
+    )
+    row = t.ProgramCapacity(program_id=program.id)
+    session.add(row)
+    session.flush()
+    loaded = Loaded(row, ProgramLedger())
+    cap = program.capacity
+    events: list[Event] = []
+    if cap.open_slots is not None or cap.waitlist:
+        events.append(
+            Event(
+                EventKind.REPORTED,
+                cap.updated or at,
+                "import",
+                reason=f"imported; {cap.held} held place(s) counted as taken" if cap.held else "",
+                open_slots=None if cap.open_slots is None else cap.open_slots - cap.held,
+                waitlist=cap.waitlist,
+            )
+        )
+    if cap.purchasable or cap.price:
+        events.append(
+            Event(
+                EventKind.PURCHASABLE_SET,
+                at,
+                "import",
+                places=cap.purchasable,
+                price_cents=one_price_cents(cap.price),
+            )
+        )
+    if cap.lead_reserved_open:
+        events.append(Event(EventKind.RESERVED_SET, at, "import", places=cap.lead_reserved_open))
+    for event in events:
+        loaded = record(session, loaded, program.id, event)
+
+
+def add_participant(
+    session: Session, participant: Participant, case_manager_id: str, at: datetime
+) -> t.Participant:
+    """Store a participant and their plan (the caller checked the id is new)."""
+    row = t.Participant(
+        id=participant.id,
+        case_manager_id=case_manager_id,
+        active=True,
+        created_at=at,
+        updated_at=at,
+    )
+    write_participant(row, participant)
+    session.add(row)
+    session.flush()
+    write_plan(session, participant.id, participant.needs)
+    return row
+
+
+def write_participant(row: t.Participant, participant: Participant) -> None:
+    """Copy a participant's attributes (not the plan) onto its row."""
+    row.lat = participant.location.lat
+    row.lon = participant.location.lon
+    row.neighborhood = participant.location.neighborhood
+    row.attributes = participant.attributes.model_dump(mode="json", exclude_none=True)
+    row.prefers = participant.prefers
+    row.languages = participant.languages
+    row.max_distance_km = participant.max_distance_km
+    row.stay_away = [z.model_dump(mode="json") for z in participant.stay_away]
+    row.avoid_programs = participant.avoid_programs
+
+
+def write_plan(session: Session, participant_id: str, needs: Sequence[Need]) -> None:
+    """Replace a participant's plan with ``needs``, in the participant's own order."""
+    for old in session.exec(select(t.PlanNeed).where(t.PlanNeed.participant_id == participant_id)):
+        session.delete(old)
+    session.flush()
+    for position, need in enumerate(needs):
+        session.add(
+            t.PlanNeed(
+                id=need.id,
+                participant_id=participant_id,
+                position=position,
+                service_types=need.service_types,
+                acute=need.acute,
+                rank=need.rank,
+                preferred_programs=need.preferred_programs,
+            )
+        )

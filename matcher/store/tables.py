@@ -1,0 +1,229 @@
+"""Tables. Request and response models live in ``api/``; these are storage only.
+
+Money is stored in whole cents. Lists and small nested objects that are always read
+whole (service types, eligibility, stay-away zones) are JSON columns. Capacity counts
+carry CHECK constraints so that no code path, ours or a hand-written query, can make
+them negative.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from matcher.store.types import UTCDateTime
+
+REFERRAL_STATUSES = (
+    "held",  # a place held for a participant's need, until expires_at
+    "referred",  # the case manager confirmed; the provider sees the referral
+    "enrolled",  # the provider accepted: the place is filled
+    "declined",  # the provider declined, with a reason
+    "withdrawn",  # the participant declined the option (no penalty later)
+    "released",  # the case manager let the place go
+    "expired",  # nobody acted before expires_at
+    "ended",  # the placement ended after enrolment
+)
+OPEN_REFERRAL_STATUSES = ("held", "referred")
+
+
+def _json(nullable: bool = False) -> Any:
+    return Field(sa_column=Column(JSON, nullable=nullable))
+
+
+def _when(nullable: bool = False, index: bool = False) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class Organization(SQLModel, table=True):
+    """A provider organisation."""
+
+    id: str = Field(primary_key=True, max_length=200)
+    name: str = Field(max_length=300)
+
+
+class Program(SQLModel, table=True):
+    """A provider's program: what it offers, where, to whom. Capacity lives apart."""
+
+    id: str = Field(primary_key=True, max_length=200)
+    organization_id: str = Field(foreign_key="organization.id", index=True, max_length=200)
+    name: str | None = Field(default=None, max_length=300)
+    service_types: list[str] = _json()
+    lat: float
+    lon: float
+    neighborhood: str | None = Field(default=None, max_length=200)
+    excludes_active_use: bool = False
+    excludes_sex_work: bool = False
+    requires_religious_participation: bool = False
+    conversion_therapy: bool = False
+    excludes_criminal_history: bool = False
+    eligibility: dict[str, Any] = _json()
+    serves: list[str] = _json()
+    languages: list[str] = _json()
+
+
+class ProgramCapacity(SQLModel, table=True):
+    """A program's ledger state after its last event (``version`` counts events)."""
+
+    __tablename__ = "program_capacity"
+    __table_args__ = (
+        CheckConstraint("open_slots IS NULL OR open_slots >= 0", name="open_slots_non_negative"),
+        CheckConstraint("waitlist >= 0", name="waitlist_non_negative"),
+        CheckConstraint("enrolled >= 0", name="enrolled_non_negative"),
+        CheckConstraint("ended >= 0", name="ended_non_negative"),
+        CheckConstraint("lead_reserved >= 0", name="lead_reserved_non_negative"),
+        CheckConstraint("purchasable >= 0", name="purchasable_non_negative"),
+        CheckConstraint("price_cents >= 0", name="price_non_negative"),
+        CheckConstraint("version >= 0", name="version_non_negative"),
+    )
+
+    program_id: str = Field(primary_key=True, foreign_key="program.id", max_length=200)
+    open_slots: int | None = None
+    waitlist: int = 0
+    reported_at: datetime | None = _when(nullable=True)
+    enrolled: int = 0
+    ended: int = 0
+    lead_reserved: int = 0
+    purchasable: int = 0
+    price_cents: int = 0
+    version: int = 0
+
+
+class CapacityEvent(SQLModel, table=True):
+    """One ledger event, append-only; ``version`` is the program's version after it."""
+
+    __tablename__ = "capacity_event"
+    __table_args__ = (
+        UniqueConstraint("program_id", "version", name="one_event_per_version"),
+        Index("ix_capacity_event_at", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: str = Field(foreign_key="program.id", index=True, max_length=200)
+    version: int
+    kind: str = Field(max_length=40)
+    at: datetime = _when()
+    actor: str = Field(max_length=200)
+    reason: str = Field(default="", max_length=500)
+    hold_id: str | None = Field(default=None, index=True, max_length=64)
+    pool: str | None = Field(default=None, max_length=20)
+    open_slots: int | None = None
+    waitlist: int | None = None
+    places: int = 0
+    price_cents: int = 0
+    expires_at: datetime | None = _when(nullable=True)
+
+
+class Participant(SQLModel, table=True):
+    """A LEAD participant under a pseudonym. Never deleted for lack of progress."""
+
+    id: str = Field(primary_key=True, max_length=200)
+    case_manager_id: str = Field(index=True, max_length=200)
+    active: bool = True
+    lat: float
+    lon: float
+    neighborhood: str | None = Field(default=None, max_length=200)
+    attributes: dict[str, Any] = _json()
+    prefers: list[str] = _json()
+    languages: list[str] = _json()
+    max_distance_km: float | None = None
+    stay_away: list[dict[str, Any]] = _json()
+    avoid_programs: list[str] = _json()
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
+    version: int = 1
+
+
+class PlanNeed(SQLModel, table=True):
+    """One need of a participant's Individual Intervention Plan, in their own order."""
+
+    __tablename__ = "plan_need"
+    __table_args__ = (UniqueConstraint("participant_id", "position", name="one_need_per_position"),)
+
+    id: str = Field(primary_key=True, max_length=200)
+    participant_id: str = Field(foreign_key="participant.id", index=True, max_length=200)
+    position: int
+    service_types: list[str] = _json()
+    acute: bool = False
+    rank: int | None = None
+    preferred_programs: list[str] = _json()
+
+
+class Referral(SQLModel, table=True):
+    """A hold and, once confirmed, the referral it becomes."""
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN (" + ", ".join(f"'{s}'" for s in REFERRAL_STATUSES) + ")",
+            name="known_status",
+        ),
+        CheckConstraint("pool IN ('general', 'lead_reserved', 'purchase')", name="known_pool"),
+        CheckConstraint("price_cents >= 0", name="referral_price_non_negative"),
+        Index("ix_referral_open", "program_id", "status"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    program_id: str = Field(foreign_key="program.id", index=True, max_length=200)
+    participant_id: str = Field(foreign_key="participant.id", index=True, max_length=200)
+    need_id: str = Field(max_length=200)
+    case_manager_id: str = Field(index=True, max_length=200)
+    pool: str = Field(max_length=20)
+    status: str = Field(default="held", max_length=20)
+    price_cents: int = 0
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
+    expires_at: datetime = _when(index=True)
+    decline_reason: str | None = Field(default=None, max_length=40)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class ReferralEvent(SQLModel, table=True):
+    """A referral's history: every status change with actor and time."""
+
+    __tablename__ = "referral_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    referral_id: str = Field(foreign_key="referral.id", index=True, max_length=64)
+    status: str = Field(max_length=20)
+    at: datetime = _when()
+    actor: str = Field(max_length=200)
+    reason: str | None = Field(default=None, max_length=40)
+
+
+class Fund(SQLModel, table=True):
+    """The program fund that buys places. One row (id 1)."""
+
+    __table_args__ = (CheckConstraint("balance_cents >= 0", name="balance_non_negative"),)
+
+    id: int = Field(default=1, primary_key=True)
+    balance_cents: int = 0
+    version: int = 0
+
+
+class Purchase(SQLModel, table=True):
+    """A place bought with LEAD funds."""
+
+    __table_args__ = (
+        CheckConstraint("places > 0", name="places_positive"),
+        CheckConstraint("price_cents >= 0", name="purchase_price_non_negative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: str = Field(foreign_key="program.id", index=True, max_length=200)
+    referral_id: str | None = Field(default=None, max_length=64)
+    places: int = 1
+    price_cents: int = 0
+    at: datetime = _when()
+    actor: str = Field(max_length=200)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The stored outcome of a request sent with an ``Idempotency-Key``."""
+
+    __tablename__ = "idempotency_record"
+
+    key: str = Field(primary_key=True, max_length=300)
+    request_hash: str = Field(max_length=64)
+    status_code: int
+    body: dict[str, Any] = _json()
+    created_at: datetime = _when()

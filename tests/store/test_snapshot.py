@@ -1,0 +1,66 @@
+"""Store <-> scenario round trips, migrations, and the ledger's self-check."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import SQLModel
+
+from matcher.capacity.pools import pools_of
+from matcher.scenario import load_scenario
+from matcher.solver.solve import SolverOptions, solve
+from matcher.store.engine import session_scope
+from matcher.store.ledger import verify
+from matcher.store.snapshot import StoreNotEmpty, export_scenario, import_scenario
+from tests.conftest import ROOT
+
+NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)
+SAMPLE = ROOT / "data" / "sample-city.json"
+
+
+def test_migrations_match_the_tables(engine: Engine) -> None:
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert diff == []
+
+
+def test_sample_city_round_trips_with_identical_pools_and_optimum(engine: Engine) -> None:
+    original = load_scenario(SAMPLE)
+    with session_scope(engine) as session:
+        import_scenario(session, original, NOW)
+    with session_scope(engine) as session:
+        exported = export_scenario(session, NOW)
+        assert verify(session, [p.id for p in original.programs]) == []
+    by_id = sorted(original.programs, key=lambda p: p.id)
+    for name in ("general", "lead_reserved", "purchase", "free", "waitlist", "price"):
+        assert (
+            getattr(pools_of(exported.programs), name) == getattr(pools_of(by_id), name)
+        ).all(), name
+    assert [p.model_dump() for p in exported.participants] == [
+        p.model_dump() for p in sorted(original.participants, key=lambda p: p.id)
+    ]
+    assert exported.fund.budget == original.fund.budget
+    options = SolverOptions(time_limit=30)
+    assert solve(exported, options).objective == solve(original, options).objective
+
+
+def test_import_refuses_a_store_with_programs(engine: Engine) -> None:
+    scenario = load_scenario(SAMPLE)
+    with session_scope(engine) as session:
+        import_scenario(session, scenario, NOW)
+    with pytest.raises(StoreNotEmpty), session_scope(engine) as session:
+        import_scenario(session, scenario, NOW)
+
+
+def test_check_constraints_refuse_negative_counts(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        import_scenario(session, load_scenario(SAMPLE), NOW)
+    with pytest.raises(IntegrityError), engine.begin() as c:
+        c.execute(text("UPDATE program_capacity SET waitlist = -1"))
+    with engine.connect() as c:
+        assert c.execute(text("SELECT min(waitlist) FROM program_capacity")).scalar_one() >= 0
