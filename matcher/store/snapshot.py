@@ -212,6 +212,8 @@ def add_participant(
         id=participant.id,
         case_manager_id=case_manager_id,
         active=True,
+        lat=participant.location.lat,
+        lon=participant.location.lon,
         created_at=at,
         updated_at=at,
     )
