@@ -1,0 +1,118 @@
+"""Matching from the live store: one participant's options, or a case manager's batch.
+
+Both read the store *now* as a scenario (``matcher.store.snapshot``) and run the same
+rules and solver as ``matcher solve``. Needs that already have an open or filled
+referral are left out and reported with that status. Matching proposes; nothing is
+held until the case manager holds an option.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from matcher.assignment import Assignment, build_assignment
+from matcher.options import NeedOptions, Option, participant_options
+from matcher.scenario import Participant, Scenario
+from matcher.service.errors import Conflict
+from matcher.service.participants import get as get_participant
+from matcher.service.participants import is_active
+from matcher.solver.solve import SolverOptions, solve
+from matcher.store import tables as t
+from matcher.store.snapshot import export_scenario
+
+REFERRED_STATUSES = ("held", "referred", "enrolled")
+
+
+@dataclass(slots=True)
+class NeedMatch:
+    """One need: its options best first, the solver's pick, or why it is unmet."""
+
+    need_id: str
+    service_types: list[str]
+    acute: bool
+    status: str  # "open", or the status of the referral already made for it
+    referral_id: str | None = None
+    recommended: Option | None = None
+    options: list[Option] = field(default_factory=list)
+    excluded: dict[str, int] = field(default_factory=dict)
+    reason: str | None = None
+    detail: str | None = None
+
+
+@dataclass(slots=True)
+class MatchResult:
+    """A participant's needs in their own order, with the solver's status."""
+
+    participant_id: str
+    needs: list[NeedMatch]
+    solver_status: str
+    seconds: float
+
+
+def _referred(session: Session, participant_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """Need id -> (referral id, status) of referrals still open or filled."""
+    rows = session.exec(
+        select(t.Referral.need_id, t.Referral.id, t.Referral.status).where(
+            col(t.Referral.participant_id).in_(participant_ids),
+            col(t.Referral.status).in_(REFERRED_STATUSES),
+        )
+    )
+    return {need: (rid, status) for need, rid, status in rows}
+
+
+def _open_needs(person: Participant, referred: dict[str, tuple[str, str]]) -> Participant:
+    return person.model_copy(update={"needs": [n for n in person.needs if n.id not in referred]})
+
+
+def match_participant(
+    session: Session, case_manager_id: str, participant_id: str, now: datetime, time_limit: float
+) -> MatchResult:
+    """Ranked options per open need, the solver's recommendation, reasons for the rest."""
+    person = get_participant(session, case_manager_id, participant_id)
+    if not is_active(session, case_manager_id, participant_id):
+        raise Conflict("inactive", "the participant is inactive", field="participant_id")
+    referred = _referred(session, [participant_id])
+    base = export_scenario(session, now, participant_ids=[])
+    scenario = Scenario(
+        as_of=base.as_of,
+        fund=base.fund,
+        programs=base.programs,
+        participants=[_open_needs(person, referred)],
+    )
+    options = {v.need_id: v for v in participant_options(scenario, participant_id)}
+    solution = solve(scenario, SolverOptions(time_limit=time_limit))
+    answer = build_assignment(solution)
+    picked = {a.need_id: (a.program_id, a.pool) for a in answer.assignments}
+    unmet = {u.need_id: u for u in answer.unmatched}
+    needs: list[NeedMatch] = []
+    for need in person.needs:
+        match = NeedMatch(need.id, list(need.service_types), need.acute, status="open")
+        if need.id in referred:
+            match.referral_id, match.status = referred[need.id]
+            needs.append(match)
+            continue
+        view: NeedOptions = options[need.id]
+        match.options, match.excluded = view.options, view.excluded
+        if need.id in picked:
+            match.recommended = next(
+                (o for o in view.options if (o.program_id, o.pool) == picked[need.id]), None
+            )
+        elif need.id in unmet:
+            match.reason, match.detail = unmet[need.id].reason, unmet[need.id].detail
+        needs.append(match)
+    return MatchResult(participant_id, needs, solution.status, round(solution.seconds, 4))
+
+
+def batch_match(
+    session: Session, case_manager_id: str, now: datetime, time_limit: float
+) -> Assignment:
+    """The best assignment of all the case manager's active participants' open needs."""
+    scenario = export_scenario(session, now, case_manager_id=case_manager_id)
+    referred = _referred(session, [p.id for p in scenario.participants])
+    scenario = scenario.model_copy(
+        update={"participants": [_open_needs(p, referred) for p in scenario.participants]}
+    )
+    return build_assignment(solve(scenario, SolverOptions(time_limit=time_limit)))

@@ -1,0 +1,140 @@
+"""Case managers' participants and their Individual Intervention Plans."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from matcher.scenario import Need, Participant
+from matcher.service.errors import Conflict, NotFound
+from matcher.store import tables as t
+from matcher.store.snapshot import (
+    add_participant,
+    participant_of,
+    plans_of,
+    write_participant,
+    write_plan,
+)
+
+
+def new_pseudonym() -> str:
+    """A pseudonym that says nothing about the person."""
+    return f"p-{uuid.uuid4().hex[:12]}"
+
+
+def _own(session: Session, case_manager_id: str, participant_id: str) -> t.Participant:
+    row = session.get(t.Participant, participant_id)
+    if row is None or row.case_manager_id != case_manager_id:
+        raise NotFound(f"no participant {participant_id}", field="participant_id")
+    return row
+
+
+def _check_need_ids(session: Session, participant_id: str, needs: Sequence[Need]) -> None:
+    ids = [n.id for n in needs]
+    taken = session.exec(
+        select(t.PlanNeed.id).where(
+            col(t.PlanNeed.id).in_(ids), t.PlanNeed.participant_id != participant_id
+        )
+    ).first()
+    if taken is not None:
+        raise Conflict("duplicate_id", f"need id {taken} is already in use", field="needs")
+
+
+def create(
+    session: Session, case_manager_id: str, participant: Participant, now: datetime
+) -> Participant:
+    """Store a new participant and their plan under the case manager."""
+    if session.get(t.Participant, participant.id) is not None:
+        raise Conflict("duplicate_id", f"participant {participant.id} already exists", field="id")
+    _check_need_ids(session, participant.id, participant.needs)
+    add_participant(session, participant, case_manager_id, now)
+    return get(session, case_manager_id, participant.id)
+
+
+def get(session: Session, case_manager_id: str, participant_id: str) -> Participant:
+    """One of the case manager's participants, with their plan."""
+    row = _own(session, case_manager_id, participant_id)
+    return participant_of(row, plans_of(session, [row.id])[row.id])
+
+
+def is_active(session: Session, case_manager_id: str, participant_id: str) -> bool:
+    """Whether the participant is active (inactive ones are kept, never deleted)."""
+    return _own(session, case_manager_id, participant_id).active
+
+
+def listing(
+    session: Session, case_manager_id: str, active: bool | None = None
+) -> list[tuple[Participant, bool]]:
+    """The case manager's participants (optionally only active or inactive ones)."""
+    query = select(t.Participant).where(t.Participant.case_manager_id == case_manager_id)
+    if active is not None:
+        query = query.where(t.Participant.active == active)
+    rows = list(session.exec(query.order_by(col(t.Participant.id))))
+    plans = plans_of(session, [r.id for r in rows])
+    return [(participant_of(r, plans[r.id]), r.active) for r in rows]
+
+
+def update(
+    session: Session,
+    case_manager_id: str,
+    participant: Participant,
+    now: datetime,
+    *,
+    expected_version: int | None = None,
+    active: bool | None = None,
+) -> Participant:
+    """Replace a participant's attributes (and ``active`` when given); the plan is kept."""
+    row = _own(session, case_manager_id, participant.id)
+    if expected_version is not None and expected_version != row.version:
+        raise Conflict(
+            "stale_version", f"the participant is at version {row.version}", field="If-Match"
+        )
+    write_participant(row, participant)
+    if active is not None:
+        row.active = active
+    row.updated_at = now
+    row.version += 1
+    session.add(row)
+    session.flush()
+    return get(session, case_manager_id, participant.id)
+
+
+def set_plan(
+    session: Session,
+    case_manager_id: str,
+    participant_id: str,
+    needs: Sequence[Need],
+    now: datetime,
+) -> Participant:
+    """Replace the plan with ``needs`` in the participant's own order. Needs with an open
+    referral must stay in the plan: release or withdraw the referral first."""
+    row = _own(session, case_manager_id, participant_id)
+    _check_need_ids(session, participant_id, needs)
+    kept = {n.id for n in needs}
+    open_needs = session.exec(
+        select(t.Referral.need_id).where(
+            t.Referral.participant_id == participant_id,
+            col(t.Referral.status).in_(t.OPEN_REFERRAL_STATUSES),
+        )
+    ).all()
+    dropped = sorted(set(open_needs) - kept)
+    if dropped:
+        raise Conflict(
+            "open_referral",
+            f"need {dropped[0]} has an open referral; release it first",
+            field="needs",
+        )
+    write_plan(session, participant_id, needs)
+    row.updated_at = now
+    row.version += 1
+    session.add(row)
+    session.flush()
+    return get(session, case_manager_id, participant_id)
+
+
+def version_of(session: Session, case_manager_id: str, participant_id: str) -> int:
+    """The participant's version, for ``If-Match``."""
+    return _own(session, case_manager_id, participant_id).version
