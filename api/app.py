@@ -1,0 +1,48 @@
+"""The FastAPI application: ``create_app()`` wires the store, the routers and the errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from fastapi import FastAPI
+from sqlalchemy import Engine, text
+
+from api import problems
+from api.deps import Ctx, utc_now
+from api.limits import BodyLimit
+from api.routers import case_managers, funders, providers
+from api.schemas import Health
+from matcher.settings import Settings, get_settings
+from matcher.store.engine import make_engine
+
+DESCRIPTION = """Matches LEAD participants' needs only to unused places or places bought
+with LEAD funds, so that nobody already waiting is bumped. Errors are RFC 9457
+problem details naming the field and the rule."""
+
+
+def create_app(
+    settings: Settings | None = None,
+    engine: Engine | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> FastAPI:
+    """An app over ``engine`` (or one made from ``settings.database_url``)."""
+    settings = settings or get_settings()
+    app = FastAPI(title="LEAD matcher", version="0.1.0", description=DESCRIPTION)
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.clock = clock
+    problems.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(providers.router)
+    app.include_router(case_managers.router)
+    app.include_router(funders.router)
+
+    @app.get("/health", response_model=Health, tags=["everyone"])
+    def health(ctx: Ctx) -> Health:
+        """The service and its database answer."""
+        with ctx.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return Health(status="ok", database="ok")
+
+    return app

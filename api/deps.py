@@ -1,0 +1,44 @@
+"""What every route needs: a unit of work on the store, the clock and the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, TypeVar
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from matcher.settings import Settings
+from matcher.store.engine import session_scope
+
+T = TypeVar("T")
+
+
+def utc_now() -> datetime:
+    """The wall clock, in UTC."""
+    return datetime.now(UTC)
+
+
+class Context:
+    """The app's engine, settings and clock, for one request."""
+
+    def __init__(self, request: Request) -> None:
+        state = request.app.state
+        self.engine: Engine = state.engine
+        self.settings: Settings = state.settings
+        self.now: datetime = state.clock()
+
+    @property
+    def ttl(self) -> timedelta:
+        """How long a hold lasts."""
+        return timedelta(hours=self.settings.hold_ttl_hours)
+
+    def run(self, use_case: Callable[[Session], T]) -> T:
+        """Run one use case in one transaction: committed, or rolled back on refusal."""
+        with session_scope(self.engine) as session:
+            return use_case(session)
+
+
+Ctx = Annotated[Context, Depends(Context)]

@@ -1,0 +1,102 @@
+"""RFC 9457 problem details: every error names its field and the rule it broke."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, is_dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from matcher.service.errors import Conflict, Invalid, NotFound, ServiceError
+
+PROBLEM = "application/problem+json"
+_TITLES = {
+    400: "Bad request",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Invalid request",
+    428: "Precondition required",
+    500: "Internal error",
+}
+
+
+def problem(
+    status: int, detail: str, *, rule: str | None = None, field: str | None = None, **extra: Any
+) -> JSONResponse:
+    """A problem-details response."""
+    body: dict[str, Any] = {
+        "type": f"https://lead-matcher.invalid/problems/{rule or status}",
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if rule is not None:
+        body["rule"] = rule
+    if field is not None:
+        body["field"] = field
+    for key, value in extra.items():
+        body[key] = asdict(value) if is_dataclass(value) and not isinstance(value, type) else value
+    return JSONResponse(jsonable_encoder(body), status_code=status, media_type=PROBLEM)
+
+
+def _status_of(error: ServiceError) -> int:
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, Conflict):
+        return 409
+    if isinstance(error, Invalid):
+        return 422
+    return 400
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if p.isdigit() else (f".{p}" if out else p)
+    return out or ".".join(str(p) for p in loc)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every refusal into problem details."""
+
+    @app.exception_handler(ServiceError)
+    async def _service(_request: Request, error: ServiceError) -> JSONResponse:
+        return problem(
+            _status_of(error), error.message, rule=error.rule, field=error.field, **error.extra
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "field": _field_path(tuple(e.get("loc", ()))),
+                "rule": e.get("type", "invalid"),
+                "message": e.get("msg", ""),
+            }
+            for e in error.errors()
+        ]
+        first = errors[0] if errors else {"field": None, "rule": "invalid", "message": "invalid"}
+        return problem(
+            422,
+            f"{first['field']}: {first['message']}",
+            rule=str(first["rule"]),
+            field=first["field"],
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        return problem(error.status_code, str(error.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, _error: Exception) -> JSONResponse:
+        # No detail: an exception's text may carry participant data.
+        return problem(500, "the server could not complete the request")

@@ -1,0 +1,193 @@
+"""Case managers: participants, plans, matches, holds and referrals."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Response, status
+from sqlmodel import Session
+
+from api.deps import Ctx
+from api.routers.providers import parse_if_match
+from api.schemas import (
+    HistoryOut,
+    HoldIn,
+    Id,
+    MatchOut,
+    ParticipantIn,
+    ParticipantOut,
+    ParticipantUpdate,
+    PlanIn,
+    ReferralOut,
+)
+from matcher.scenario import Participant
+from matcher.service import matching, participants, referrals
+
+router = APIRouter(prefix="/case-managers/{case_manager_id}", tags=["case managers"])
+
+
+def _out(person: Participant, active: bool, version: int) -> ParticipantOut:
+    return ParticipantOut(active=active, version=version, **person.model_dump())
+
+
+def _one(ctx: Ctx, case_manager_id: str, participant_id: str) -> ParticipantOut:
+    def read(s: Session) -> ParticipantOut:
+        person = participants.get(s, case_manager_id, participant_id)
+        return _out(
+            person,
+            participants.is_active(s, case_manager_id, participant_id),
+            participants.version_of(s, case_manager_id, participant_id),
+        )
+
+    return ctx.run(read)
+
+
+@router.post("/participants", response_model=ParticipantOut, status_code=status.HTTP_201_CREATED)
+def create_participant(
+    case_manager_id: Id, body: ParticipantIn, ctx: Ctx, response: Response
+) -> ParticipantOut:
+    """Record a participant under a pseudonym, with their plan."""
+    fields = body.model_dump(exclude={"id"})
+    person = Participant(id=body.id or participants.new_pseudonym(), **fields)
+    ctx.run(lambda s: participants.create(s, case_manager_id, person, ctx.now))
+    out = _one(ctx, case_manager_id, person.id)
+    response.headers["Location"] = f"/case-managers/{case_manager_id}/participants/{person.id}"
+    response.headers["ETag"] = f'"{out.version}"'
+    return out
+
+
+@router.get("/participants", response_model=list[ParticipantOut])
+def list_participants(
+    case_manager_id: Id, ctx: Ctx, active: bool | None = None
+) -> list[ParticipantOut]:
+    """The case manager's participants (``active`` filters)."""
+
+    def read(s: Session) -> list[ParticipantOut]:
+        rows = participants.listing(s, case_manager_id, active)
+        return [_out(p, a, participants.version_of(s, case_manager_id, p.id)) for p, a in rows]
+
+    return ctx.run(read)
+
+
+@router.get("/participants/{participant_id}", response_model=ParticipantOut)
+def get_participant(
+    case_manager_id: Id, participant_id: Id, ctx: Ctx, response: Response
+) -> ParticipantOut:
+    """One participant with their plan."""
+    out = _one(ctx, case_manager_id, participant_id)
+    response.headers["ETag"] = f'"{out.version}"'
+    return out
+
+
+@router.put("/participants/{participant_id}", response_model=ParticipantOut)
+def update_participant(
+    case_manager_id: Id,
+    participant_id: Id,
+    body: ParticipantUpdate,
+    ctx: Ctx,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> ParticipantOut:
+    """Replace the participant's attributes; ``active: false`` keeps the record."""
+    expected = parse_if_match(if_match)
+
+    def act(s: Session) -> None:
+        needs = participants.get(s, case_manager_id, participant_id).needs
+        person = Participant(id=participant_id, needs=needs, **body.model_dump(exclude={"active"}))
+        participants.update(
+            s, case_manager_id, person, ctx.now, expected_version=expected, active=body.active
+        )
+
+    ctx.run(act)
+    out = _one(ctx, case_manager_id, participant_id)
+    response.headers["ETag"] = f'"{out.version}"'
+    return out
+
+
+@router.put("/participants/{participant_id}/plan", response_model=ParticipantOut)
+def set_plan(case_manager_id: Id, participant_id: Id, body: PlanIn, ctx: Ctx) -> ParticipantOut:
+    """Replace the plan's needs, in the participant's own order."""
+    ctx.run(
+        lambda s: participants.set_plan(s, case_manager_id, participant_id, body.needs, ctx.now)
+    )
+    return _one(ctx, case_manager_id, participant_id)
+
+
+@router.post("/participants/{participant_id}/matches", response_model=MatchOut)
+def match(case_manager_id: Id, participant_id: Id, ctx: Ctx) -> MatchOut:
+    """Options per open need, best first, with the recommended one and reasons for the rest."""
+    result = ctx.run(
+        lambda s: matching.match_participant(
+            s, case_manager_id, participant_id, ctx.now, ctx.settings.solver_time_limit
+        )
+    )
+    return MatchOut.model_validate(result)
+
+
+@router.post("/batch-match")
+def batch_match(case_manager_id: Id, ctx: Ctx) -> dict[str, Any]:
+    """The best assignment over all the case manager's active participants (nothing held)."""
+    answer = ctx.run(
+        lambda s: matching.batch_match(s, case_manager_id, ctx.now, ctx.settings.solver_time_limit)
+    )
+    return answer.to_json()
+
+
+@router.post(
+    "/holds",
+    response_model=ReferralOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"description": "no place free without bumping someone waiting"}},
+)
+def place_hold(case_manager_id: Id, body: HoldIn, ctx: Ctx) -> ReferralOut:
+    """Hold one place for a need until the hold expires (409 if none is free)."""
+    view = ctx.run(
+        lambda s: referrals.place_hold(
+            s,
+            case_manager_id,
+            participant_id=body.participant_id,
+            need_id=body.need_id,
+            program_id=body.program_id,
+            pool=body.pool,
+            now=ctx.now,
+            ttl=ctx.ttl,
+        )
+    )
+    return ReferralOut.model_validate(view)
+
+
+@router.get("/referrals", response_model=list[ReferralOut])
+def list_referrals(
+    case_manager_id: Id, ctx: Ctx, participant_id: Id | None = None
+) -> list[ReferralOut]:
+    """The case manager's holds and referrals, oldest first."""
+    views = ctx.run(lambda s: referrals.case_manager_referrals(s, case_manager_id, participant_id))
+    return [ReferralOut.model_validate(v) for v in views]
+
+
+@router.post("/referrals/{referral_id}/confirm", response_model=ReferralOut)
+def confirm(case_manager_id: Id, referral_id: Id, ctx: Ctx) -> ReferralOut:
+    """The participant takes the option: the provider now sees the referral."""
+    view = ctx.run(lambda s: referrals.confirm(s, case_manager_id, referral_id, ctx.now, ctx.ttl))
+    return ReferralOut.model_validate(view)
+
+
+@router.post("/referrals/{referral_id}/decline", response_model=ReferralOut)
+def decline(case_manager_id: Id, referral_id: Id, ctx: Ctx) -> ReferralOut:
+    """The participant declines the option; nothing counts against them later."""
+    view = ctx.run(lambda s: referrals.withdraw(s, case_manager_id, referral_id, ctx.now))
+    return ReferralOut.model_validate(view)
+
+
+@router.post("/referrals/{referral_id}/release", response_model=ReferralOut)
+def release(case_manager_id: Id, referral_id: Id, ctx: Ctx) -> ReferralOut:
+    """Let the held place go."""
+    view = ctx.run(lambda s: referrals.release(s, case_manager_id, referral_id, ctx.now))
+    return ReferralOut.model_validate(view)
+
+
+@router.get("/referrals/{referral_id}/history", response_model=list[HistoryOut])
+def history(case_manager_id: Id, referral_id: Id, ctx: Ctx) -> list[HistoryOut]:
+    """Every step of the referral, oldest first."""
+    steps = ctx.run(lambda s: referrals.history(s, case_manager_id, referral_id))
+    return [HistoryOut.model_validate(h) for h in steps]

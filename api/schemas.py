@@ -1,0 +1,211 @@
+"""Request and response bodies. Separate from the tables: only these fields cross HTTP.
+
+Participant attributes reuse the scenario contract's own types (location,
+attributes, stay-away zones, needs), so the API accepts exactly what
+``matcher solve`` accepts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from matcher.scenario import Attributes, Location, Need, StayAway
+
+Count = Annotated[int, Field(ge=0, le=1_000_000_000)]
+Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:-]+$")]
+ShortList = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=100)
+]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    database: Literal["ok"]
+
+
+# Providers
+
+
+class CapacityReport(_In):
+    """A provider's report: free places now (held ones included) and people waiting."""
+
+    open_slots: Count
+    waitlist: Count
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+
+class HoldOut(_Out):
+    referral_id: str
+    status: str
+    pool: str
+    expires_at: datetime
+
+
+class ProgramOut(_Out):
+    program_id: str
+    name: str | None
+    service_types: list[str]
+    open_slots: int | None = Field(description="free places now; null until first reported")
+    waitlist: int
+    held: int
+    unused: int = Field(description="places a participant may take without bumping anyone")
+    lead_reserved_open: int
+    purchasable: int
+    price: float
+    reported_at: datetime | None
+    version: int
+    holds: list[HoldOut]
+
+
+DeclineReason = Literal[
+    "no_capacity",
+    "not_eligible",
+    "participant_unreachable",
+    "participant_declined",
+    "safety_concern",
+    "other",
+]
+EndReason = Literal["completed", "left", "moved_on", "transferred", "other"]
+
+
+class DeclineIn(_In):
+    reason: DeclineReason
+
+
+class EndIn(_In):
+    reason: EndReason
+
+
+class ReferralOut(_Out):
+    referral_id: str
+    program_id: str
+    participant_id: str
+    need_id: str
+    service_types: list[str]
+    pool: str
+    status: str
+    price: float
+    created_at: datetime
+    expires_at: datetime
+    decline_reason: str | None
+
+
+class HistoryOut(_Out):
+    status: str
+    at: datetime
+    actor: str
+    reason: str | None
+
+
+# Case managers
+
+
+class ParticipantFields(_In):
+    """What a case manager records about a participant (under a pseudonym)."""
+
+    location: Location
+    attributes: Attributes = Field(default_factory=Attributes)
+    prefers: ShortList = Field(default_factory=list)
+    languages: ShortList = Field(default_factory=list)
+    max_distance_km: Annotated[float, Field(gt=0, le=20_000)] | None = None
+    stay_away: Annotated[list[StayAway], Field(max_length=50)] = Field(default_factory=list)
+    avoid_programs: ShortList = Field(default_factory=list)
+
+
+class ParticipantIn(ParticipantFields):
+    """A new participant; ``id`` is a pseudonym (one is made up when absent)."""
+
+    id: Id | None = None
+    needs: Annotated[list[Need], Field(max_length=50)] = Field(default_factory=list)
+
+
+class ParticipantUpdate(ParticipantFields):
+    """New attributes (the plan is changed apart); ``active`` false keeps the record."""
+
+    active: bool | None = None
+
+
+class PlanIn(_In):
+    """The Individual Intervention Plan's needs in the participant's own order."""
+
+    needs: Annotated[list[Need], Field(max_length=50)]
+
+
+class ParticipantOut(BaseModel):
+    id: str
+    active: bool
+    version: int
+    location: Location
+    attributes: Attributes
+    prefers: list[str]
+    languages: list[str]
+    max_distance_km: float | None
+    stay_away: list[StayAway]
+    avoid_programs: list[str]
+    needs: list[Need]
+
+
+class HoldIn(_In):
+    participant_id: Id
+    need_id: Id
+    program_id: Id
+    pool: Literal["general", "lead_reserved", "purchase"] = "general"
+
+
+class OptionOut(_Out):
+    program_id: str
+    program_name: str | None
+    pool: str
+    distance_km: float
+    price: float
+    preferred: bool
+    room: int
+
+
+class NeedMatchOut(_Out):
+    need_id: str
+    service_types: list[str]
+    acute: bool
+    status: str = Field(description="open, or the status of the referral already made")
+    referral_id: str | None
+    recommended: OptionOut | None
+    options: list[OptionOut]
+    excluded: dict[str, int] = Field(description="programs of the type excluded, by rule")
+    reason: str | None
+    detail: str | None
+
+
+class MatchOut(_Out):
+    participant_id: str
+    needs: list[NeedMatchOut]
+    solver_status: str
+    seconds: float
+
+
+# Funders
+
+
+class CountTableOut(_Out):
+    rows: list[str]
+    columns: list[str]
+    cells: list[list[int | None]] = Field(description="null where a count is suppressed")
+    suppressed_cells: int
+
+
+class FundOut(_Out):
+    balance: float
+    reserved: float
+    available: float
+    spent: float
+    purchases: CountTableOut
