@@ -148,15 +148,32 @@ def validate(
 @app.command()
 def demo(
     scenario: Annotated[Path, typer.Option(help="Scenario to demonstrate on.")] = SAMPLE,
+    database: Annotated[
+        Path | None, typer.Option(help="SQLite file to create (default: a temporary one).")
+    ] = None,
 ) -> None:
-    """Solve the sample city and print what a case manager and a funder would see."""
+    """Walk the three users' flows on a fresh SQLite store made from the sample city:
+    a provider reports places, a case manager matches and holds, the provider enrols,
+    a funder reads unmet need. Then the whole city's batch answer."""
+    import tempfile
+    from datetime import UTC, datetime
+
     from matcher.assignment import build_assignment
+    from matcher.demo import run_demo
     from matcher.report import summary
     from matcher.solver import solve as run
 
     data = _load(str(scenario))
-    answer = build_assignment(run(data))
-    typer.echo(summary(data, answer))
+    now = datetime.now(UTC)
+    with tempfile.TemporaryDirectory() as tmp:
+        target = database or Path(tmp) / "matcher-demo.db"
+        try:
+            run_demo(data, target, now, typer.echo)
+        except FileExistsError as error:
+            _say(str(error))
+            raise typer.Exit(2) from None
+    typer.echo("\n5. THE WHOLE CITY: one batch over every participant (nothing held)")
+    typer.echo(summary(data, build_assignment(run(data))))
 
 
 @app.command()
@@ -192,6 +209,18 @@ def report(
     typer.echo(render(gap_table(frame, "category", "reason")))
     typer.echo("\nunmet needs by service category and neighbourhood (* = suppressed):")
     typer.echo(render(gap_table(frame, "category", "neighborhood")))
+
+
+def _register_store_commands() -> None:
+    from matcher import cli_store
+
+    app.add_typer(cli_store.db_app, name="db")
+    app.command("export-scenario")(cli_store.export_scenario)
+    app.command("import-scenario")(cli_store.import_scenario)
+    app.command("serve")(cli_store.serve)
+
+
+_register_store_commands()
 
 
 def main() -> None:

@@ -94,3 +94,30 @@ def test_the_check_sees_every_kind_of_import() -> None:
     assert source_of("matcher.solver") == PACKAGE / "solver" / "__init__.py"
     assert source_of("matcher.rules.tables") == PACKAGE / "rules" / "tables.py"
     assert source_of("numpy") is None
+
+
+LAYERS = {
+    # package: what it may not import, even indirectly
+    "store": {"fastapi", "starlette", "uvicorn", "matcher.service", "matcher.solver", "api"},
+    "service": {"fastapi", "starlette", "uvicorn", "api"},
+}
+
+
+@pytest.mark.parametrize("layer", sorted(LAYERS))
+def test_store_and_service_stay_below_http(layer: str) -> None:
+    forbidden = LAYERS[layer]
+    offenders = {
+        module: str(where.relative_to(PACKAGE.parent))
+        for path in sorted((PACKAGE / layer).glob("*.py"))
+        for module, where in reachable_imports(path).items()
+        if any(module == f or module.startswith(f"{f}.") for f in forbidden)
+    }
+    assert offenders == {}
+
+
+def test_only_serve_imports_the_api_from_the_command_line() -> None:
+    for path in (PACKAGE / "cli.py", PACKAGE / "cli_store.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        top = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+        names = {getattr(n, "module", None) or n.names[0].name for n in top}
+        assert not any(str(n).startswith(("api", "fastapi", "uvicorn")) for n in names)

@@ -1,0 +1,136 @@
+"""Commands on the live store: ``db upgrade``, ``export-scenario``, ``import-scenario``,
+``serve``. The database is ``MATCHER_DATABASE_URL`` (a SQLite file by default) unless
+``--database-url`` says otherwise."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from matcher.settings import get_settings
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL (default: MATCHER_DATABASE_URL or sqlite:///matcher.db).",
+    ),
+]
+
+db_app = typer.Typer(help="The store's schema.", no_args_is_help=True)
+
+
+def _url(given: str | None) -> str:
+    return given or get_settings().database_url
+
+
+def _engine(given: str | None):  # type: ignore[no-untyped-def]
+    from matcher.store.engine import make_engine
+
+    try:
+        return make_engine(_url(given))
+    except Exception as error:  # a malformed URL or a missing driver
+        typer.echo(f"--database-url: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseUrl = None, revision: str = "head") -> None:
+    """Apply the migrations (creates the tables on a new database)."""
+    from matcher.store.engine import current_revision, upgrade
+
+    engine = _engine(database_url)
+    upgrade(engine, revision)
+    typer.echo(f"database at revision {current_revision(engine)}")
+
+
+@db_app.command("current")
+def db_current(database_url: DatabaseUrl = None) -> None:
+    """Print the revision the database is at."""
+    from matcher.store.engine import current_revision
+
+    typer.echo(current_revision(_engine(database_url)) or "none (run: matcher db upgrade)")
+
+
+def export_scenario(
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write here (default: stdout).")
+    ] = None,
+    case_manager: Annotated[
+        str | None, typer.Option(help="Only this case manager's participants.")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Write the live store, now, as a scenario that ``matcher solve`` reads."""
+    from matcher.store.engine import session_scope
+    from matcher.store.snapshot import export_scenario as export
+
+    with session_scope(_engine(database_url)) as session:
+        data = export(session, datetime.now(UTC), case_manager_id=case_manager).to_json()
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def import_scenario(
+    scenario: Annotated[str, typer.Argument(help="Scenario JSON file, or - for stdin.")],
+    case_manager: Annotated[
+        str, typer.Option(help="Case manager who gets the participants.")
+    ] = "unassigned",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Load a scenario into an empty, migrated store (one transaction: all or nothing)."""
+    from matcher.cli import _load
+    from matcher.store.engine import session_scope, upgrade
+    from matcher.store.snapshot import StoreNotEmpty
+    from matcher.store.snapshot import import_scenario as load_into
+
+    data = _load(scenario)
+    engine = _engine(database_url)
+    upgrade(engine)
+    try:
+        with session_scope(engine) as session:
+            load_into(session, data, datetime.now(UTC), case_manager_id=case_manager)
+    except StoreNotEmpty as error:
+        typer.echo(f"import-scenario: {error}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(
+        f"imported {len(data.programs)} programs and {len(data.participants)} participants",
+        err=True,
+    )
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (use PostgreSQL for more than 1).")
+    ] = 1,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Serve the API (OpenAPI at /docs). Migrations are applied first."""
+    import os
+
+    import uvicorn
+
+    from matcher.store.engine import upgrade
+
+    if database_url:
+        os.environ["MATCHER_DATABASE_URL"] = database_url
+        get_settings.cache_clear()
+    upgrade(_engine(database_url))
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )

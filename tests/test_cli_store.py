@@ -1,0 +1,63 @@
+"""The store commands and the demo: db upgrade, import, export, and the three flows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from matcher.cli import app
+from matcher.scenario import parse_scenario
+from tests.conftest import ROOT
+
+runner = CliRunner()
+SAMPLE = ROOT / "data" / "sample-city.json"
+
+
+def test_demo_walks_the_three_flows(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--database", str(tmp_path / "demo.db")])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    for step in (
+        "1. PROVIDER",
+        "2. CASE MANAGER",
+        "3. PROVIDERS",
+        "4. FUNDER",
+        "5. THE WHOLE CITY",
+    ):
+        assert step in out
+    assert "stale_version" in out
+    assert "held and confirmed at" in out
+    assert "enrolled" in out
+    assert (tmp_path / "demo.db").exists()
+    again = runner.invoke(app, ["demo", "--database", str(tmp_path / "demo.db")])
+    assert again.exit_code == 2
+    assert "fresh database" in again.stderr
+
+
+def test_upgrade_import_export_round_trip(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    up = runner.invoke(app, ["db", "upgrade", "--database-url", url])
+    assert up.exit_code == 0, up.output
+    assert "revision 0001" in up.stdout
+    loaded = runner.invoke(app, ["import-scenario", str(SAMPLE), "--database-url", url])
+    assert loaded.exit_code == 0, loaded.output
+    assert "imported 47 programs and 80 participants" in loaded.stderr
+    out = tmp_path / "live.json"
+    exported = runner.invoke(app, ["export-scenario", "-o", str(out), "--database-url", url])
+    assert exported.exit_code == 0, exported.output
+    scenario = parse_scenario(json.loads(out.read_text()))
+    assert (len(scenario.programs), len(scenario.participants)) == (47, 80)
+    solved = runner.invoke(app, ["solve", str(out)])
+    assert solved.exit_code == 0
+    assert json.loads(solved.stdout)["objective"]["matched"] == 113
+    twice = runner.invoke(app, ["import-scenario", str(SAMPLE), "--database-url", url])
+    assert twice.exit_code == 2
+    assert "empty database" in twice.stderr
+
+
+def test_bad_database_url_exits_2() -> None:
+    result = runner.invoke(app, ["db", "current", "--database-url", "nosuchdb://x"])
+    assert result.exit_code == 2
+    assert "--database-url" in result.stderr
