@@ -75,12 +75,14 @@ def match_participant(
     if not is_active(session, case_manager_id, participant_id):
         raise Conflict("inactive", "the participant is inactive", field="participant_id")
     referred = _referred(session, [participant_id])
-    base = export_scenario(session, now, participant_ids=[])
+    open_needs = _open_needs(person, referred)
+    kinds = {kind for need in open_needs.needs for kind in need.service_types}
+    base = export_scenario(session, now, participant_ids=[], service_types=kinds)
     scenario = Scenario(
         as_of=base.as_of,
         fund=base.fund,
         programs=base.programs,
-        participants=[_open_needs(person, referred)],
+        participants=[open_needs],
     )
     options = {v.need_id: v for v in participant_options(scenario, participant_id)}
     solution = solve(scenario, SolverOptions(time_limit=time_limit))

@@ -9,10 +9,10 @@ already taken (``open_slots - held``), which leaves every pool exactly as it was
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from matcher.capacity.ledger import Event, EventKind, ProgramLedger
 from matcher.money import budget_cents, one_price_cents
@@ -92,12 +92,26 @@ def available_budget_cents(session: Session, now: datetime) -> int:
     """The fund's balance less the prices that live purchase holds have reserved."""
     fund = session.get(t.Fund, 1)
     balance = fund.balance_cents if fund else 0
-    reserved = sum(
-        h.price_cents
-        for loaded in load_many(session).values()
-        for h in loaded.state.active_holds(now, "purchase")
+    reserved = session.exec(
+        select(func.coalesce(func.sum(t.Referral.price_cents), 0)).where(
+            t.Referral.pool == "purchase",
+            col(t.Referral.status).in_(t.OPEN_REFERRAL_STATUSES),
+            t.Referral.expires_at > now,
+        )
+    ).one()
+    return max(0, balance - int(reserved))
+
+
+def programs_offering(session: Session, service_types: Collection[str]) -> list[str]:
+    """Ids of the programs that offer any of ``service_types``."""
+    if not service_types:
+        return []
+    query = (
+        select(t.ProgramService.program_id)
+        .where(col(t.ProgramService.service_type).in_(sorted(set(service_types))))
+        .distinct()
     )
-    return max(0, balance - reserved)
+    return sorted(session.exec(query))
 
 
 def export_scenario(
@@ -106,13 +120,20 @@ def export_scenario(
     *,
     participant_ids: Sequence[str] | None = None,
     case_manager_id: str | None = None,
+    service_types: Collection[str] | None = None,
 ) -> Scenario:
-    """The store at ``now`` as a scenario: all programs; active participants (all, the
-    ones named, or one case manager's)."""
-    ledgers = load_many(session)
+    """The store at ``now`` as a scenario: all programs (or those offering any of
+    ``service_types``); active participants (all, the ones named, or one case
+    manager's)."""
+    program_query = select(t.Program).order_by(col(t.Program.id))
+    program_ids: list[str] | None = None
+    if service_types is not None:
+        program_ids = programs_offering(session, service_types)
+        program_query = program_query.where(col(t.Program.id).in_(program_ids))
+    ledgers = load_many(session, program_ids)
     programs = [
         program_of(row, ledgers[row.id].state if row.id in ledgers else ProgramLedger(), now)
-        for row in session.exec(select(t.Program).order_by(col(t.Program.id)))
+        for row in session.exec(program_query)
     ]
     query = select(t.Participant).where(col(t.Participant.active)).order_by(col(t.Participant.id))
     if participant_ids is not None:
@@ -171,6 +192,8 @@ def _add_program(session: Session, program: Program, at: datetime) -> None:
             languages=program.languages,
         )
     )
+    for kind in sorted(set(program.service_types)):
+        session.add(t.ProgramService(program_id=program.id, service_type=kind))
     row = t.ProgramCapacity(program_id=program.id)
     session.add(row)
     session.flush()

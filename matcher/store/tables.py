@@ -62,6 +62,16 @@ class Program(SQLModel, table=True):
     languages: list[str] = _json()
 
 
+class ProgramService(SQLModel, table=True):
+    """Which service types a program offers, one row each: lets a match read only the
+    programs that could serve a need instead of every program in the county."""
+
+    __tablename__ = "program_service"
+
+    program_id: str = Field(primary_key=True, foreign_key="program.id", max_length=200)
+    service_type: str = Field(primary_key=True, index=True, max_length=200)
+
+
 class ProgramCapacity(SQLModel, table=True):
     """A program's ledger state after its last event (``version`` counts events)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -14,9 +15,14 @@ from sqlmodel import SQLModel
 from matcher.capacity.pools import pools_of
 from matcher.scenario import load_scenario
 from matcher.solver.solve import SolverOptions, solve
-from matcher.store.engine import session_scope
+from matcher.store.engine import make_engine, session_scope, upgrade
 from matcher.store.ledger import verify
-from matcher.store.snapshot import StoreNotEmpty, export_scenario, import_scenario
+from matcher.store.snapshot import (
+    StoreNotEmpty,
+    export_scenario,
+    import_scenario,
+    programs_offering,
+)
 from tests.conftest import ROOT
 
 NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)
@@ -64,3 +70,24 @@ def test_check_constraints_refuse_negative_counts(engine: Engine) -> None:
         c.execute(text("UPDATE program_capacity SET waitlist = -1"))
     with engine.connect() as c:
         assert c.execute(text("SELECT min(waitlist) FROM program_capacity")).scalar_one() >= 0
+
+
+def test_migration_0002_fills_service_types_from_existing_programs(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0001")
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO organization (id, name) VALUES ('o', 'O')"))
+        c.execute(
+            text(
+                "INSERT INTO program (id, organization_id, service_types, lat, lon,"
+                " excludes_active_use, excludes_sex_work, requires_religious_participation,"
+                " conversion_therapy, excludes_criminal_history, eligibility, serves, languages)"
+                " VALUES ('g', 'o', '[\"food.meals\", \"food.pantry\"]', 47.6, -122.3,"
+                " 0, 0, 0, 0, 0, '{}', '[]', '[]')"
+            )
+        )
+    upgrade(engine)
+    with session_scope(engine) as session:
+        assert programs_offering(session, ["food.pantry"]) == ["g"]
+        assert programs_offering(session, ["housing.shelter"]) == []
+    engine.dispose()

@@ -1,0 +1,261 @@
+"""Load on the API from a separate process: open-loop, latency from the scheduled time.
+
+``python -m benchmarks.api_load --backends sqlite,postgresql --programs 1000``
+
+A county-scale store is generated (``--programs`` programs, ``--participants``
+participants, seed 1) and served by ``matcher serve`` in its own process. This
+process then offers requests at a fixed rate whatever the server does (open loop),
+so a slow answer delays no later request and every latency counts from the moment
+the request was due (no coordinated omission). Three loads, one after another:
+
+- ``health``: ``GET /health`` at the capacity-update rate: the floor of the stack;
+- ``capacity``: ``PUT .../capacity`` for a random program at ``--update-rate``;
+- ``match+hold``: ``POST .../matches`` for a participant, then ``POST .../holds`` of
+  the first recommended option, at ``--match-rate``; latency covers both calls.
+
+``--profile`` also times the match call in-process under cProfile on the same store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import json
+import os
+import pstats
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx2 as httpx
+from sqlalchemy import create_engine, text
+
+from matcher.generate import GenerateOptions, generate
+from matcher.scenario import Scenario, parse_scenario
+from matcher.store.engine import make_engine, session_scope, upgrade
+from matcher.store.snapshot import import_scenario
+
+CM = "cm-bench"
+PG_URL = os.environ.get("MATCHER_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@dataclass(frozen=True)
+class Result:
+    """One load's outcome."""
+
+    backend: str
+    load: str
+    offered: float
+    achieved: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    errors: int
+    total: int
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def open_loop(
+    rate: float, seconds: float, call: Callable[[httpx.AsyncClient, int], Awaitable[bool]], base: str
+) -> tuple[list[float], int, float]:
+    """Fire ``call(i)`` at ``rate`` per second for ``seconds``; latencies in ms from due time."""
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
+        start = time.perf_counter()
+        tasks = []
+
+        async def one(i: int, due: float) -> None:
+            nonlocal errors
+            try:
+                ok = await call(client, i)
+            except httpx.TransportError:
+                ok = False
+            latencies.append((time.perf_counter() - due) * 1000)
+            errors += 0 if ok else 1
+
+        n = int(rate * seconds)
+        for i in range(n):
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(i, due)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+    return latencies, errors, len(latencies) / elapsed
+
+
+def county(programs: int, participants: int) -> Scenario:
+    """The generated county the loads run against."""
+    return parse_scenario(generate(GenerateOptions(participants=participants, programs=programs, seed=1)))
+
+
+@contextmanager
+def database(backend: str, tmp: Path) -> Iterator[str]:
+    """A fresh database URL (a SQLite file, or a PostgreSQL schema dropped afterwards)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp / 'bench.db'}"
+        return
+    schema = f"bench_{os.getpid()}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        c.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def load_store(url: str, scenario: Scenario) -> None:
+    engine = make_engine(url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        import_scenario(session, scenario, datetime.now(UTC), case_manager_id=CM)
+    engine.dispose()
+
+
+@contextmanager
+def server(url: str, workers: int) -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "MATCHER_DATABASE_URL": url}
+    cmd = [sys.executable, "-m", "matcher", "serve", "--port", str(port), "--workers", str(workers)]
+    proc = subprocess.Popen(cmd, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def loads(scenario: Scenario, seed: int) -> dict[str, Callable[[httpx.AsyncClient, int], Awaitable[bool]]]:
+    """The request makers, each for request number ``i``."""
+    rng = random.Random(seed)
+    programs = [(p.provider_id, p.id) for p in scenario.programs]
+    people = [p.id for p in scenario.participants if p.needs]
+    rng.shuffle(people)
+
+    async def health(client: httpx.AsyncClient, _i: int) -> bool:
+        return (await client.get("/health")).status_code == 200
+
+    async def capacity(client: httpx.AsyncClient, i: int) -> bool:
+        org, pid = programs[(i * 7919) % len(programs)]
+        body = {"open_slots": (i % 9) + 1, "waitlist": i % 4}
+        response = await client.put(f"/providers/{org}/programs/{pid}/capacity", json=body)
+        return response.status_code == 200
+
+    async def match_hold(client: httpx.AsyncClient, i: int) -> bool:
+        pid = people[i % len(people)]
+        response = await client.post(f"/case-managers/{CM}/participants/{pid}/matches")
+        if response.status_code != 200:
+            return False
+        for need in response.json()["needs"]:
+            pick = need["recommended"]
+            if pick is None:
+                continue
+            body = {"participant_id": pid, "need_id": need["need_id"], "program_id": pick["program_id"],
+                    "pool": pick["pool"]}
+            held = await client.post(f"/case-managers/{CM}/holds", json=body)
+            return held.status_code in (201, 409)  # 409: another request took the place first
+        return True
+
+    return {"health": health, "capacity": capacity, "match+hold": match_hold}
+
+
+def profile_match(url: str, scenario: Scenario, count: int = 30) -> str:
+    """cProfile of ``count`` in-process match calls: where a match request's time goes."""
+    from matcher.service.matching import match_participant
+
+    engine = make_engine(url)
+    people = [p.id for p in scenario.participants if p.needs][:count]
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for pid in people:
+        with session_scope(engine) as session:
+            match_participant(session, CM, pid, datetime.now(UTC), 20)
+    profiler.disable()
+    engine.dispose()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
+    return out.getvalue()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--programs", type=int, default=1000)
+    parser.add_argument("--participants", type=int, default=5000)
+    parser.add_argument("--update-rate", type=float, default=300)
+    parser.add_argument("--match-rate", type=float, default=20)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=2, help="server workers on PostgreSQL")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+    scenario = county(args.programs, args.participants)
+    results: list[Result] = []
+    profiles: dict[str, str] = {}
+    for backend in args.backends.split(","):
+        with tempfile.TemporaryDirectory() as tmp, database(backend, Path(tmp)) as url:
+            load_store(url, scenario)
+            workers = 1 if backend == "sqlite" else args.workers
+            with server(url, workers) as base:
+                makers = loads(scenario, seed=1)
+                for name, rate in (("health", args.update_rate), ("capacity", args.update_rate),
+                                   ("match+hold", args.match_rate)):
+                    lat, errors, achieved = asyncio.run(open_loop(rate, args.seconds, makers[name], base))
+                    results.append(Result(backend, name, rate, round(achieved, 1),
+                                          round(statistics.median(lat), 1), round(_percentile(lat, 0.99), 1),
+                                          round(max(lat), 1), errors, len(lat)))
+                    print(results[-1], flush=True)
+            if args.profile:
+                profiles[backend] = profile_match(url, scenario)
+    print()
+    print("| backend | load | offered/s | achieved/s | p50 ms | p99 ms | max ms | errors |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        print(f"| {r.backend} | {r.load} | {r.offered:g} | {r.achieved:g} | {r.p50_ms} | {r.p99_ms} | "
+              f"{r.max_ms} | {r.errors}/{r.total} |")
+    for r in results:
+        if r.load != "health":
+            floor = next(x for x in results if x.backend == r.backend and x.load == "health")
+            print(f"{r.backend} {r.load}: p50 {r.p50_ms / floor.p50_ms:.1f}x the /health floor")
+    for backend, text_ in profiles.items():
+        print(f"\nprofile of the match call on {backend}:\n{text_}")
+    if args.json:
+        args.json.write_text(json.dumps([r.__dict__ for r in results], indent=2))
+
+
+if __name__ == "__main__":
+    main()
