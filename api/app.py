@@ -14,7 +14,7 @@ from api.limits import BodyLimit
 from api.routers import case_managers, funders, providers
 from api.schemas import Health
 from matcher.settings import Settings, get_settings
-from matcher.store.engine import make_engine
+from matcher.store.engine import READ_ONLY, make_engine
 
 DESCRIPTION = """Matches LEAD participants' needs only to unused places or places bought
 with LEAD funds, so that nobody already waiting is bumped. Errors are RFC 9457
@@ -41,7 +41,7 @@ def create_app(
     @app.get("/health", response_model=Health, tags=["everyone"])
     def health(ctx: Ctx) -> Health:
         """The service and its database answer."""
-        with ctx.engine.connect() as connection:
+        with ctx.engine.execution_options(**{READ_ONLY: True}).connect() as connection:
             connection.execute(text("SELECT 1"))
         return Health(status="ok", database="ok")
 

@@ -40,5 +40,10 @@ class Context:
         with session_scope(self.engine) as session:
             return use_case(session)
 
+    def read(self, use_case: Callable[[Session], T]) -> T:
+        """Run a use case that only reads (on SQLite it runs beside writers)."""
+        with session_scope(self.engine, read_only=True) as session:
+            return use_case(session)
+
 
 Ctx = Annotated[Context, Depends(Context)]

@@ -39,7 +39,7 @@ def _one(ctx: Ctx, case_manager_id: str, participant_id: str) -> ParticipantOut:
             participants.version_of(s, case_manager_id, participant_id),
         )
 
-    return ctx.run(read)
+    return ctx.read(read)
 
 
 @router.post("/participants", response_model=ParticipantOut, status_code=status.HTTP_201_CREATED)
@@ -66,7 +66,7 @@ def list_participants(
         rows = participants.listing(s, case_manager_id, active)
         return [_out(p, a, participants.version_of(s, case_manager_id, p.id)) for p, a in rows]
 
-    return ctx.run(read)
+    return ctx.read(read)
 
 
 @router.get("/participants/{participant_id}", response_model=ParticipantOut)
@@ -116,7 +116,7 @@ def set_plan(case_manager_id: Id, participant_id: Id, body: PlanIn, ctx: Ctx) ->
 @router.post("/participants/{participant_id}/matches", response_model=MatchOut)
 def match(case_manager_id: Id, participant_id: Id, ctx: Ctx) -> MatchOut:
     """Options per open need, best first, with the recommended one and reasons for the rest."""
-    result = ctx.run(
+    result = ctx.read(
         lambda s: matching.match_participant(
             s, case_manager_id, participant_id, ctx.now, ctx.settings.solver_time_limit
         )
@@ -127,7 +127,7 @@ def match(case_manager_id: Id, participant_id: Id, ctx: Ctx) -> MatchOut:
 @router.post("/batch-match")
 def batch_match(case_manager_id: Id, ctx: Ctx) -> dict[str, Any]:
     """The best assignment over all the case manager's active participants (nothing held)."""
-    answer = ctx.run(
+    answer = ctx.read(
         lambda s: matching.batch_match(s, case_manager_id, ctx.now, ctx.settings.solver_time_limit)
     )
     return answer.to_json()
@@ -161,7 +161,7 @@ def list_referrals(
     case_manager_id: Id, ctx: Ctx, participant_id: Id | None = None
 ) -> list[ReferralOut]:
     """The case manager's holds and referrals, oldest first."""
-    views = ctx.run(lambda s: referrals.case_manager_referrals(s, case_manager_id, participant_id))
+    views = ctx.read(lambda s: referrals.case_manager_referrals(s, case_manager_id, participant_id))
     return [ReferralOut.model_validate(v) for v in views]
 
 
@@ -189,5 +189,5 @@ def release(case_manager_id: Id, referral_id: Id, ctx: Ctx) -> ReferralOut:
 @router.get("/referrals/{referral_id}/history", response_model=list[HistoryOut])
 def history(case_manager_id: Id, referral_id: Id, ctx: Ctx) -> list[HistoryOut]:
     """Every step of the referral, oldest first."""
-    steps = ctx.run(lambda s: referrals.history(s, case_manager_id, referral_id))
+    steps = ctx.read(lambda s: referrals.history(s, case_manager_id, referral_id))
     return [HistoryOut.model_validate(h) for h in steps]

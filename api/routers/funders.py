@@ -20,7 +20,7 @@ def unmet_need(
     ctx: Ctx, rows: Dimension = "category", columns: Dimension = "reason"
 ) -> CountTableOut:
     """Unmet needs now, ``rows`` x ``columns``; counts 1-10 and their complements are null."""
-    table = ctx.run(
+    table = ctx.read(
         lambda s: funding.unmet_need(
             s, ctx.now, rows=rows, columns=columns, time_limit=ctx.settings.solver_time_limit
         )
@@ -31,4 +31,4 @@ def unmet_need(
 @router.get("/fund", response_model=FundOut)
 def fund(ctx: Ctx) -> FundOut:
     """The fund's balance, what live holds reserve, spend, and places bought per category."""
-    return FundOut.model_validate(ctx.run(lambda s: funding.fund(s, ctx.now)))
+    return FundOut.model_validate(ctx.read(lambda s: funding.fund(s, ctx.now)))

@@ -37,14 +37,14 @@ def parse_if_match(value: str | None) -> int | None:
 @router.get("/programs", response_model=list[ProgramOut])
 def list_programs(organization_id: Id, ctx: Ctx) -> list[ProgramOut]:
     """The organisation's programs with open, held and unused places and hold expiries."""
-    views = ctx.run(lambda s: capacity.list_programs(s, organization_id, ctx.now))
+    views = ctx.read(lambda s: capacity.list_programs(s, organization_id, ctx.now))
     return [ProgramOut.model_validate(v) for v in views]
 
 
 @router.get("/programs/{program_id}", response_model=ProgramOut)
 def get_program(organization_id: Id, program_id: Id, ctx: Ctx, response: Response) -> ProgramOut:
     """One program's capacity now; its ``ETag`` is the version to send in ``If-Match``."""
-    view = ctx.run(lambda s: capacity.get_program(s, organization_id, program_id, ctx.now))
+    view = ctx.read(lambda s: capacity.get_program(s, organization_id, program_id, ctx.now))
     response.headers["ETag"] = _etag(view.version)
     return ProgramOut.model_validate(view)
 
@@ -99,7 +99,7 @@ def incoming(
     organization_id: Id, ctx: Ctx, status: ReferralStatus | None = None
 ) -> list[ReferralOut]:
     """Referrals sent to the organisation's programs, oldest first."""
-    views = ctx.run(lambda s: referrals.incoming(s, organization_id, ctx.now, status))
+    views = ctx.read(lambda s: referrals.incoming(s, organization_id, ctx.now, status))
     return [ReferralOut.model_validate(v) for v in views]
 
 

@@ -69,8 +69,10 @@ def view_of(
     )
 
 
-def _statuses(session: Session, program_ids: list[str]) -> dict[str, str]:
-    if not program_ids:
+def _statuses(
+    session: Session, program_ids: list[str], *, any_holds: bool = True
+) -> dict[str, str]:
+    if not program_ids or not any_holds:
         return {}
     rows = session.exec(
         select(t.Referral.id, t.Referral.status).where(
@@ -156,4 +158,5 @@ def report_capacity(
     except LedgerError as err:
         raise Invalid(err.rule, err.message) from err
     session.flush()
-    return view_of(program, loaded, _statuses(session, [program.id]), now)
+    statuses = _statuses(session, [program.id], any_holds=bool(loaded.state.holds))
+    return view_of(program, loaded, statuses, now)

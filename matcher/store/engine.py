@@ -8,6 +8,8 @@ for the same effect. Both keep nothing that another worker process needs in memo
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,13 +22,28 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+READ_ONLY = "matcher_read_only"
+_HOLDS_WRITER = "matcher_holds_writer_lock"
+
+
+# Enough pooled connections for the API's worker threads: a connection opened beyond
+# the pool is closed again after one use, and opening one costs more than a request.
+POOL = {"pool_size": 20, "max_overflow": 20}
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` with the locking behaviour the ledger relies on."""
     parsed = make_url(url)
+    kwargs = {**POOL, **kwargs}
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        server = create_engine(url, pool_pre_ping=True, **kwargs)
+
+        @event.listens_for(server, "begin")
+        def _read_only(connection: Any) -> None:
+            if connection.get_execution_options().get(READ_ONLY):
+                connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+        return server
     if parsed.database in (None, "", ":memory:"):
         raise ValueError("SQLite needs a file: concurrent sessions must share one database")
     engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False}, **kwargs)
@@ -41,9 +58,45 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    # Writers in this process queue on a lock instead of in SQLite's busy handler, which
+    # sleeps in steps of up to 100 ms; writers in other processes still meet the busy
+    # handler. Read-only units of work (``READ_ONLY``) start a deferred transaction
+    # and run beside writers, as WAL allows.
+    writer = threading.RLock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN DEFERRED")
+            return
+        writer.acquire()
+        connection.info[_HOLDS_WRITER] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(connection.info)
+            raise
+
+    def _release(info: dict[Any, Any]) -> None:
+        if info.pop(_HOLDS_WRITER, False):
+            with contextlib.suppress(RuntimeError):  # released from another thread
+                writer.release()
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(connection: Any) -> None:
+        _release(connection.info)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(connection: Any) -> None:
+        _release(connection.info)
+
+    @event.listens_for(engine, "reset")
+    def _on_reset(_dbapi_connection: Any, record: Any, _state: Any) -> None:
+        _release(record.info)  # a connection returned to the pool mid-transaction
+
+    @event.listens_for(engine, "close")
+    def _on_close(_dbapi_connection: Any, record: Any) -> None:
+        _release(record.info)
 
     return engine
 
@@ -66,9 +119,11 @@ def current_revision(engine: Engine) -> str | None:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """One unit of work: committed when the block ends, rolled back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
+def session_scope(engine: Engine, *, read_only: bool = False) -> Iterator[Session]:
+    """One unit of work: committed when the block ends, rolled back on any error.
+    ``read_only`` lets SQLite run it beside writers (it must not write)."""
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    with Session(bind, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
