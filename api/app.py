@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 
+from anyio import to_thread
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
@@ -28,7 +30,15 @@ def create_app(
 ) -> FastAPI:
     """An app over ``engine`` (or one made from ``settings.database_url``)."""
     settings = settings or get_settings()
-    app = FastAPI(title="LEAD matcher", version="0.1.0", description=DESCRIPTION)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Fewer threads than the default 40: past a few, threads only queue on the GIL
+        # and the database, and each holds a pooled connection.
+        to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+        yield
+
+    app = FastAPI(title="LEAD matcher", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.clock = clock

@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,13 +41,16 @@ from pathlib import Path
 import httpx2 as httpx
 from sqlalchemy import create_engine, text
 
+from benchmarks.loadgen import Call, Pool, open_loop, send
 from matcher.generate import GenerateOptions, generate
 from matcher.scenario import Scenario, parse_scenario
 from matcher.store.engine import make_engine, session_scope, upgrade
 from matcher.store.snapshot import import_scenario
 
 CM = "cm-bench"
-PG_URL = os.environ.get("MATCHER_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get(
+    "MATCHER_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 @dataclass(frozen=True)
@@ -72,41 +75,11 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def open_loop(
-    rate: float, seconds: float, call: Callable[[httpx.AsyncClient, int], Awaitable[bool]], base: str
-) -> tuple[list[float], int, float]:
-    """Fire ``call(i)`` at ``rate`` per second for ``seconds``; latencies in ms from due time."""
-    latencies: list[float] = []
-    errors = 0
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
-        start = time.perf_counter()
-        tasks = []
-
-        async def one(i: int, due: float) -> None:
-            nonlocal errors
-            try:
-                ok = await call(client, i)
-            except httpx.TransportError:
-                ok = False
-            latencies.append((time.perf_counter() - due) * 1000)
-            errors += 0 if ok else 1
-
-        n = int(rate * seconds)
-        for i in range(n):
-            due = start + i / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(i, due)))
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - start
-    return latencies, errors, len(latencies) / elapsed
-
-
 def county(programs: int, participants: int) -> Scenario:
     """The generated county the loads run against."""
-    return parse_scenario(generate(GenerateOptions(participants=participants, programs=programs, seed=1)))
+    return parse_scenario(
+        generate(GenerateOptions(participants=participants, programs=programs, seed=1))
+    )
 
 
 @contextmanager
@@ -159,35 +132,41 @@ def server(url: str, workers: int) -> Iterator[str]:
         proc.wait(timeout=30)
 
 
-def loads(scenario: Scenario, seed: int) -> dict[str, Callable[[httpx.AsyncClient, int], Awaitable[bool]]]:
+def loads(scenario: Scenario, seed: int) -> dict[str, Call]:
     """The request makers, each for request number ``i``."""
     rng = random.Random(seed)
     programs = [(p.provider_id, p.id) for p in scenario.programs]
     people = [p.id for p in scenario.participants if p.needs]
     rng.shuffle(people)
 
-    async def health(client: httpx.AsyncClient, _i: int) -> bool:
-        return (await client.get("/health")).status_code == 200
+    async def health(pool: Pool, _i: int) -> bool:
+        return (await send(pool, "GET", "/health")).status == 200
 
-    async def capacity(client: httpx.AsyncClient, i: int) -> bool:
+    async def capacity(pool: Pool, i: int) -> bool:
         org, pid = programs[(i * 7919) % len(programs)]
         body = {"open_slots": (i % 9) + 1, "waitlist": i % 4}
-        response = await client.put(f"/providers/{org}/programs/{pid}/capacity", json=body)
-        return response.status_code == 200
+        reply = await send(pool, "PUT", f"/providers/{org}/programs/{pid}/capacity", body)
+        return reply.status == 200
 
-    async def match_hold(client: httpx.AsyncClient, i: int) -> bool:
+    async def match_hold(pool: Pool, i: int) -> bool:
         pid = people[i % len(people)]
-        response = await client.post(f"/case-managers/{CM}/participants/{pid}/matches")
-        if response.status_code != 200:
+        reply = await send(
+            pool, "POST", f"/case-managers/{CM}/participants/{pid}/matches", parse=True
+        )
+        if reply.status != 200:
             return False
-        for need in response.json()["needs"]:
+        for need in reply.body["needs"]:
             pick = need["recommended"]
             if pick is None:
                 continue
-            body = {"participant_id": pid, "need_id": need["need_id"], "program_id": pick["program_id"],
-                    "pool": pick["pool"]}
-            held = await client.post(f"/case-managers/{CM}/holds", json=body)
-            return held.status_code in (201, 409)  # 409: another request took the place first
+            body = {
+                "participant_id": pid,
+                "need_id": need["need_id"],
+                "program_id": pick["program_id"],
+                "pool": pick["pool"],
+            }
+            held = await send(pool, "POST", f"/case-managers/{CM}/holds", body)
+            return held.status in (201, 409)  # 409: another request took the place first
         return True
 
     return {"health": health, "capacity": capacity, "match+hold": match_hold}
@@ -212,7 +191,9 @@ def profile_match(url: str, scenario: Scenario, count: int = 30) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--programs", type=int, default=1000)
     parser.add_argument("--participants", type=int, default=5000)
@@ -232,12 +213,28 @@ def main(argv: list[str] | None = None) -> None:
             workers = 1 if backend == "sqlite" else args.workers
             with server(url, workers) as base:
                 makers = loads(scenario, seed=1)
-                for name, rate in (("health", args.update_rate), ("capacity", args.update_rate),
-                                   ("match+hold", args.match_rate)):
-                    lat, errors, achieved = asyncio.run(open_loop(rate, args.seconds, makers[name], base))
-                    results.append(Result(backend, name, rate, round(achieved, 1),
-                                          round(statistics.median(lat), 1), round(_percentile(lat, 0.99), 1),
-                                          round(max(lat), 1), errors, len(lat)))
+                for name, rate in (
+                    ("health", args.update_rate),
+                    ("capacity", args.update_rate),
+                    ("match+hold", args.match_rate),
+                ):
+                    port = int(base.rsplit(":", 1)[1])
+                    lat, errors, achieved = asyncio.run(
+                        open_loop("127.0.0.1", port, rate, args.seconds, makers[name])
+                    )
+                    results.append(
+                        Result(
+                            backend,
+                            name,
+                            rate,
+                            round(achieved, 1),
+                            round(statistics.median(lat), 1),
+                            round(_percentile(lat, 0.99), 1),
+                            round(max(lat), 1),
+                            errors,
+                            len(lat),
+                        )
+                    )
                     print(results[-1], flush=True)
             if args.profile:
                 profiles[backend] = profile_match(url, scenario)
@@ -245,8 +242,11 @@ def main(argv: list[str] | None = None) -> None:
     print("| backend | load | offered/s | achieved/s | p50 ms | p99 ms | max ms | errors |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r.backend} | {r.load} | {r.offered:g} | {r.achieved:g} | {r.p50_ms} | {r.p99_ms} | "
-              f"{r.max_ms} | {r.errors}/{r.total} |")
+        print(
+            f"| {r.backend} | {r.load} | {r.offered:g} | {r.achieved:g} | {r.p50_ms} | "
+            f"{r.p99_ms} | "
+            f"{r.max_ms} | {r.errors}/{r.total} |"
+        )
     for r in results:
         if r.load != "health":
             floor = next(x for x in results if x.backend == r.backend and x.load == "health")

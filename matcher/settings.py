@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     hold_ttl_hours: float = Field(default=48.0, gt=0, description="How long a hold lasts")
     solver_time_limit: float = Field(default=20.0, gt=0, description="Seconds per solve")
     max_body_bytes: int = Field(default=1_000_000, gt=0, description="Largest request body")
+    worker_threads: int = Field(
+        default=16, gt=0, le=200, description="Requests one worker process runs at once"
+    )
 
 
 @lru_cache(maxsize=1)

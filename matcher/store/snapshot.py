@@ -33,22 +33,26 @@ from matcher.store.ledger import Loaded, load_many, record
 
 
 def program_of(row: t.Program, state: ProgramLedger, now: datetime) -> Program:
-    """A stored program as the contract's ``Program``, capacity read at ``now``."""
-    return Program(
+    """A stored program as the contract's ``Program``, capacity read at ``now``.
+
+    Rows were validated on the way in and the database's constraints keep them so;
+    they are not validated again here (a match reads every program of a type).
+    """
+    return Program.model_construct(
         id=row.id,
         provider_id=row.organization_id,
         name=row.name,
         service_types=row.service_types,
-        location=Location(lat=row.lat, lon=row.lon, neighborhood=row.neighborhood),
+        location=Location.model_construct(lat=row.lat, lon=row.lon, neighborhood=row.neighborhood),
         capacity=state.capacity_at(now),
-        barriers=Barriers(
+        barriers=Barriers.model_construct(
             excludes_active_use=row.excludes_active_use,
             excludes_sex_work=row.excludes_sex_work,
             requires_religious_participation=row.requires_religious_participation,
             conversion_therapy=row.conversion_therapy,
             excludes_criminal_history=row.excludes_criminal_history,
         ),
-        eligibility=Eligibility.model_validate(row.eligibility),
+        eligibility=Eligibility.model_construct(**row.eligibility),
         serves=row.serves,
         languages=row.languages,
     )

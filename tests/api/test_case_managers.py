@@ -160,3 +160,34 @@ def test_batch_match_returns_a_contract_assignment(client: TestClient) -> None:
     assert answer["format"] == "lead-matcher/assignment@1"
     assert answer["solver"]["status"] == "OPTIMAL"
     assert answer["objective"]["matched"] > 0
+
+
+def test_provider_declines_and_ends_and_case_manager_releases(client: TestClient) -> None:
+    made = new_participant(client)
+    url = "/providers/org-harbor/programs/belltown-harbor-shelter"
+    client.put(f"{url}/capacity", json={"open_slots": 9, "waitlist": 1})
+    hold = {"participant_id": made["id"], "need_id": "t-1", "program_id": "belltown-harbor-shelter"}
+
+    first = client.post(f"{BASE}/holds", json=hold).json()["referral_id"]
+    client.post(f"{BASE}/referrals/{first}/confirm")
+    bad = client.post(f"/providers/org-harbor/referrals/{first}/decline", json={"reason": "busy"})
+    assert (bad.status_code, bad.json()["field"]) == (422, "reason")
+    declined = client.post(f"/providers/org-harbor/referrals/{first}/decline", json={"reason": "no_capacity"})
+    assert (declined.json()["status"], declined.json()["decline_reason"]) == ("declined", "no_capacity")
+
+    second = client.post(f"{BASE}/holds", json=hold).json()["referral_id"]
+    not_yet = client.post(f"/providers/org-harbor/referrals/{second}/enrol")
+    assert not_yet.status_code == 404  # providers see a referral only once it is confirmed
+    assert client.post(f"{BASE}/referrals/{second}/release").json()["status"] == "released"
+    again = client.post(f"{BASE}/referrals/{second}/confirm")
+    assert (again.status_code, again.json()["rule"]) == (409, "status")
+
+    third = client.post(f"{BASE}/holds", json=hold).json()["referral_id"]
+    client.post(f"{BASE}/referrals/{third}/confirm")
+    client.post(f"/providers/org-harbor/referrals/{third}/enrol")
+    ended = client.post(f"/providers/org-harbor/referrals/{third}/end", json={"reason": "completed"})
+    assert ended.json()["status"] == "ended"
+    mine = client.get(f"{BASE}/referrals", params={"participant_id": made["id"]}).json()
+    assert [r["status"] for r in mine] == ["declined", "released", "ended"]
+    enrolled = client.get("/providers/org-harbor/referrals", params={"status": "ended"}).json()
+    assert [r["referral_id"] for r in enrolled] == [third]
