@@ -182,6 +182,13 @@ def report(
     neighborhoods: Annotated[
         Path | None, typer.Option(help="CSV of the city's neighbourhoods (name,lat,lon).")
     ] = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write a standalone report with plots.")
+    ] = None,
+    plan_budget: Annotated[
+        float | None,
+        typer.Option(min=0, help="In the HTML report, plan this much new money (default: none)."),
+    ] = None,
 ) -> None:
     """Unmet need for funders: by service category, reason and neighbourhood, small counts
     suppressed (1 to 10, and whatever would let them be worked out)."""
@@ -198,6 +205,8 @@ def report(
         raise typer.Exit(2) from None
     answer = build_assignment(run(data))
     frame = unmet_frame(data, answer, centroids)
+    if html is not None:
+        _write_html(data, answer, centroids, html, plan_budget)
     o = answer.objective
     typer.echo(
         f"{o.matched} needs met ({o.acute_matched} acute), {len(frame)} not met; "
@@ -211,8 +220,22 @@ def report(
     typer.echo(render(gap_table(frame, "category", "neighborhood")))
 
 
+def _write_html(
+    data: Scenario, answer: Any, centroids: Any, path: Path, plan_budget: float | None
+) -> None:
+    from matcher.funding.html_report import build, render
+    from matcher.funding.planner import compare
+
+    comparison = compare(data, plan_budget) if plan_budget is not None else None
+    path.write_text(render(build(data, answer, centroids), comparison), encoding="utf-8")
+    _say(f"wrote {path}")
+
+
 def _register_store_commands() -> None:
-    from matcher import cli_store
+    from matcher import cli_funding, cli_store
+
+    app.command("plan-purchases")(cli_funding.plan_purchases)
+    app.command("impact")(cli_funding.impact)
 
     app.add_typer(cli_store.db_app, name="db")
     app.command("export-scenario")(cli_store.export_scenario)
