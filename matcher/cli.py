@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from matcher.errors import ScenarioInvalid
+from matcher.paths import SAMPLE_CITY
 from matcher.scenario import Scenario, load_scenario
 
 app = typer.Typer(
@@ -25,7 +26,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample-city.json"
+SAMPLE = SAMPLE_CITY
 
 TimeLimit = Annotated[float, typer.Option(help="Seconds before the solver stops proving.")]
 Seed = Annotated[int, typer.Option(help="Seed of the synthetic instance.")]
