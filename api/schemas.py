@@ -209,3 +209,60 @@ class FundOut(_Out):
     available: float
     spent: float
     purchases: CountTableOut
+
+
+class PlanSummaryOut(_Out):
+    method: str
+    spend: float
+    needs_met: int | None = Field(description="null when 1 to 10")
+    acute_met: int | None
+    per_thousand: float | None = Field(description="needs met per 1,000 spent")
+    status: str
+
+
+class PurchaseOut(BaseModel):
+    program_id: str
+    places: int
+    price: float
+    spend: float
+
+
+class PlanOut(_Out):
+    budget: float
+    exact: PlanSummaryOut
+    naive: PlanSummaryOut
+    purchases: list[PurchaseOut]
+    met: CountTableOut = Field(description="needs the exact plan would meet, suppressed")
+
+
+class ChangeIn(_In):
+    """One program's change: a barrier dropped, ID no longer required, pets, new places."""
+
+    program_id: Id
+    drop_barrier: (
+        Literal[
+            "excludes_active_use",
+            "excludes_sex_work",
+            "requires_religious_participation",
+            "conversion_therapy",
+            "excludes_criminal_history",
+        ]
+        | None
+    ) = None
+    drop_id_requirement: bool = False
+    allow_pets: bool = False
+    add_places: Annotated[int, Field(ge=0, le=100_000)] = 0
+
+
+class ImpactOut(_Out):
+    change: str
+    needs_met_now: int
+    net_gain: int | None = Field(description="null when 1 to 10")
+    acute_net_gain: int | None
+    gained: CountTableOut
+
+
+class GainsOut(BaseModel):
+    participants: dict[str, list[str]] = Field(
+        description="the case manager's own participants who would gain, with the needs"
+    )

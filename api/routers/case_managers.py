@@ -10,6 +10,8 @@ from sqlmodel import Session
 from api.deps import Ctx
 from api.routers.providers import parse_if_match
 from api.schemas import (
+    ChangeIn,
+    GainsOut,
     HistoryOut,
     HoldIn,
     Id,
@@ -20,8 +22,9 @@ from api.schemas import (
     PlanIn,
     ReferralOut,
 )
+from matcher.funding.impact import Change
 from matcher.scenario import Participant
-from matcher.service import matching, participants, referrals
+from matcher.service import funding, matching, participants, referrals
 
 router = APIRouter(prefix="/case-managers/{case_manager_id}", tags=["case managers"])
 
@@ -191,3 +194,15 @@ def history(case_manager_id: Id, referral_id: Id, ctx: Ctx) -> list[HistoryOut]:
     """Every step of the referral, oldest first."""
     steps = ctx.read(lambda s: referrals.history(s, case_manager_id, referral_id))
     return [HistoryOut.model_validate(h) for h in steps]
+
+
+@router.post("/impact", response_model=GainsOut)
+def impact(case_manager_id: Id, body: ChangeIn, ctx: Ctx) -> GainsOut:
+    """Which of the case manager's own participants would gain if one program changed."""
+    change = Change(**body.model_dump())
+    gains = ctx.read(
+        lambda s: funding.own_gains(
+            s, case_manager_id, ctx.now, change, ctx.settings.solver_time_limit
+        )
+    )
+    return GainsOut(participants=gains)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from api.deps import Ctx
-from api.schemas import CountTableOut, FundOut
+from api.schemas import ChangeIn, CountTableOut, FundOut, ImpactOut, PlanOut
+from matcher.funding.impact import Change
 from matcher.service import funding
 
 router = APIRouter(prefix="/funders", tags=["funders"])
@@ -32,3 +33,23 @@ def unmet_need(
 def fund(ctx: Ctx) -> FundOut:
     """The fund's balance, what live holds reserve, spend, and places bought per category."""
     return FundOut.model_validate(ctx.read(lambda s: funding.fund(s, ctx.now)))
+
+
+@router.get("/plan", response_model=PlanOut)
+def plan(ctx: Ctx, budget: Annotated[float, Query(ge=0, le=1e12)]) -> PlanOut:
+    """Where ``budget`` of new money should buy places: the exact plan beside buying where
+    the gap count is largest, and where the exact plan's places would meet needs."""
+    view = ctx.read(
+        lambda s: funding.plan(s, ctx.now, budget=budget, time_limit=ctx.settings.solver_time_limit)
+    )
+    return PlanOut.model_validate(view)
+
+
+@router.post("/impact", response_model=ImpactOut)
+def impact(body: ChangeIn, ctx: Ctx) -> ImpactOut:
+    """How many more needs would be met if one program changed (counts suppressed)."""
+    change = Change(**body.model_dump())
+    view = ctx.read(
+        lambda s: funding.change_impact(s, ctx.now, change, ctx.settings.solver_time_limit)
+    )
+    return ImpactOut.model_validate(view)

@@ -14,7 +14,11 @@ from sqlmodel import Session, col, func, select
 
 from matcher.assignment import build_assignment
 from matcher.funding.gaps import gap_table, unmet_frame
+from matcher.funding.impact import Change, ChangeInvalid, gains_for, impact, impact_table
+from matcher.funding.neighborhoods import participant_neighborhoods
+from matcher.funding.planner import Plan, compare
 from matcher.funding.suppression import SuppressedTable, suppress
+from matcher.scenario import Scenario
 from matcher.service.errors import Invalid
 from matcher.service.matching import REFERRED_STATUSES
 from matcher.solver.solve import SolverOptions, solve
@@ -56,20 +60,7 @@ def unmet_need(
             raise Invalid("enum", f"{name} must be one of {', '.join(DIMENSIONS)}", field=name)
     if rows == columns:
         raise Invalid("distinct", "rows and columns must differ", field="columns")
-    scenario = export_scenario(session, now)
-    referred = set(
-        session.exec(
-            select(t.Referral.need_id).where(col(t.Referral.status).in_(REFERRED_STATUSES))
-        )
-    )
-    scenario = scenario.model_copy(
-        update={
-            "participants": [
-                p.model_copy(update={"needs": [n for n in p.needs if n.id not in referred]})
-                for p in scenario.participants
-            ]
-        }
-    )
+    scenario = _live(session, now)
     answer = build_assignment(solve(scenario, SolverOptions(time_limit=time_limit)))
     frame = unmet_frame(scenario, answer)
     if frame.empty:
@@ -116,3 +107,126 @@ def fund(session: Session, now: datetime) -> FundView:
         spent=int(spent) / 100,
         purchases=table,
     )
+
+
+def _live(session: Session, now: datetime) -> Scenario:
+    """All programs and active participants now, without needs already referred."""
+    scenario = export_scenario(session, now)
+    referred = set(
+        session.exec(
+            select(t.Referral.need_id).where(col(t.Referral.status).in_(REFERRED_STATUSES))
+        )
+    )
+    return scenario.model_copy(
+        update={
+            "participants": [
+                p.model_copy(update={"needs": [n for n in p.needs if n.id not in referred]})
+                for p in scenario.participants
+            ]
+        }
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSummary:
+    """One plan's totals (money and counts of needs; a count of 1-10 is None)."""
+
+    method: str
+    spend: float
+    needs_met: int | None
+    acute_met: int | None
+    per_thousand: float | None
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    """The exact plan beside the naive one, and where the exact plan's places would go."""
+
+    budget: float
+    exact: PlanSummary
+    naive: PlanSummary
+    purchases: list[dict[str, object]]
+    met: CountTable
+
+
+def _small(count: int) -> int | None:
+    return None if 1 <= count <= 10 else count
+
+
+def _summary(plan: Plan) -> PlanSummary:
+    hidden = 1 <= plan.needs_met <= 10
+    return PlanSummary(
+        method=plan.method,
+        spend=plan.spend,
+        needs_met=_small(plan.needs_met),
+        acute_met=None if hidden else _small(plan.acute_met),
+        per_thousand=None if hidden else plan.per_thousand,
+        status=plan.status,
+    )
+
+
+def plan(session: Session, now: datetime, *, budget: float, time_limit: float) -> PlanView:
+    """Where ``budget`` of new money should buy places, from the live store."""
+    if budget < 0:
+        raise Invalid("non_negative", "budget must be >= 0", field="budget")
+    scenario = _live(session, now)
+    comparison = compare(scenario, budget, time_limit)
+    hoods = participant_neighborhoods(scenario)
+    rows = [(m.category, hoods[m.participant_id]) for m in comparison.exact.met]
+    met = CountTable(rows=[], columns=[], cells=[], suppressed_cells=0)
+    if rows:
+        frame = pd.DataFrame(rows, columns=["category", "neighborhood"])
+        counts = frame.groupby(["category", "neighborhood"]).size().unstack(fill_value=0)
+        counts.index.name = counts.columns.name = None
+        met = table_of(suppress(counts.astype("int64")))
+    purchases: list[dict[str, object]] = [
+        {"program_id": b.program_id, "places": b.places, "price": b.price, "spend": b.spend}
+        for b in comparison.exact.purchases
+    ]
+    return PlanView(budget, _summary(comparison.exact), _summary(comparison.naive), purchases, met)
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactView:
+    """A change's effect for a funder: today's total, the net gain (None if 1-10)."""
+
+    change: str
+    needs_met_now: int
+    net_gain: int | None
+    acute_net_gain: int | None
+    gained: CountTable
+
+
+def change_impact(session: Session, now: datetime, change: Change, time_limit: float) -> ImpactView:
+    """What one program's change would do, for funders (suppressed)."""
+    try:
+        result = impact(_live(session, now), change, time_limit)
+    except ChangeInvalid as err:
+        raise Invalid("change", err.message, field=err.field) from err
+    table = impact_table(result)
+    return ImpactView(
+        change=change.describe(),
+        needs_met_now=result.before.objective.matched,
+        net_gain=_small(result.net),
+        acute_net_gain=None if _small(result.net) is None else _small(result.net_acute),
+        gained=table_of(table)
+        if table is not None
+        else CountTable(rows=[], columns=[], cells=[], suppressed_cells=0),
+    )
+
+
+def own_gains(
+    session: Session, case_manager_id: str, now: datetime, change: Change, time_limit: float
+) -> dict[str, list[str]]:
+    """For a case manager: which of their own participants would gain, and which needs."""
+    try:
+        result = impact(_live(session, now), change, time_limit)
+    except ChangeInvalid as err:
+        raise Invalid("change", err.message, field=err.field) from err
+    mine = set(
+        session.exec(
+            select(t.Participant.id).where(t.Participant.case_manager_id == case_manager_id)
+        )
+    )
+    return gains_for(result, mine)

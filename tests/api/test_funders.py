@@ -28,3 +28,32 @@ def test_fund(client: TestClient) -> None:
     assert fund["balance"] == fund["available"] > 0
     assert fund["spent"] == 0
     assert fund["purchases"]["cells"] == []
+
+
+def test_plan_compares_exact_and_naive(client: TestClient) -> None:
+    plan = client.get("/funders/plan", params={"budget": 20000}).json()
+    assert (plan["exact"]["method"], plan["naive"]["method"]) == ("exact", "largest_gap")
+    assert plan["exact"]["spend"] <= 20000
+    for summary in (plan["exact"], plan["naive"]):
+        assert summary["needs_met"] is None or summary["needs_met"] > 10
+    cells = [v for row in plan["met"]["cells"] for v in row]
+    assert all(v is None or v == 0 or v > 10 for v in cells)
+    bad = client.get("/funders/plan", params={"budget": -1})
+    assert (bad.status_code, bad.json()["field"]) == (422, "budget")
+
+
+def test_impact_is_suppressed_for_funders_and_named_for_case_managers(client: TestClient) -> None:
+    change = {
+        "program_id": "greenwood-stillwater-recovery-house",
+        "drop_barrier": "excludes_active_use",
+        "add_places": 5,
+    }
+    funder = client.post("/funders/impact", json=change).json()
+    assert funder["needs_met_now"] > 10
+    assert funder["net_gain"] is None or funder["net_gain"] == 0 or funder["net_gain"] > 10
+    mine = client.post("/case-managers/cm-ana/impact", json=change).json()["participants"]
+    others = client.post("/case-managers/cm-other/impact", json=change).json()["participants"]
+    assert others == {}
+    assert all(need.startswith(pid) for pid, needs in mine.items() for need in needs)
+    unknown = client.post("/funders/impact", json={"program_id": "nope"})
+    assert (unknown.status_code, unknown.json()["field"]) == (422, "program_id")
