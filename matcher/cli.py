@@ -194,7 +194,7 @@ def report(
     """Unmet need for funders: by service category, reason and neighbourhood, small counts
     suppressed (1 to 10, and whatever would let them be worked out)."""
     from matcher.assignment import build_assignment
-    from matcher.funding.gaps import gap_table, render, unmet_frame
+    from matcher.funding.gaps import gap_table, render, rule_table, unmet_frame
     from matcher.funding.neighborhoods import load_centroids
     from matcher.solver import solve as run
 
@@ -219,6 +219,12 @@ def report(
     typer.echo(render(gap_table(frame, "category", "reason")))
     typer.echo("\nunmet needs by service category and neighbourhood (* = suppressed):")
     typer.echo(render(gap_table(frame, "category", "neighborhood")))
+    rules = rule_table(frame)
+    if rules is not None:
+        typer.echo(
+            "\nneeds no program would take, by the rule that excludes most (* = suppressed):"
+        )
+        typer.echo(render(rules))
 
 
 def _write_html(

@@ -13,7 +13,7 @@ from matcher.service import funding
 
 router = APIRouter(prefix="/funders", tags=["funders"])
 
-Dimension = Literal["category", "neighborhood", "reason"]
+Dimension = Literal["category", "neighborhood", "reason", "rule"]
 
 
 @router.get("/unmet-need", response_model=CountTableOut)
@@ -53,3 +53,10 @@ def impact(body: ChangeIn, ctx: Ctx) -> ImpactOut:
         lambda s: funding.change_impact(s, ctx.now, change, ctx.settings.solver_time_limit)
     )
     return ImpactOut.model_validate(view)
+
+
+@router.get("/trends", response_model=CountTableOut)
+def trends(ctx: Ctx, days: Annotated[int, Query(ge=1, le=731)] = 90) -> CountTableOut:
+    """Capacity events per ISO week from the ledger (holds, enrolments, expiries, ended
+    placements, places bought ahead), small counts suppressed."""
+    return CountTableOut.model_validate(ctx.read(lambda s: funding.trends(s, ctx.now, days=days)))

@@ -62,3 +62,12 @@ def render(table: SuppressedTable) -> str:
     """The table as text, ``*`` where a count is suppressed (1 to 10, or complementary)."""
     text = table.shown.astype("object").where(~table.suppressed, "*")
     return text.to_string()
+
+
+def rule_table(frame: pd.DataFrame) -> SuppressedTable | None:
+    """Needs no program would take, category x the rule that excludes the person from
+    most programs of the type (a sobriety rule, an ID requirement...); None if none."""
+    blocked = frame[(frame["reason"] == "not_eligible") & (frame["blocked_most"] != "")]
+    if blocked.empty:
+        return None
+    return gap_table(blocked.rename(columns={"blocked_most": "rule"}), "category", "rule")

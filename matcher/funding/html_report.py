@@ -20,7 +20,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from matcher.assignment import Assignment
-from matcher.funding.gaps import gap_table, unmet_frame
+from matcher.funding.gaps import gap_table, rule_table, unmet_frame
 from matcher.funding.neighborhoods import centroids_from
 from matcher.funding.planner import Comparison
 from matcher.funding.suppression import TOTAL, SuppressedTable
@@ -44,6 +44,7 @@ class FunderReport:
     frame: pd.DataFrame
     by_reason: SuppressedTable | None
     by_neighborhood: SuppressedTable | None
+    by_rule: SuppressedTable | None
     centroids: pd.DataFrame
 
 
@@ -60,6 +61,7 @@ def build(
         frame,
         None if empty else gap_table(frame, "category", "reason"),
         None if empty else gap_table(frame, "category", "neighborhood"),
+        None if empty else rule_table(frame),
         known,
     )
 
@@ -199,6 +201,16 @@ def render(report: FunderReport, comparison: Comparison | None = None) -> str:
             f"<img alt='unmet needs by service category' src='data:image/png;base64,"
             f"{png(margin_bars(report.by_reason, 'Unmet needs by service category'))}'>",
             table_html(report.by_reason),
+            *(
+                [
+                    "<h3>Which rule keeps people out</h3><p>Needs that no program would "
+                    "take, by the rule that excludes the person from most programs of the "
+                    "type: a conversation with providers, not a purchase.</p>",
+                    table_html(report.by_rule),
+                ]
+                if report.by_rule is not None
+                else []
+            ),
             "<h2>Where</h2>",
             f"<img alt='unmet needs by neighbourhood' src='data:image/png;base64,{where_png}'>",
             table_html(report.by_neighborhood),

@@ -7,7 +7,7 @@ is shown, nor any cell from which one could be worked out.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlmodel import Session, col, func, select
@@ -25,7 +25,7 @@ from matcher.solver.solve import SolverOptions, solve
 from matcher.store import tables as t
 from matcher.store.snapshot import available_budget_cents, export_scenario
 
-DIMENSIONS = ("category", "neighborhood", "reason")
+DIMENSIONS = ("category", "neighborhood", "reason", "rule")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,9 @@ def unmet_need(
     session: Session, now: datetime, *, rows: str, columns: str, time_limit: float
 ) -> CountTable:
     """Unmet needs of all active participants now, ``rows`` x ``columns`` (any two of
-    category, neighbourhood, reason), after the best assignment the solver finds."""
+    category, neighbourhood, reason, rule), after the best assignment the solver finds.
+    ``rule`` counts only needs that no program would take, by the rule that excludes
+    the person from most programs of the type."""
     for name, value in (("rows", rows), ("columns", columns)):
         if value not in DIMENSIONS:
             raise Invalid("enum", f"{name} must be one of {', '.join(DIMENSIONS)}", field=name)
@@ -63,6 +65,9 @@ def unmet_need(
     scenario = _live(session, now)
     answer = build_assignment(solve(scenario, SolverOptions(time_limit=time_limit)))
     frame = unmet_frame(scenario, answer)
+    if "rule" in (rows, columns):  # which rule keeps out the needs no program would take
+        frame = frame[(frame["reason"] == "not_eligible") & (frame["blocked_most"] != "")]
+        frame = frame.rename(columns={"blocked_most": "rule"})
     if frame.empty:
         return CountTable(rows=[], columns=[], cells=[], suppressed_cells=0)
     return table_of(gap_table(frame, rows, columns))
@@ -230,3 +235,37 @@ def own_gains(
         )
     )
     return gains_for(result, mine)
+
+
+TREND_KINDS = {
+    "hold_placed": "holds",
+    "enrolled": "enrolments",
+    "hold_expired": "holds expired",
+    "placement_ended": "placements ended",
+    "places_purchased": "places bought ahead",
+}
+
+
+def trends(session: Session, now: datetime, *, days: int) -> CountTable:
+    """What happened to capacity per ISO week over the last ``days`` days, from the
+    ledger: holds, enrolments, expiries, placements ended, places bought (suppressed)."""
+    if not 1 <= days <= 731:
+        raise Invalid("range", "days must be between 1 and 731", field="days")
+    since = now - timedelta(days=days)
+    rows = session.exec(
+        select(t.CapacityEvent.at, t.CapacityEvent.kind).where(
+            t.CapacityEvent.at >= since, col(t.CapacityEvent.kind).in_(list(TREND_KINDS))
+        )
+    ).all()
+    if not rows:
+        return CountTable(rows=[], columns=[], cells=[], suppressed_cells=0)
+    frame = pd.DataFrame(
+        [
+            (f"{at.isocalendar().year}-W{at.isocalendar().week:02d}", TREND_KINDS[k])
+            for at, k in rows
+        ],
+        columns=["week", "event"],
+    )
+    counts = frame.groupby(["week", "event"]).size().unstack(fill_value=0).astype("int64")
+    counts.index.name = counts.columns.name = None
+    return table_of(suppress(counts))

@@ -58,3 +58,27 @@ def test_impact_is_suppressed_for_funders_and_named_for_case_managers(client: Te
     assert all(need.startswith(pid) for pid, needs in mine.items() for need in needs)
     unknown = client.post("/funders/impact", json={"program_id": "nope"})
     assert (unknown.status_code, unknown.json()["field"]) == (422, "program_id")
+
+
+def test_which_rule_keeps_people_out(client: TestClient) -> None:
+    table = client.get("/funders/unmet-need", params={"rows": "category", "columns": "rule"}).json()
+    assert "excludes_active_use" in table["columns"] or table["suppressed_cells"] > 0
+    assert table["cells"][-1][-1] is None or table["cells"][-1][-1] > 10
+
+
+def test_trends_from_the_ledger(client: TestClient) -> None:
+    body = {
+        "location": {"lat": 47.6145, "lon": -122.3446},
+        "needs": [{"id": "tr-1", "service_types": ["housing.shelter"]}],
+    }
+    pid = client.post("/case-managers/cm-ana/participants", json=body).json()["id"]
+    client.put(
+        "/providers/org-harbor/programs/belltown-harbor-shelter/capacity",
+        json={"open_slots": 9, "waitlist": 0},
+    )
+    hold = {"participant_id": pid, "need_id": "tr-1", "program_id": "belltown-harbor-shelter"}
+    assert client.post("/case-managers/cm-ana/holds", json=hold).status_code == 201
+    table = client.get("/funders/trends", params={"days": 30}).json()
+    assert table["columns"] == ["holds", "total"]
+    assert table["cells"][0][0] is None  # one hold: suppressed
+    assert client.get("/funders/trends", params={"days": 0}).status_code == 422
