@@ -11,11 +11,12 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
 from api import problems
+from api.audit import AuditLog
 from api.deps import Ctx, utc_now
 from api.limits import BodyLimit
-from api.routers import case_managers, funders, providers
+from api.routers import audit, auth, case_managers, funders, providers
 from api.schemas import Health
-from matcher.settings import Settings, get_settings
+from matcher.settings import Settings, check_secrets, get_settings
 from matcher.store.engine import READ_ONLY, make_engine
 
 DESCRIPTION = """Matches LEAD participants' needs only to unused places or places bought
@@ -30,6 +31,7 @@ def create_app(
 ) -> FastAPI:
     """An app over ``engine`` (or one made from ``settings.database_url``)."""
     settings = settings or get_settings()
+    check_secrets(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -43,10 +45,13 @@ def create_app(
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.clock = clock
     problems.install(app)
+    app.add_middleware(AuditLog)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(auth.router)
     app.include_router(providers.router)
     app.include_router(case_managers.router)
     app.include_router(funders.router)
+    app.include_router(audit.router)
 
     @app.get("/health", response_model=Health, tags=["everyone"])
     def health(ctx: Ctx) -> Health:

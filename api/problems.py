@@ -16,6 +16,8 @@ from matcher.service.errors import Conflict, Invalid, NotFound, ServiceError
 PROBLEM = "application/problem+json"
 _TITLES = {
     400: "Bad request",
+    401: "Unauthenticated",
+    403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
@@ -47,6 +49,10 @@ def problem(
 
 
 def _status_of(error: ServiceError) -> int:
+    if error.rule == "unauthenticated":
+        return 401
+    if error.rule == "forbidden":
+        return 403
     if isinstance(error, NotFound):
         return 404
     if isinstance(error, Conflict):

@@ -44,6 +44,8 @@ from sqlalchemy import create_engine, text
 from benchmarks.loadgen import Call, Pool, open_loop, send
 from matcher.generate import GenerateOptions, generate
 from matcher.scenario import Scenario, parse_scenario
+from matcher.service import accounts
+from matcher.settings import Settings
 from matcher.store.engine import make_engine, session_scope, upgrade
 from matcher.store.snapshot import import_scenario
 
@@ -102,12 +104,30 @@ def database(backend: str, tmp: Path) -> Iterator[str]:
         admin.dispose()
 
 
-def load_store(url: str, scenario: Scenario) -> None:
+def load_store(url: str, scenario: Scenario) -> dict[str, str]:
+    """Load ``scenario``; returns an access token per path owner (the server runs with
+    the development secret, which ``Settings()`` also has)."""
     engine = make_engine(url)
     upgrade(engine)
+    now = datetime.now(UTC)
+    owners = [("case_manager", CM), ("funder", None)]
+    owners += [("provider", org) for org in sorted({p.provider_id for p in scenario.programs})]
+    tokens: dict[str, str] = {}
     with session_scope(engine) as session:
-        import_scenario(session, scenario, datetime.now(UTC), case_manager_id=CM)
+        import_scenario(session, scenario, now, case_manager_id=CM)
+        session.flush()
+        for role, subject in owners:
+            who = accounts.create_account(
+                session,
+                username=f"{role}:{subject}",
+                role=role,
+                password=None,
+                subject_id=subject,
+                now=now,
+            )
+            tokens[subject or role] = accounts.issue_token(Settings(token_minutes=600), who, now)[0]
     engine.dispose()
+    return tokens
 
 
 @contextmanager
@@ -132,7 +152,7 @@ def server(url: str, workers: int) -> Iterator[str]:
         proc.wait(timeout=30)
 
 
-def loads(scenario: Scenario, seed: int) -> dict[str, Call]:
+def loads(scenario: Scenario, seed: int, tokens: dict[str, str]) -> dict[str, Call]:
     """The request makers, each for request number ``i``."""
     rng = random.Random(seed)
     programs = [(p.provider_id, p.id) for p in scenario.programs]
@@ -145,14 +165,14 @@ def loads(scenario: Scenario, seed: int) -> dict[str, Call]:
     async def capacity(pool: Pool, i: int) -> bool:
         org, pid = programs[(i * 7919) % len(programs)]
         body = {"open_slots": (i % 9) + 1, "waitlist": i % 4}
-        reply = await send(pool, "PUT", f"/providers/{org}/programs/{pid}/capacity", body)
+        path = f"/providers/{org}/programs/{pid}/capacity"
+        reply = await send(pool, "PUT", path, body, token=tokens[org])
         return reply.status == 200
 
     async def match_hold(pool: Pool, i: int) -> bool:
         pid = people[i % len(people)]
-        reply = await send(
-            pool, "POST", f"/case-managers/{CM}/participants/{pid}/matches", parse=True
-        )
+        path = f"/case-managers/{CM}/participants/{pid}/matches"
+        reply = await send(pool, "POST", path, parse=True, token=tokens[CM])
         if reply.status != 200:
             return False
         for need in reply.body["needs"]:
@@ -165,7 +185,7 @@ def loads(scenario: Scenario, seed: int) -> dict[str, Call]:
                 "program_id": pick["program_id"],
                 "pool": pick["pool"],
             }
-            held = await send(pool, "POST", f"/case-managers/{CM}/holds", body)
+            held = await send(pool, "POST", f"/case-managers/{CM}/holds", body, token=tokens[CM])
             return held.status in (201, 409)  # 409: another request took the place first
         return True
 
@@ -209,10 +229,10 @@ def main(argv: list[str] | None = None) -> None:
     profiles: dict[str, str] = {}
     for backend in args.backends.split(","):
         with tempfile.TemporaryDirectory() as tmp, database(backend, Path(tmp)) as url:
-            load_store(url, scenario)
+            tokens = load_store(url, scenario)
             workers = 1 if backend == "sqlite" else args.workers
             with server(url, workers) as base:
-                makers = loads(scenario, seed=1)
+                makers = loads(scenario, seed=1, tokens=tokens)
                 for name, rate in (
                     ("health", args.update_rate),
                     ("capacity", args.update_rate),

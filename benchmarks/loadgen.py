@@ -37,12 +37,13 @@ class Connection:
         self.host = host
 
     async def request(
-        self, method: str, path: str, body: Any = None, *, parse: bool = False
+        self, method: str, path: str, body: Any = None, *, parse: bool = False, token: str = ""
     ) -> Reply:
         data = b"" if body is None else json.dumps(body).encode()
         head = (
             f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Length: {len(data)}\r\n"
             + ("Content-Type: application/json\r\n" if body is not None else "")
+            + (f"Authorization: Bearer {token}\r\n" if token else "")
             + "\r\n"
         )
         self.writer.write(head.encode() + data)
@@ -118,10 +119,10 @@ async def open_loop(
 
 
 async def send(
-    pool: Pool, method: str, path: str, body: Any = None, *, parse: bool = False
+    pool: Pool, method: str, path: str, body: Any = None, *, parse: bool = False, token: str = ""
 ) -> Reply:
     """One request on a pooled connection (a broken connection is dropped, not reused)."""
     connection = await pool.get()
-    reply = await connection.request(method, path, body, parse=parse)
+    reply = await connection.request(method, path, body, parse=parse, token=token)
     pool.put(connection)
     return reply

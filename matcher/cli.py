@@ -239,7 +239,11 @@ def _write_html(
 
 
 def _register_store_commands() -> None:
-    from matcher import cli_funding, cli_store
+    from matcher import cli_accounts, cli_funding, cli_store
+
+    app.add_typer(cli_accounts.users_app, name="users")
+    app.add_typer(cli_accounts.keys_app, name="keys")
+    app.command("audit")(cli_accounts.audit)
 
     app.command("plan-purchases")(cli_funding.plan_purchases)
     app.command("impact")(cli_funding.impact)

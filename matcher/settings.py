@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-only-secret-not-for-real-use-0123456789"
+
+
+class InsecureSettings(RuntimeError):
+    """A deployment outside development still uses a default secret."""
 
 
 class Settings(BaseSettings):
@@ -20,9 +27,27 @@ class Settings(BaseSettings):
     hold_ttl_hours: float = Field(default=48.0, gt=0, description="How long a hold lasts")
     solver_time_limit: float = Field(default=20.0, gt=0, description="Seconds per solve")
     max_body_bytes: int = Field(default=1_000_000, gt=0, description="Largest request body")
+    environment: Literal["development", "test", "production"] = Field(
+        default="development", description="Anything but development refuses default secrets"
+    )
+    jwt_secret: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_SECRET), description="Signs access tokens (HS256)"
+    )
+    jwt_issuer: str = "lead-matcher"
+    jwt_audience: str = "lead-matcher-api"
+    token_minutes: float = Field(default=15.0, gt=0, le=24 * 60, description="Token lifetime")
     worker_threads: int = Field(
         default=16, gt=0, le=200, description="Requests one worker process runs at once"
     )
+
+
+def check_secrets(settings: Settings) -> None:
+    """Refuse to run outside development with the shipped default secret."""
+    default = settings.jwt_secret.get_secret_value() == DEVELOPMENT_SECRET
+    if settings.environment != "development" and default:
+        raise InsecureSettings("MATCHER_JWT_SECRET: set a secret of your own outside development")
+    if len(settings.jwt_secret.get_secret_value()) < 32:
+        raise InsecureSettings("MATCHER_JWT_SECRET: must be at least 32 characters")
 
 
 @lru_cache(maxsize=1)

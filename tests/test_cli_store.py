@@ -40,7 +40,7 @@ def test_upgrade_import_export_round_trip(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'live.db'}"
     up = runner.invoke(app, ["db", "upgrade", "--database-url", url])
     assert up.exit_code == 0, up.output
-    assert "revision 0002" in up.stdout
+    assert "revision 0003" in up.stdout
     loaded = runner.invoke(app, ["import-scenario", str(SAMPLE), "--database-url", url])
     assert loaded.exit_code == 0, loaded.output
     assert "imported 47 programs and 80 participants" in loaded.stderr

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Depends, Header, Response, status
 from sqlmodel import Session
 
+from api.auth import case_manager_of
 from api.deps import Ctx
 from api.routers.providers import parse_if_match
 from api.schemas import (
@@ -26,7 +27,11 @@ from matcher.funding.impact import Change
 from matcher.scenario import Participant
 from matcher.service import funding, matching, participants, referrals
 
-router = APIRouter(prefix="/case-managers/{case_manager_id}", tags=["case managers"])
+router = APIRouter(
+    prefix="/case-managers/{case_manager_id}",
+    tags=["case managers"],
+    dependencies=[Depends(case_manager_of)],
+)
 
 
 def _out(person: Participant, active: bool, version: int) -> ParticipantOut:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from api.auth import funder
 from api.deps import Ctx
 from api.schemas import ChangeIn, CountTableOut, FundOut, ImpactOut, PlanOut
 from matcher.funding.impact import Change
 from matcher.service import funding
 
-router = APIRouter(prefix="/funders", tags=["funders"])
+router = APIRouter(prefix="/funders", tags=["funders"], dependencies=[Depends(funder)])
 
 Dimension = Literal["category", "neighborhood", "reason", "rule"]
 

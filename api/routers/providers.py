@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Depends, Header, Response
 from sqlmodel import Session
 
+from api.auth import provider_of
 from api.deps import Ctx
 from api.idempotency import once, request_hash
 from api.schemas import CapacityReport, DeclineIn, EndIn, Id, ProgramOut, ReferralOut
 from matcher.service import capacity, referrals
 from matcher.service.errors import Invalid
 
-router = APIRouter(prefix="/providers/{organization_id}", tags=["providers"])
+router = APIRouter(
+    prefix="/providers/{organization_id}", tags=["providers"], dependencies=[Depends(provider_of)]
+)
 
 ReferralStatus = Literal[
     "referred", "enrolled", "declined", "withdrawn", "released", "expired", "ended"

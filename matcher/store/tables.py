@@ -237,3 +237,51 @@ class IdempotencyRecord(SQLModel, table=True):
     status_code: int
     body: dict[str, Any] = _json()
     created_at: datetime = _when()
+
+
+ROLES = ("admin", "case_manager", "provider", "funder", "referrer", "auditor")
+
+
+class Account(SQLModel, table=True):
+    """Someone who signs in: a role and, for case managers and providers, whose data
+    (``subject_id``: the case manager's id or the organisation's id)."""
+
+    __table_args__ = (
+        CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")", name="known_role"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    username: str = Field(unique=True, index=True, max_length=200)
+    password_hash: str | None = Field(default=None, max_length=300)
+    role: str = Field(max_length=20)
+    subject_id: str | None = Field(default=None, max_length=200)
+    active: bool = True
+    created_at: datetime = _when()
+
+
+class ApiKey(SQLModel, table=True):
+    """A provider system's key: only its SHA-256 hash is kept; revoked keys stay listed."""
+
+    __tablename__ = "api_key"
+
+    id: str = Field(primary_key=True, max_length=32)
+    account_id: str = Field(foreign_key="account.id", index=True, max_length=64)
+    secret_hash: str = Field(max_length=64)
+    created_at: datetime = _when()
+    revoked_at: datetime | None = _when(nullable=True)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what to which object, when, and how it ended. Append-only; no values."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _when(index=True)
+    actor: str = Field(max_length=200)
+    role: str = Field(max_length=20)
+    action: str = Field(max_length=200)
+    object_type: str = Field(max_length=40)
+    object_id: str | None = Field(default=None, index=True, max_length=200)
+    outcome: str = Field(max_length=20)
+    status: int

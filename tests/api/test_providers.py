@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from tests.api.conftest import bearer
+
 PROGRAM = "/providers/org-harbor/programs/belltown-harbor-shelter"
 
 
@@ -28,7 +30,8 @@ def test_list_own_programs(client: TestClient) -> None:
         4,
         1,
     )
-    assert client.get("/providers/org-nobody/programs").status_code == 404
+    harbor = bearer(client.engine, "provider", "org-harbor")  # type: ignore[attr-defined]
+    assert client.get("/providers/org-nobody/programs", headers=harbor).status_code == 404
 
 
 def test_another_organisations_program_answers_like_a_missing_one(client: TestClient) -> None:
@@ -36,6 +39,11 @@ def test_another_organisations_program_answers_like_a_missing_one(client: TestCl
     missing = client.get("/providers/org-lantern/programs/no-such-program")
     assert theirs.status_code == missing.status_code == 404
     assert theirs.json()["rule"] == missing.json()["rule"] == "not_found"
+    lantern = bearer(client.engine, "provider", "org-lantern")  # type: ignore[attr-defined]
+    other_org = client.get("/providers/org-harbor/programs", headers=lantern)
+    no_org = client.get("/providers/org-nobody/programs", headers=lantern)
+    assert other_org.status_code == no_org.status_code == 404
+    assert other_org.json()["rule"] == no_org.json()["rule"] == "not_found"
 
 
 def test_report_with_if_match_and_stale_version(client: TestClient) -> None:

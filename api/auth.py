@@ -1,0 +1,91 @@
+"""Who is asking, and may they: bearer tokens or API keys, then role and object checks.
+
+A caller whose role may use a router, but who names someone else's organisation or
+case load in the path, gets exactly the answer a missing one gets (404, same body):
+nothing tells them the other exists. A role that may not use a router at all gets
+403. No credentials, or bad ones, get 401.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from api.deps import Ctx
+from matcher.service import accounts
+from matcher.service.accounts import Principal, Unauthenticated
+from matcher.service.errors import NotFound, ServiceError
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from POST /auth/token")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="A provider system's key")
+
+
+class NotAuthenticated(ServiceError):
+    """401: no valid credentials."""
+
+    rule = "unauthenticated"
+
+
+class Forbidden(ServiceError):
+    """403: this role may not use this part of the API."""
+
+    rule = "forbidden"
+
+
+def current_principal(
+    request: Request,
+    ctx: Ctx,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+) -> Principal:
+    """The account behind the request's token or key (401 if none is valid)."""
+    try:
+        if bearer is not None:
+            token = bearer.credentials
+            principal = ctx.read(lambda s: accounts.from_token(s, ctx.settings, token))
+        elif api_key is not None:
+            principal = ctx.read(lambda s: accounts.from_api_key(s, api_key))
+        else:
+            raise Unauthenticated
+    except Unauthenticated:
+        raise NotAuthenticated("valid credentials are required") from None
+    request.state.principal = principal
+    return principal
+
+
+Me = Annotated[Principal, Depends(current_principal)]
+
+
+def _role(principal: Principal, *roles: str) -> None:
+    if principal.role not in roles:
+        raise Forbidden(f"the {principal.role} role may not do this")
+
+
+def provider_of(organization_id: str, me: Me) -> Principal:
+    """A provider acting for the organisation in the path."""
+    _role(me, "provider")
+    if me.subject_id != organization_id:
+        raise NotFound(f"no organization {organization_id}", field="organization_id")
+    return me
+
+
+def case_manager_of(case_manager_id: str, me: Me) -> Principal:
+    """A case manager acting on their own case load."""
+    _role(me, "case_manager")
+    if me.subject_id != case_manager_id:
+        raise NotFound(f"no case manager {case_manager_id}", field="case_manager_id")
+    return me
+
+
+def funder(me: Me) -> Principal:
+    """A funder: aggregates only."""
+    _role(me, "funder")
+    return me
+
+
+def auditor(me: Me) -> Principal:
+    """An admin or auditor reading the audit log."""
+    _role(me, "admin", "auditor")
+    return me

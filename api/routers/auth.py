@@ -1,0 +1,50 @@
+"""Sign-in: an OAuth2 password grant that returns a short-lived bearer token."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
+
+from api.auth import Me, NotAuthenticated
+from api.deps import Ctx
+from matcher.service import accounts
+from matcher.service.accounts import Unauthenticated
+
+router = APIRouter(prefix="/auth", tags=["everyone"])
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class MeOut(BaseModel):
+    username: str
+    role: str
+    subject_id: str | None
+
+
+@router.post("/token", response_model=TokenOut, responses={401: {"description": "bad credentials"}})
+def token(
+    request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], ctx: Ctx
+) -> TokenOut:
+    """Exchange a username and password for an access token."""
+    try:
+        principal = ctx.read(lambda s: accounts.sign_in(s, form.username, form.password))
+    except Unauthenticated:
+        raise NotAuthenticated("wrong username or password") from None
+    request.state.principal = principal
+    # Token times are wall-clock times: they are checked against the wall clock.
+    access, lifetime = accounts.issue_token(ctx.settings, principal, datetime.now(UTC))
+    return TokenOut(access_token=access, expires_in=lifetime)
+
+
+@router.get("/me", response_model=MeOut)
+def me(principal: Me) -> MeOut:
+    """Who the credentials belong to."""
+    return MeOut(username=principal.username, role=principal.role, subject_id=principal.subject_id)

@@ -1,0 +1,132 @@
+"""Accounts, API keys and the audit log from the command line."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from matcher.cli_store import DatabaseUrl, _engine
+
+users_app = typer.Typer(help="Accounts: who may sign in, in which role.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys for provider systems.", no_args_is_help=True)
+
+
+def _run(database_url: str | None, use_case):  # type: ignore[no-untyped-def]
+    from matcher.service.errors import ServiceError
+    from matcher.store.engine import session_scope
+
+    try:
+        with session_scope(_engine(database_url)) as session:
+            return use_case(session)
+    except ServiceError as error:
+        option = {"subject_id": "subject"}.get(error.field or "", error.field or "")
+        where = f"--{option.replace('_', '-')}: " if option else ""
+        typer.echo(f"{where}{error.message}", err=True)
+        raise typer.Exit(2) from None
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option(help="Sign-in name.")],
+    role: Annotated[
+        str, typer.Option(help="admin, case_manager, provider, funder, referrer or auditor.")
+    ],
+    subject: Annotated[
+        str | None, typer.Option(help="The case manager's id, or the provider's organisation id.")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option(help="Read the password from standard input.")
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create an account; the password is read from stdin or asked for (never an argument)."""
+    from matcher.service import accounts
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    who = _run(
+        database_url,
+        lambda s: accounts.create_account(
+            s,
+            username=username,
+            role=role,
+            password=password,
+            subject_id=subject,
+            now=datetime.now(UTC),
+        ),
+    )
+    typer.echo(
+        f"created {who.username} ({who.role}{', ' + who.subject_id if who.subject_id else ''})"
+    )
+
+
+@users_app.command("list")
+def users_list(database_url: DatabaseUrl = None) -> None:
+    """Every account: name, role, whose data, active."""
+    from matcher.service import accounts
+
+    for a in _run(database_url, accounts.listing):
+        typer.echo(
+            f"{a.username:<30} {a.role:<14} {a.subject_id or '-':<24} "
+            + ("active" if a.active else "inactive")
+        )
+
+
+@users_app.command("deactivate")
+def users_deactivate(username: str, database_url: DatabaseUrl = None) -> None:
+    """Stop an account: its sign-in, tokens and keys stop working at once."""
+    from matcher.service import accounts
+
+    _run(database_url, lambda s: accounts.deactivate(s, username))
+    typer.echo(f"deactivated {username}")
+
+
+@keys_app.command("create")
+def keys_create(
+    username: Annotated[str, typer.Option(help="The provider account the key acts for.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Make an API key; it is printed once and stored only as a hash."""
+    from matcher.service import accounts
+
+    key = _run(database_url, lambda s: accounts.create_key(s, username, datetime.now(UTC)))
+    typer.echo(key)
+    typer.echo("store it now: it cannot be shown again", err=True)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str, database_url: DatabaseUrl = None) -> None:
+    """Revoke a key by its id (the part after ``lmk_``)."""
+    from matcher.service import accounts
+
+    _run(database_url, lambda s: accounts.revoke_key(s, key_id, datetime.now(UTC)))
+    typer.echo(f"revoked {key_id}")
+
+
+def audit(
+    since: Annotated[
+        datetime | None, typer.Option(help="Only records from this time (UTC).")
+    ] = None,
+    actor: Annotated[str | None, typer.Option(help="Only this account id.")] = None,
+    object_id: Annotated[str | None, typer.Option(help="Only this object.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 200,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """The audit log, newest first."""
+    from matcher.service import audit as log
+
+    moment = since.replace(tzinfo=UTC) if since is not None and since.tzinfo is None else since
+    rows = _run(
+        database_url,
+        lambda s: log.query(s, since=moment, actor=actor, object_id=object_id, limit=limit),
+    )
+    for e in rows:
+        typer.echo(
+            f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor:<32} {e.role:<12} {e.outcome:<15} {e.status} "
+            f"{e.action} {e.object_type}:{e.object_id or '-'}"
+        )

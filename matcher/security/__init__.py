@@ -1,0 +1,1 @@
+"""Credentials: password hashes, signed access tokens and API keys, with vetted libraries."""

@@ -1,0 +1,63 @@
+"""Accounts, keys and the audit log from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from matcher.cli import app
+from tests.conftest import ROOT
+
+runner = CliRunner()
+
+
+def test_users_keys_and_audit(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    db = ["--database-url", url]
+    assert (
+        runner.invoke(
+            app, ["import-scenario", str(ROOT / "data" / "sample-city.json"), *db]
+        ).exit_code
+        == 0
+    )
+    made = runner.invoke(
+        app,
+        [
+            "users",
+            "create",
+            "--username",
+            "harbor",
+            "--role",
+            "provider",
+            "--subject",
+            "org-harbor",
+            "--password-stdin",
+            *db,
+        ],
+        input="a long enough password\n",
+    )
+    assert made.exit_code == 0, made.output
+    short = runner.invoke(
+        app,
+        ["users", "create", "--username", "x", "--role", "funder", "--password-stdin", *db],
+        input="short\n",
+    )
+    assert short.exit_code == 2
+    assert "--password" in short.stderr
+    no_subject = runner.invoke(
+        app,
+        ["users", "create", "--username", "y", "--role", "provider", "--password-stdin", *db],
+        input="a long enough password\n",
+    )
+    assert no_subject.exit_code == 2
+    assert "--subject:" in no_subject.stderr
+    key = runner.invoke(app, ["keys", "create", "--username", "harbor", *db])
+    assert key.exit_code == 0
+    assert key.stdout.startswith("lmk_")
+    key_id = key.stdout.strip().split("_")[1]
+    assert runner.invoke(app, ["keys", "revoke", key_id, *db]).exit_code == 0
+    listed = runner.invoke(app, ["users", "list", *db])
+    assert "harbor" in listed.stdout
+    assert "$argon2" not in listed.stdout
+    assert runner.invoke(app, ["audit", *db]).exit_code == 0
