@@ -8,7 +8,7 @@ attributes, stay-away zones, needs), so the API accepts exactly what
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -99,6 +99,11 @@ class ReferralOut(_Out):
     created_at: datetime
     expires_at: datetime
     decline_reason: str | None
+    facts: dict[str, Any] = Field(
+        default_factory=dict,
+        description="for providers: only the eligibility facts the program asks about",
+    )
+    notice: str | None = Field(default=None, description="the 42 CFR Part 2 redisclosure notice")
 
 
 class HistoryOut(_Out):
@@ -266,3 +271,35 @@ class GainsOut(BaseModel):
     participants: dict[str, list[str]] = Field(
         description="the case manager's own participants who would gain, with the needs"
     )
+
+
+class ConsentIn(_In):
+    """A participant's consent to share some categories with one recipient."""
+
+    recipient_type: Literal["organization", "program"]
+    recipient_id: Id
+    categories: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=60)]], Field(min_length=1, max_length=30)
+    ]
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+
+class ConsentOut(_Out):
+    consent_id: str
+    participant_id: str
+    recipient_type: str
+    recipient_id: str
+    categories: list[str]
+    starts_at: datetime
+    ends_at: datetime | None
+    revoked_at: datetime | None
+
+
+class DisclosureOut(_Out):
+    referral_id: str
+    recipient_id: str
+    fields: list[str] = Field(description="which fields were disclosed (never their values)")
+    notice: bool = Field(description="whether the 42 CFR Part 2 redisclosure notice went with it")
+    at: datetime
+    actor: str

@@ -19,10 +19,11 @@ from sqlmodel import Session
 
 from matcher.options import Option
 from matcher.scenario import Scenario
-from matcher.service import capacity, funding, matching, referrals
+from matcher.service import capacity, consent, funding, matching, referrals
 from matcher.service.errors import ServiceError
 from matcher.store.engine import make_engine, session_scope, upgrade
 from matcher.store.snapshot import import_scenario
+from matcher.store.tables import Program
 
 T = TypeVar("T")
 CASE_MANAGER = "cm-demo"
@@ -116,7 +117,8 @@ class Demo:
                 partial(self._hold_and_confirm, participant_id, need.need_id, need.recommended)
             )
             self.say(
-                f"      held and confirmed at {view.program_id} (referral {view.referral_id[:8]}, "
+                f"      consent recorded, held and confirmed at {view.program_id} "
+                f"(referral {view.referral_id[:8]}, "
                 f"expires {view.expires_at:%Y-%m-%d %H:%M} UTC)"
             )
             held.append(view.referral_id)
@@ -135,6 +137,20 @@ class Demo:
     def _hold_and_confirm(
         self, participant_id: str, need_id: str, option: Option, session: Session
     ) -> referrals.ReferralView:
+        program = session.get(Program, option.program_id)
+        if program is not None:
+            # The participant signs a consent naming this provider and this need's kind.
+            consent.grant(
+                session,
+                CASE_MANAGER,
+                participant_id,
+                recipient_type="organization",
+                recipient_id=program.organization_id,
+                categories=[option_category(need_id, session)],
+                starts_at=self.now,
+                ends_at=self.now + timedelta(days=365),
+                now=self.now,
+            )
         view = referrals.place_hold(
             session,
             CASE_MANAGER,
@@ -177,6 +193,14 @@ class Demo:
             f"   fund: {money.balance:,.2f} balance, {money.reserved:,.2f} reserved by live holds, "
             f"{money.available:,.2f} available, {money.spent:,.2f} spent on bought places"
         )
+
+
+def option_category(need_id: str, session: Session) -> str:
+    """The service category of a plan need (what a consent names)."""
+    from matcher.store.tables import PlanNeed
+
+    need = session.get(PlanNeed, need_id)
+    return need.service_types[0].split(".")[0] if need else "*"
 
 
 def _organisation(session: Session, program_id: str) -> str:

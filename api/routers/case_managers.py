@@ -12,6 +12,9 @@ from api.deps import Ctx
 from api.routers.providers import parse_if_match
 from api.schemas import (
     ChangeIn,
+    ConsentIn,
+    ConsentOut,
+    DisclosureOut,
     GainsOut,
     HistoryOut,
     HoldIn,
@@ -25,7 +28,7 @@ from api.schemas import (
 )
 from matcher.funding.impact import Change
 from matcher.scenario import Participant
-from matcher.service import funding, matching, participants, referrals
+from matcher.service import consent, funding, matching, participants, referrals
 
 router = APIRouter(
     prefix="/case-managers/{case_manager_id}",
@@ -211,3 +214,51 @@ def impact(case_manager_id: Id, body: ChangeIn, ctx: Ctx) -> GainsOut:
         )
     )
     return GainsOut(participants=gains)
+
+
+@router.post(
+    "/participants/{participant_id}/consents",
+    response_model=ConsentOut,
+    status_code=status.HTTP_201_CREATED,
+)
+def grant_consent(case_manager_id: Id, participant_id: Id, body: ConsentIn, ctx: Ctx) -> ConsentOut:
+    """Record a participant's consent to share some categories with one recipient."""
+    view = ctx.run(
+        lambda s: consent.grant(
+            s,
+            case_manager_id,
+            participant_id,
+            recipient_type=body.recipient_type,
+            recipient_id=body.recipient_id,
+            categories=body.categories,
+            starts_at=body.starts_at or ctx.now,
+            ends_at=body.ends_at,
+            now=ctx.now,
+        )
+    )
+    return ConsentOut.model_validate(view)
+
+
+@router.get("/participants/{participant_id}/consents", response_model=list[ConsentOut])
+def list_consents(case_manager_id: Id, participant_id: Id, ctx: Ctx) -> list[ConsentOut]:
+    """The participant's consents, revoked ones included."""
+    views = ctx.read(lambda s: consent.consents(s, case_manager_id, participant_id))
+    return [ConsentOut.model_validate(v) for v in views]
+
+
+@router.post(
+    "/participants/{participant_id}/consents/{consent_id}/revoke", response_model=ConsentOut
+)
+def revoke_consent(case_manager_id: Id, participant_id: Id, consent_id: Id, ctx: Ctx) -> ConsentOut:
+    """Revoke a consent: nothing more is disclosed under it."""
+    view = ctx.run(
+        lambda s: consent.revoke(s, case_manager_id, participant_id, consent_id, ctx.now)
+    )
+    return ConsentOut.model_validate(view)
+
+
+@router.get("/participants/{participant_id}/disclosures", response_model=list[DisclosureOut])
+def list_disclosures(case_manager_id: Id, participant_id: Id, ctx: Ctx) -> list[DisclosureOut]:
+    """Everything disclosed about the participant: to whom, which fields, when."""
+    views = ctx.read(lambda s: consent.disclosures(s, case_manager_id, participant_id))
+    return [DisclosureOut.model_validate(v) for v in views]

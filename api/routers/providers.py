@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Response
 from sqlmodel import Session
 
-from api.auth import provider_of
+from api.auth import Me, provider_of
 from api.deps import Ctx
 from api.idempotency import once, request_hash
 from api.schemas import CapacityReport, DeclineIn, EndIn, Id, ProgramOut, ReferralOut
@@ -61,6 +61,7 @@ def get_program(organization_id: Id, program_id: Id, ctx: Ctx, response: Respons
     },
 )
 def report_capacity(
+    me: Me,
     organization_id: Id,
     program_id: Id,
     body: CapacityReport,
@@ -79,7 +80,7 @@ def report_capacity(
             program_id,
             open_slots=body.open_slots,
             waitlist=body.waitlist,
-            actor=organization_id,
+            actor=me.username,
             now=ctx.now,
             expected_version=expected,
             reason=body.reason,
@@ -107,31 +108,31 @@ def incoming(
 
 
 @router.post("/referrals/{referral_id}/enrol", response_model=ReferralOut)
-def enrol(organization_id: Id, referral_id: Id, ctx: Ctx) -> ReferralOut:
+def enrol(organization_id: Id, referral_id: Id, ctx: Ctx, me: Me) -> ReferralOut:
     """Accept the referral: the participant is enrolled and the place filled."""
-    view = ctx.run(
-        lambda s: referrals.enrol(s, organization_id, referral_id, organization_id, ctx.now)
-    )
+    view = ctx.run(lambda s: referrals.enrol(s, organization_id, referral_id, me.username, ctx.now))
     return ReferralOut.model_validate(view)
 
 
 @router.post("/referrals/{referral_id}/decline", response_model=ReferralOut)
-def decline(organization_id: Id, referral_id: Id, body: DeclineIn, ctx: Ctx) -> ReferralOut:
+def decline(organization_id: Id, referral_id: Id, body: DeclineIn, ctx: Ctx, me: Me) -> ReferralOut:
     """Decline the referral with a structured reason; the place is freed."""
     view = ctx.run(
         lambda s: referrals.decline(
-            s, organization_id, referral_id, body.reason, organization_id, ctx.now
+            s, organization_id, referral_id, body.reason, me.username, ctx.now
         )
     )
     return ReferralOut.model_validate(view)
 
 
 @router.post("/referrals/{referral_id}/end", response_model=ReferralOut)
-def end_placement(organization_id: Id, referral_id: Id, body: EndIn, ctx: Ctx) -> ReferralOut:
+def end_placement(
+    organization_id: Id, referral_id: Id, body: EndIn, ctx: Ctx, me: Me
+) -> ReferralOut:
     """The placement ended; its place is free again until the next report."""
     view = ctx.run(
         lambda s: referrals.end_placement(
-            s, organization_id, referral_id, body.reason, organization_id, ctx.now
+            s, organization_id, referral_id, body.reason, me.username, ctx.now
         )
     )
     return ReferralOut.model_validate(view)

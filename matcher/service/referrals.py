@@ -10,8 +10,9 @@ two requests for the last place cannot both succeed.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -21,6 +22,7 @@ from matcher.rules.arcs import evaluate_pairs
 from matcher.rules.registry import RULES
 from matcher.rules.tables import build_tables
 from matcher.scenario import Fund, Scenario
+from matcher.service import consent
 from matcher.service.capacity import own_program
 from matcher.service.errors import Conflict, Invalid, NotFound
 from matcher.store import tables as t
@@ -53,6 +55,8 @@ class ReferralView:
     created_at: datetime
     expires_at: datetime
     decline_reason: str | None
+    facts: dict[str, Any] = field(default_factory=dict)
+    notice: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,11 +302,20 @@ def _transition(
     return _view(session, r)
 
 
+def _category(session: Session, r: t.Referral) -> str:
+    need = session.get(t.PlanNeed, r.need_id)
+    return need.service_types[0].split(".")[0] if need else ""
+
+
 def confirm(
     session: Session, case_manager_id: str, referral_id: str, now: datetime, ttl: timedelta
 ) -> ReferralView:
-    """The participant takes the option: the hold becomes a referral the provider sees."""
+    """The participant takes the option: the hold becomes a referral the provider sees.
+    Refused (409 ``consent_required``) without a valid consent for that recipient."""
     r = _cm_referral(session, case_manager_id, referral_id)
+    program = session.get(t.Program, r.program_id)
+    if r.status == "held" and r.expires_at > now and program is not None:
+        consent.disclose(session, r, program, _category(session, r), case_manager_id, now)
     return _transition(
         session,
         r,
@@ -431,7 +444,24 @@ def incoming(
     if status is not None:
         query = query.where(t.Referral.status == status)
     rows = session.exec(query.order_by(col(t.Referral.created_at), col(t.Referral.id)))
-    return [_view(session, r) for r in rows if r.status != "referred" or r.expires_at > now]
+    return [
+        _for_provider(session, r, now) for r in rows if r.status != "referred" or r.expires_at > now
+    ]
+
+
+def _for_provider(session: Session, r: t.Referral, now: datetime) -> ReferralView:
+    """The minimum a provider may see, and only while a consent covers it."""
+    view = _view(session, r)
+    program = session.get(t.Program, r.program_id)
+    participant = session.get(t.Participant, r.participant_id)
+    category = _category(session, r)
+    valid = program is not None and consent.valid_consent(
+        session, r.participant_id, program, category, now
+    )
+    if not valid or program is None or participant is None:
+        return replace(view, participant_id="withheld", need_id="withheld", service_types=[])
+    notice = consent.REDISCLOSURE_NOTICE if category == consent.SUBSTANCE_USE else None
+    return replace(view, facts=consent.minimum(program, participant), notice=notice)
 
 
 def case_manager_referrals(

@@ -285,3 +285,37 @@ class AuditEvent(SQLModel, table=True):
     object_id: str | None = Field(default=None, index=True, max_length=200)
     outcome: str = Field(max_length=20)
     status: int
+
+
+class Consent(SQLModel, table=True):
+    """A participant's consent to disclose to one recipient (an organisation or a
+    program) the information of some service categories, for a period; revocable."""
+
+    __table_args__ = (
+        CheckConstraint("recipient_type IN ('organization', 'program')", name="known_recipient"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    participant_id: str = Field(foreign_key="participant.id", index=True, max_length=200)
+    recipient_type: str = Field(max_length=20)
+    recipient_id: str = Field(max_length=200)
+    categories: list[str] = _json()
+    starts_at: datetime = _when()
+    ends_at: datetime | None = _when(nullable=True)
+    revoked_at: datetime | None = _when(nullable=True)
+    created_at: datetime = _when()
+    created_by: str = Field(max_length=200)
+
+
+class Disclosure(SQLModel, table=True):
+    """Information sent to a recipient under a consent: which fields, never their values."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: str = Field(foreign_key="participant.id", index=True, max_length=200)
+    consent_id: str = Field(foreign_key="consent.id", max_length=64)
+    referral_id: str = Field(max_length=64)
+    recipient_id: str = Field(max_length=200)
+    fields: list[str] = _json()
+    notice: bool = False
+    at: datetime = _when()
+    actor: str = Field(max_length=200)

@@ -12,6 +12,20 @@ BASE = f"/case-managers/{CM}"
 HOME = {"lat": 47.6145, "lon": -122.3446}  # Belltown
 
 
+def consent_to(
+    client: TestClient, participant_id: str, organization_id: str, *categories: str
+) -> str:
+    """The participant consents to share ``categories`` (all by default) with the provider."""
+    body = {
+        "recipient_type": "organization",
+        "recipient_id": organization_id,
+        "categories": list(categories) or ["*"],
+    }
+    made = client.post(f"{BASE}/participants/{participant_id}/consents", json=body)
+    assert made.status_code == 201, made.json()
+    return str(made.json()["consent_id"])
+
+
 def new_participant(client: TestClient, **extra: Any) -> dict[str, Any]:
     body = {
         "location": HOME,
@@ -105,10 +119,11 @@ def test_match_hold_confirm_enrol_and_history(client: TestClient, clock: Clock) 
     rid = held.json()["referral_id"]
     again = client.post(f"{BASE}/participants/{made['id']}/matches").json()
     assert (again["needs"][0]["status"], again["needs"][0]["referral_id"]) == ("held", rid)
-    assert client.post(f"{BASE}/referrals/{rid}/confirm").json()["status"] == "referred"
-    program = client.get("/case-managers/x").status_code  # unknown path
-    assert program == 404
     org = _organisation_of(client, pick["program_id"])
+    refused = client.post(f"{BASE}/referrals/{rid}/confirm")
+    assert (refused.status_code, refused.json()["rule"]) == (409, "consent_required")
+    consent_to(client, made["id"], org, "housing")
+    assert client.post(f"{BASE}/referrals/{rid}/confirm").json()["status"] == "referred"
     incoming = client.get(f"/providers/{org}/referrals").json()
     assert [r["referral_id"] for r in incoming] == [rid]
     clock.advance(hours=1)
@@ -167,6 +182,7 @@ def test_provider_declines_and_ends_and_case_manager_releases(client: TestClient
     url = "/providers/org-harbor/programs/belltown-harbor-shelter"
     client.put(f"{url}/capacity", json={"open_slots": 9, "waitlist": 1})
     hold = {"participant_id": made["id"], "need_id": "t-1", "program_id": "belltown-harbor-shelter"}
+    consent_to(client, made["id"], "org-harbor")
 
     first = client.post(f"{BASE}/holds", json=hold).json()["referral_id"]
     client.post(f"{BASE}/referrals/{first}/confirm")

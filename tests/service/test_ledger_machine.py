@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from sqlmodel import col, select
 
-from matcher.service import capacity, referrals
+from matcher.service import capacity, consent, referrals
 from matcher.service.errors import ServiceError
 from matcher.store import tables as t
 from matcher.store.engine import make_engine, session_scope, upgrade
@@ -43,6 +43,18 @@ class StoreLedgerMachine(RuleBasedStateMachine):
         )
         with session_scope(self.engine) as s:
             import_scenario(s, scenario, START, case_manager_id=CM)
+            for i in range(PEOPLE):
+                consent.grant(
+                    s,
+                    CM,
+                    f"x-{i}",
+                    recipient_type="organization",
+                    recipient_id="org-1",
+                    categories=["*"],
+                    starts_at=START,
+                    ends_at=None,
+                    now=START,
+                )
         self.now = START
         self.reported = (3, 1)
         self.enrolled_since_report = 0

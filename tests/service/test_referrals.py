@@ -8,8 +8,9 @@ from threading import Barrier
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import Session
 
-from matcher.service import capacity, referrals
+from matcher.service import capacity, consent, referrals
 from matcher.service.errors import Conflict, Invalid, NotFound, ServiceError
 from matcher.store.engine import session_scope
 from matcher.store.ledger import verify
@@ -34,6 +35,23 @@ def seed(
         import_scenario(
             s, make_scenario([program], persons, budget=budget), NOW, case_manager_id=CM
         )
+        for person in persons:
+            consent_all(s, str(person["id"]))
+
+
+def consent_all(s: Session, participant_id: str) -> None:
+    """The participant consents to share everything with the test program's provider."""
+    consent.grant(
+        s,
+        CM,
+        participant_id,
+        recipient_type="organization",
+        recipient_id="org-1",
+        categories=["*"],
+        starts_at=NOW - timedelta(days=1),
+        ends_at=None,
+        now=NOW,
+    )
 
 
 def hold(

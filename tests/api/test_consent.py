@@ -1,0 +1,120 @@
+"""Consent in the manner of 42 CFR Part 2: grant, period, revocation, minimum disclosure,
+the redisclosure notice, and the participant's list of disclosures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import CM, Clock
+
+BASE = f"/case-managers/{CM}"
+HOME = {"lat": 47.6145, "lon": -122.3446}
+
+
+def participant(client: TestClient, needs: list[dict[str, Any]], **attributes: Any) -> str:
+    body = {
+        "location": HOME,
+        "attributes": {"age": 40, "gender": "woman", **attributes},
+        "needs": needs,
+    }
+    made = client.post(f"{BASE}/participants", json=body)
+    assert made.status_code == 201, made.json()
+    return str(made.json()["id"])
+
+
+def hold_and_confirm(client: TestClient, pid: str, need: str, program: str) -> Any:
+    held = client.post(
+        f"{BASE}/holds", json={"participant_id": pid, "need_id": need, "program_id": program}
+    )
+    assert held.status_code == 201, held.json()
+    return client.post(f"{BASE}/referrals/{held.json()['referral_id']}/confirm")
+
+
+def test_consent_period_and_category_decide_whether_a_referral_goes(
+    client: TestClient, clock: Clock
+) -> None:
+    client.put(
+        "/providers/org-harbor/programs/belltown-harbor-shelter/capacity",
+        json={"open_slots": 9, "waitlist": 0},
+    )
+    pid = participant(client, [{"id": "c-1", "service_types": ["housing.shelter"]}])
+    url = f"{BASE}/participants/{pid}/consents"
+    wrong_kind = {
+        "recipient_type": "organization",
+        "recipient_id": "org-harbor",
+        "categories": ["legal"],
+    }
+    assert client.post(url, json=wrong_kind).status_code == 201
+    assert (
+        hold_and_confirm(client, pid, "c-1", "belltown-harbor-shelter").json()["rule"]
+        == "consent_required"
+    )
+    later = {
+        "recipient_type": "program",
+        "recipient_id": "belltown-harbor-shelter",
+        "categories": ["housing"],
+        "starts_at": "2026-11-22T12:00:00Z",
+        "ends_at": "2026-11-22T13:00:00Z",
+    }
+    assert client.post(url, json=later).status_code == 201
+    [referral] = client.get(f"{BASE}/referrals", params={"participant_id": pid}).json()
+    rid = referral["referral_id"]
+    assert client.post(f"{BASE}/referrals/{rid}/confirm").status_code == 409  # not started yet
+    clock.advance(hours=3.5)  # 12:30: inside the period
+    assert client.post(f"{BASE}/referrals/{rid}/confirm").json()["status"] == "referred"
+    [seen] = client.get("/providers/org-harbor/referrals").json()
+    assert seen["participant_id"] == pid
+    assert seen["notice"] is None  # housing is not substance-use treatment
+    clock.advance(hours=1)  # 13:30: the consent has ended
+    [after] = client.get("/providers/org-harbor/referrals").json()
+    assert (after["participant_id"], after["facts"], after["service_types"]) == ("withheld", {}, [])
+    disclosed = client.get(f"{BASE}/participants/{pid}/disclosures").json()
+    assert [(d["referral_id"], d["recipient_id"]) for d in disclosed] == [(rid, "org-harbor")]
+    assert "age" not in disclosed[0]["fields"]  # the shelter asks nothing about age
+
+
+def test_treatment_referral_carries_the_notice_and_only_asked_facts(client: TestClient) -> None:
+    program: dict[str, Any] = {
+        "program_id": "downtown-kite-street-otp",
+        "service_types": ["treatment.mat"],
+    }
+    pid = participant(
+        client,
+        [{"id": "t-1", "service_types": program["service_types"][:1]}],
+        active_use=True,
+        sex_work=True,
+    )
+    consent = client.post(
+        f"{BASE}/participants/{pid}/consents",
+        json={
+            "recipient_type": "organization",
+            "recipient_id": "org-kite-street",
+            "categories": ["treatment"],
+        },
+    ).json()
+    confirmed = hold_and_confirm(client, pid, "t-1", program["program_id"])
+    assert confirmed.status_code == 200, confirmed.json()
+    [seen] = client.get("/providers/org-kite-street/referrals").json()
+    assert "42 CFR part 2" in seen["notice"]
+    assert seen["facts"] == {"has_id": True}  # the program requires ID: nothing else goes
+    [disclosure] = client.get(f"{BASE}/participants/{pid}/disclosures").json()
+    assert disclosure["notice"] is True
+    revoked = client.post(
+        f"{BASE}/participants/{pid}/consents/{consent['consent_id']}/revoke"
+    ).json()
+    assert revoked["revoked_at"] is not None
+    [after] = client.get("/providers/org-kite-street/referrals").json()
+    assert after["participant_id"] == "withheld"
+
+
+def test_consents_are_the_case_managers_own(client: TestClient) -> None:
+    pid = participant(client, [{"id": "o-1", "service_types": ["food.meals"]}])
+    body = {"recipient_type": "organization", "recipient_id": "org-harbor", "categories": ["*"]}
+    other = client.post(f"/case-managers/cm-bob/participants/{pid}/consents", json=body)
+    assert other.status_code == 404
+    nowhere = client.post(
+        f"{BASE}/participants/{pid}/consents", json={**body, "recipient_id": "org-none"}
+    )
+    assert (nowhere.status_code, nowhere.json()["field"]) == (404, "recipient_id")
