@@ -162,10 +162,14 @@ def demo(
     from matcher.assignment import build_assignment
     from matcher.demo import run_demo
     from matcher.report import summary
+    from matcher.settings import get_settings
     from matcher.solver import solve as run
+    from matcher.store.crypto import RING, new_key
 
     data = _load(str(scenario))
     now = datetime.now(UTC)
+    if get_settings().data_keys is None and RING.multi is None:
+        RING.configure([new_key()])  # the demo's store is thrown away: so is its key
     with tempfile.TemporaryDirectory() as tmp:
         target = database or Path(tmp) / "matcher-demo.db"
         try:
@@ -244,6 +248,8 @@ def _register_store_commands() -> None:
     app.add_typer(cli_accounts.users_app, name="users")
     app.add_typer(cli_accounts.keys_app, name="keys")
     app.command("audit")(cli_accounts.audit)
+    app.command("rotate-keys")(cli_accounts.rotate_keys)
+    app.command("retention")(cli_accounts.retention)
 
     app.command("plan-purchases")(cli_funding.plan_purchases)
     app.command("impact")(cli_funding.impact)

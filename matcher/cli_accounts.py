@@ -130,3 +130,27 @@ def audit(
             f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor:<32} {e.role:<12} {e.outcome:<15} {e.status} "
             f"{e.action} {e.object_type}:{e.object_id or '-'}"
         )
+
+
+def rotate_keys(database_url: DatabaseUrl = None) -> None:
+    """Re-encrypt participant data under the first key of MATCHER_DATA_KEYS."""
+    from matcher.store.rotation import rotate_keys as rotate
+
+    count = _run(database_url, rotate)
+    typer.echo(f"re-encrypted {count} row(s) under the first key; older keys may now be dropped")
+
+
+def retention(
+    days: Annotated[
+        int | None,
+        typer.Option(min=30, help="Inactive for this long (default: MATCHER_RETENTION_DAYS)."),
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """De-identify inactive participants after the retention period (aggregates stay)."""
+    from matcher.service.retention import deidentify_inactive
+    from matcher.settings import get_settings
+
+    period = days or get_settings().retention_days
+    count = _run(database_url, lambda s: deidentify_inactive(s, datetime.now(UTC), period))
+    typer.echo(f"de-identified {count} participant(s) inactive for more than {period} days")

@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_SECRET), description="Signs access tokens (HS256)"
     )
+    data_keys: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated Fernet keys for participant data at rest; the first encrypts",
+    )
+    retention_days: int = Field(
+        default=730, ge=30, description="Inactive participants are de-identified after this"
+    )
     jwt_issuer: str = "lead-matcher"
     jwt_audience: str = "lead-matcher-api"
     token_minutes: float = Field(default=15.0, gt=0, le=24 * 60, description="Token lifetime")
@@ -46,6 +53,8 @@ def check_secrets(settings: Settings) -> None:
     default = settings.jwt_secret.get_secret_value() == DEVELOPMENT_SECRET
     if settings.environment != "development" and default:
         raise InsecureSettings("MATCHER_JWT_SECRET: set a secret of your own outside development")
+    if settings.environment != "development" and settings.data_keys is None:
+        raise InsecureSettings("MATCHER_DATA_KEYS: set the data keys outside development")
     if len(settings.jwt_secret.get_secret_value()) < 32:
         raise InsecureSettings("MATCHER_JWT_SECRET: must be at least 32 characters")
 
@@ -54,3 +63,24 @@ def check_secrets(settings: Settings) -> None:
 def get_settings() -> Settings:
     """The process's settings, read once."""
     return Settings()
+
+
+DEV_KEY_FILE = ".matcher-dev-data-key"
+
+
+def data_keys(settings: Settings) -> list[str]:
+    """The configured data keys; in development without any, a key kept in a local file
+    (``.matcher-dev-data-key``, ignored by git) so a developer's database stays readable."""
+    if settings.data_keys is not None:
+        return [k.strip() for k in settings.data_keys.get_secret_value().split(",") if k.strip()]
+    if settings.environment != "development":
+        raise InsecureSettings("MATCHER_DATA_KEYS: set the data keys outside development")
+    from pathlib import Path
+
+    from cryptography.fernet import Fernet
+
+    path = Path(DEV_KEY_FILE)
+    if not path.exists():
+        path.write_text(Fernet.generate_key().decode())
+        path.chmod(0o600)
+    return [path.read_text().strip()]

@@ -10,12 +10,17 @@ import pytest
 from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine
 
+from matcher.store.crypto import RING, new_key
 from tests.dbs import BACKENDS, engine_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT.parent / "shared" / "spec"
 if not SPEC.exists():
     SPEC = ROOT / "tests" / "spec"
+
+# One data key for the whole run, inherited by the commands the tests start.
+os.environ.setdefault("MATCHER_DATA_KEYS", new_key())
+RING.configure([os.environ["MATCHER_DATA_KEYS"].split(",")[0]])
 
 settings.register_profile(
     "ci",

@@ -31,8 +31,18 @@ _HOLDS_WRITER = "matcher_holds_writer_lock"
 POOL = {"pool_size": 20, "max_overflow": 20}
 
 
+def ensure_keys() -> None:
+    """Configure the data keys from the settings unless they already are."""
+    from matcher.settings import data_keys, get_settings
+    from matcher.store.crypto import RING
+
+    if RING.multi is None:
+        RING.configure(data_keys(get_settings()))
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` with the locking behaviour the ledger relies on."""
+    ensure_keys()
     parsed = make_url(url)
     kwargs = {**POOL, **kwargs}
     if parsed.get_backend_name() != "sqlite":

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from matcher.store.crypto import EncryptedJSON
 from matcher.store.types import UTCDateTime
 
 REFERRAL_STATUSES = (
@@ -29,6 +30,10 @@ OPEN_REFERRAL_STATUSES = ("held", "referred")
 
 def _json(nullable: bool = False) -> Any:
     return Field(sa_column=Column(JSON, nullable=nullable))
+
+
+def _secret() -> Any:
+    return Field(sa_column=Column(EncryptedJSON(), nullable=False))
 
 
 def _when(nullable: bool = False, index: bool = False) -> Any:
@@ -133,15 +138,17 @@ class Participant(SQLModel, table=True):
     lat: float
     lon: float
     neighborhood: str | None = Field(default=None, max_length=200)
-    attributes: dict[str, Any] = _json()
+    # Drug use, sex work, criminal history, household, where they must not go: encrypted.
+    attributes: dict[str, Any] = _secret()
     prefers: list[str] = _json()
     languages: list[str] = _json()
     max_distance_km: float | None = None
-    stay_away: list[dict[str, Any]] = _json()
+    stay_away: list[dict[str, Any]] = _secret()
     avoid_programs: list[str] = _json()
     created_at: datetime = _when()
     updated_at: datetime = _when()
     version: int = 1
+    deidentified_at: datetime | None = _when(nullable=True)
 
 
 class PlanNeed(SQLModel, table=True):

@@ -116,7 +116,7 @@ def test_tokens_that_must_fail(anonymous: TestClient, app_engine: Engine) -> Non
             {**claims, "exp": now - timedelta(minutes=1)}, secret, algorithm="HS256"
         ),
         "tampered": good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB"),
-        "alg none": jwt.encode(claims, None, algorithm="none"),
+        "alg none": jwt.encode(claims, "", algorithm="none"),
         "wrong audience": jwt.encode({**claims, "aud": "someone-else"}, secret, algorithm="HS256"),
         "wrong issuer": jwt.encode({**claims, "iss": "someone-else"}, secret, algorithm="HS256"),
         "other secret": jwt.encode(claims, "x" * 40, algorithm="HS256"),
