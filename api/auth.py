@@ -89,3 +89,11 @@ def auditor(me: Me) -> Principal:
     """An admin or auditor reading the audit log."""
     _role(me, "admin", "auditor")
     return me
+
+
+def expensive(ctx: Ctx, me: Me) -> Principal:
+    """A solver-backed request, rate-limited per account."""
+    from api.limits import check_rate
+
+    check_rate(ctx, f"solve:{me.account_id}", ctx.settings.match_per_minute)
+    return me

@@ -7,6 +7,10 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.deps import Context
+from matcher.service.errors import ServiceError
+from matcher.store.ratelimit import hit
+
 
 class BodyTooLarge(Exception):
     """The body went past the limit."""
@@ -71,3 +75,21 @@ class BodyLimit:
             }
         )
         await send({"type": "http.response.body", "body": data})
+
+
+class RateLimited(ServiceError):
+    """429: too many requests of one kind in this minute."""
+
+    rule = "rate_limited"
+
+
+def check_rate(ctx: Context, key: str, per_minute: int) -> None:
+    """Count a request against ``key``'s budget for this minute (shared by workers)."""
+    now = ctx.now.timestamp()  # the app's clock: wall time, or a test's fixed clock
+    window = int(now // 60)
+    count = ctx.run(lambda s: hit(s, key, window))
+    if count > per_minute:
+        retry = int(60 - now % 60) + 1
+        raise RateLimited(
+            f"at most {per_minute} of these per minute; try again in {retry} s", retry_after=retry
+        )

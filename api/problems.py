@@ -25,6 +25,7 @@ _TITLES = {
     415: "Unsupported media type",
     422: "Invalid request",
     428: "Precondition required",
+    429: "Too many requests",
     500: "Internal error",
 }
 
@@ -53,6 +54,8 @@ def _status_of(error: ServiceError) -> int:
         return 401
     if error.rule == "forbidden":
         return 403
+    if error.rule == "rate_limited":
+        return 429
     if isinstance(error, NotFound):
         return 404
     if isinstance(error, Conflict):
@@ -75,9 +78,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceError)
     async def _service(_request: Request, error: ServiceError) -> JSONResponse:
-        return problem(
-            _status_of(error), error.message, rule=error.rule, field=error.field, **error.extra
-        )
+        status = _status_of(error)
+        response = problem(status, error.message, rule=error.rule, field=error.field, **error.extra)
+        if status == 401:
+            response.headers["WWW-Authenticate"] = "Bearer"
+        if status == 429:
+            response.headers["Retry-After"] = str(error.extra.get("retry_after", 60))
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, error: RequestValidationError) -> JSONResponse:

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     retention_days: int = Field(
         default=730, ge=30, description="Inactive participants are de-identified after this"
     )
+    login_per_minute: int = Field(default=10, ge=1, description="Sign-in attempts per name")
+    match_per_minute: int = Field(
+        default=120, ge=1, description="Match, plan and impact requests per account"
+    )
     jwt_issuer: str = "lead-matcher"
     jwt_audience: str = "lead-matcher-api"
     token_minutes: float = Field(default=15.0, gt=0, le=24 * 60, description="Token lifetime")

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from api.auth import Me, NotAuthenticated
 from api.deps import Ctx
+from api.limits import check_rate
 from matcher.service import accounts
 from matcher.service.accounts import Unauthenticated
 
@@ -33,7 +34,8 @@ class MeOut(BaseModel):
 def token(
     request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], ctx: Ctx
 ) -> TokenOut:
-    """Exchange a username and password for an access token."""
+    """Exchange a username and password for an access token (rate-limited per name)."""
+    check_rate(ctx, f"login:{form.username[:200]}", ctx.settings.login_per_minute)
     try:
         principal = ctx.read(lambda s: accounts.sign_in(s, form.username, form.password))
     except Unauthenticated:

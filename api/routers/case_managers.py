@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Response, status
 from sqlmodel import Session
 
-from api.auth import case_manager_of
+from api.auth import case_manager_of, expensive
 from api.deps import Ctx
 from api.routers.providers import parse_if_match
 from api.schemas import (
@@ -124,7 +124,11 @@ def set_plan(case_manager_id: Id, participant_id: Id, body: PlanIn, ctx: Ctx) ->
     return _one(ctx, case_manager_id, participant_id)
 
 
-@router.post("/participants/{participant_id}/matches", response_model=MatchOut)
+@router.post(
+    "/participants/{participant_id}/matches",
+    response_model=MatchOut,
+    dependencies=[Depends(expensive)],
+)
 def match(case_manager_id: Id, participant_id: Id, ctx: Ctx) -> MatchOut:
     """Options per open need, best first, with the recommended one and reasons for the rest."""
     result = ctx.read(
@@ -135,7 +139,7 @@ def match(case_manager_id: Id, participant_id: Id, ctx: Ctx) -> MatchOut:
     return MatchOut.model_validate(result)
 
 
-@router.post("/batch-match")
+@router.post("/batch-match", dependencies=[Depends(expensive)])
 def batch_match(case_manager_id: Id, ctx: Ctx) -> dict[str, Any]:
     """The best assignment over all the case manager's active participants (nothing held)."""
     answer = ctx.read(
@@ -204,7 +208,7 @@ def history(case_manager_id: Id, referral_id: Id, ctx: Ctx) -> list[HistoryOut]:
     return [HistoryOut.model_validate(h) for h in steps]
 
 
-@router.post("/impact", response_model=GainsOut)
+@router.post("/impact", response_model=GainsOut, dependencies=[Depends(expensive)])
 def impact(case_manager_id: Id, body: ChangeIn, ctx: Ctx) -> GainsOut:
     """Which of the case manager's own participants would gain if one program changed."""
     change = Change(**body.model_dump())

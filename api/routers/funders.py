@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from api.auth import funder
+from api.auth import expensive, funder
 from api.deps import Ctx
 from api.schemas import ChangeIn, CountTableOut, FundOut, ImpactOut, PlanOut
 from matcher.funding.impact import Change
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/funders", tags=["funders"], dependencies=[Depends(fu
 Dimension = Literal["category", "neighborhood", "reason", "rule"]
 
 
-@router.get("/unmet-need", response_model=CountTableOut)
+@router.get("/unmet-need", response_model=CountTableOut, dependencies=[Depends(expensive)])
 def unmet_need(
     ctx: Ctx, rows: Dimension = "category", columns: Dimension = "reason"
 ) -> CountTableOut:
@@ -36,7 +36,7 @@ def fund(ctx: Ctx) -> FundOut:
     return FundOut.model_validate(ctx.read(lambda s: funding.fund(s, ctx.now)))
 
 
-@router.get("/plan", response_model=PlanOut)
+@router.get("/plan", response_model=PlanOut, dependencies=[Depends(expensive)])
 def plan(ctx: Ctx, budget: Annotated[float, Query(ge=0, le=1e12)]) -> PlanOut:
     """Where ``budget`` of new money should buy places: the exact plan beside buying where
     the gap count is largest, and where the exact plan's places would meet needs."""
@@ -46,7 +46,7 @@ def plan(ctx: Ctx, budget: Annotated[float, Query(ge=0, le=1e12)]) -> PlanOut:
     return PlanOut.model_validate(view)
 
 
-@router.post("/impact", response_model=ImpactOut)
+@router.post("/impact", response_model=ImpactOut, dependencies=[Depends(expensive)])
 def impact(body: ChangeIn, ctx: Ctx) -> ImpactOut:
     """How many more needs would be met if one program changed (counts suppressed)."""
     change = Change(**body.model_dump())

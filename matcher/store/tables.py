@@ -326,3 +326,13 @@ class Disclosure(SQLModel, table=True):
     notice: bool = False
     at: datetime = _when()
     actor: str = Field(max_length=200)
+
+
+class RateWindow(SQLModel, table=True):
+    """Requests counted per key and minute, shared by every worker process."""
+
+    __tablename__ = "rate_window"
+
+    key: str = Field(primary_key=True, max_length=300)
+    window: int = Field(primary_key=True)
+    count: int = 0

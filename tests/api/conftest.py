@@ -36,6 +36,7 @@ SETTINGS = Settings(
     max_body_bytes=200_000,
     solver_time_limit=20,
     environment="test",
+    match_per_minute=30,
     jwt_secret="a-test-secret-that-is-long-enough-to-sign-with",
 )
 

@@ -201,3 +201,25 @@ def test_audit_log_is_append_only(app_engine: Engine) -> None:
             c.execute(text(statement))
     with app_engine.connect() as c:
         assert c.execute(text("SELECT count(*) FROM audit_event")).scalar_one() == 1
+
+
+def test_sign_in_and_solving_are_rate_limited(anonymous: TestClient, app_engine: Engine) -> None:
+    for _ in range(SETTINGS.login_per_minute):
+        assert (
+            anonymous.post(
+                "/auth/token", data={"username": "eve", "password": "guess guess guess"}
+            ).status_code
+            == 401
+        )
+    limited = anonymous.post(
+        "/auth/token", data={"username": "eve", "password": "guess guess guess"}
+    )
+    assert (limited.status_code, limited.json()["rule"]) == (429, "rate_limited")
+    assert int(limited.headers["Retry-After"]) >= 1
+    funder = bearer(app_engine, "funder")
+    codes = [
+        anonymous.get("/funders/plan", params={"budget": 0}, headers=funder).status_code
+        for _ in range(SETTINGS.match_per_minute + 1)
+    ]
+    assert set(codes[:-1]) == {200}
+    assert codes[-1] == 429
