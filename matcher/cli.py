@@ -177,7 +177,7 @@ def demo(
         except FileExistsError as error:
             _say(str(error))
             raise typer.Exit(2) from None
-    typer.echo("\n5. THE WHOLE CITY: one batch over every participant (nothing held)")
+    typer.echo("\n6. THE WHOLE CITY: one batch over every participant (nothing held)")
     typer.echo(summary(data, build_assignment(run(data))))
 
 

@@ -1,215 +1,217 @@
-"""``matcher demo``: the three users' daily flows, end to end, on a fresh database.
+"""``matcher demo``: the users' daily flows, end to end, over the real API.
 
-A provider reports open places; a case manager asks for matches for one
-participant's plan, holds the recommended places and confirms them; the provider
-enrols; a funder reads unmet need (suppressed) and the fund. Every step goes through
-the same service functions as the API.
+A fresh SQLite store is made from the sample city, with an account for each role.
+Each user signs in (``POST /auth/token``) and works through the same HTTP API a
+deployment serves, in process: a provider reports open places (and a report from a
+stale screen is refused), a case manager asks for matches for one participant's
+plan, records the participant's consent, holds and confirms the recommended places,
+the providers see the referrals (only what the consent allows) and enrol, a funder
+reads unmet need and a purchase plan (suppressed counts), and an auditor reads the
+log, which also shows an attempt the access rules refused.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from functools import partial
+from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any
 
-from sqlalchemy import Engine
-from sqlmodel import Session
-
-from matcher.options import Option
 from matcher.scenario import Scenario
-from matcher.service import capacity, consent, funding, matching, referrals
-from matcher.service.errors import ServiceError
+from matcher.service import accounts
+from matcher.settings import Settings
 from matcher.store.engine import make_engine, session_scope, upgrade
 from matcher.store.snapshot import import_scenario
-from matcher.store.tables import Program
 
-T = TypeVar("T")
 CASE_MANAGER = "cm-demo"
-TTL = timedelta(hours=48)
 
 
 class Demo:
-    """One run of the walk-through, printing as it goes."""
+    """One walk-through: accounts, signed-in clients, and what each user does."""
 
-    def __init__(self, engine: Engine, now: datetime, say: Callable[[str], None]) -> None:
+    def __init__(self, client: Any, engine: Any, now: datetime, say: Callable[[str], None]) -> None:
+        self.client = client
         self.engine = engine
         self.now = now
         self.say = say
+        self.tokens: dict[str, str] = {}
 
-    def run(self, use_case: Callable[[Session], T]) -> T:
+    def account(self, username: str, role: str, subject: str | None = None) -> None:
+        """Create an account with a random password and sign it in over the API."""
+        if username in self.tokens:
+            return
+        password = secrets.token_urlsafe(18)
         with session_scope(self.engine) as session:
-            return use_case(session)
+            accounts.create_account(
+                session,
+                username=username,
+                role=role,
+                password=password,
+                subject_id=subject,
+                now=self.now,
+            )
+        signed = self.client.post("/auth/token", data={"username": username, "password": password})
+        signed.raise_for_status()
+        self.tokens[username] = signed.json()["access_token"]
+
+    def as_(self, username: str) -> dict[str, str]:
+        if username.endswith("-staff"):
+            self.account(username, "provider", username.removesuffix("-staff"))
+        return {"Authorization": f"Bearer {self.tokens[username]}"}
 
     def provider_reports(
         self, organization: str, program_id: str, open_slots: int, waitlist: int
     ) -> None:
-        before = self.run(lambda s: capacity.get_program(s, organization, program_id, self.now))
+        who = f"{organization}-staff"
+        url = f"/providers/{organization}/programs/{program_id}"
+        before = self.client.get(url, headers=self.as_(who))
+        etag, view = before.headers["ETag"], before.json()
         self.say(
-            f"\n1. PROVIDER {organization} reports {program_id}: "
-            f"{open_slots} open, {waitlist} waiting (was {before.open_slots} open, "
-            f"{before.waitlist} waiting, version {before.version})"
+            f"\n1. PROVIDER {who} reports {program_id}: {open_slots} open, {waitlist} waiting "
+            f"(was {view['open_slots']} open, {view['waitlist']} waiting, "
+            f"version {view['version']})"
         )
-        after = self.run(
-            lambda s: capacity.report_capacity(
-                s,
-                organization,
-                program_id,
-                open_slots=open_slots,
-                waitlist=waitlist,
-                actor=organization,
-                now=self.now,
-                expected_version=before.version,
-            )
+        body = {"open_slots": open_slots, "waitlist": waitlist}
+        after = self.client.put(
+            f"{url}/capacity", json=body, headers={**self.as_(who), "If-Match": etag}
+        ).json()
+        self.say(
+            f"   -> version {after['version']}: {after['unused']} unused place(s) a participant "
+            "may take; "
+            f"the rest are owed to the {after['waitlist']} people waiting"
+        )
+        stale = self.client.put(
+            f"{url}/capacity",
+            json={"open_slots": 0, "waitlist": 0},
+            headers={**self.as_(who), "If-Match": etag},
         )
         self.say(
-            f"   -> version {after.version}: {after.unused} unused place(s) a participant may take;"
-            " "
-            f"{min(after.waitlist, (after.open_slots or 0) - after.held)} owed to people waiting"
+            f"   a report from the same stale screen: {stale.status_code} {stale.json()['rule']}"
         )
-        try:
-            self.run(
-                lambda s: capacity.report_capacity(
-                    s,
-                    organization,
-                    program_id,
-                    open_slots=0,
-                    waitlist=0,
-                    actor=organization,
-                    now=self.now,
-                    expected_version=before.version,
-                )
-            )
-        except ServiceError as err:
-            self.say(
-                "   a second report from the same stale screen is refused: "
-                f"{err.rule} ({err.message})"
-            )
 
-    def case_manager_matches(self, participant_id: str) -> list[str]:
-        self.say(
-            f"\n2. CASE MANAGER {CASE_MANAGER} asks for matches for participant {participant_id}"
-        )
-        result = self.run(
-            lambda s: matching.match_participant(s, CASE_MANAGER, participant_id, self.now, 20)
-        )
-        held: list[str] = []
-        for need in result.needs:
-            flag = " (acute)" if need.acute else ""
-            self.say(f"   need {need.need_id}{flag}: {' or '.join(need.service_types)}")
-            for option in need.options[:3]:
-                star = "*" if need.recommended == option else " "
+    def case_manager_matches(
+        self, participant_id: str, organisation_of: dict[str, str]
+    ) -> list[tuple[str, str]]:
+        cm = self.as_("ana")
+        base = f"/case-managers/{CASE_MANAGER}"
+        self.say(f"\n2. CASE MANAGER ana asks for matches for participant {participant_id}")
+        result = self.client.post(
+            f"{base}/participants/{participant_id}/matches", headers=cm
+        ).json()
+        sent: list[tuple[str, str]] = []
+        for need in result["needs"]:
+            flag = " (acute)" if need["acute"] else ""
+            self.say(f"   need {need['need_id']}{flag}: {' or '.join(need['service_types'])}")
+            for option in need["options"][:3]:
+                star = "*" if need["recommended"] == option else " "
+                price = f" at {option['price']:,.2f}" if option["pool"] == "purchase" else ""
                 self.say(
-                    f"    {star} {option.program_id:<40} "
-                    f"{option.distance_km:5.1f} km  {option.pool}"
-                    + (f" at {option.price:,.2f}" if option.pool == "purchase" else "")
+                    f"    {star} {option['program_id']:<40} "
+                    f"{option['distance_km']:5.1f} km  {option['pool']}{price}"
                 )
-            if need.excluded:
+            if need["excluded"]:
                 self.say(
                     "      excluded: "
-                    + ", ".join(f"{n} by {rule}" for rule, n in need.excluded.items())
+                    + ", ".join(f"{n} by {r}" for r, n in need["excluded"].items())
                 )
-            if need.recommended is None:
-                self.say(f"      not met: {need.reason} - {need.detail}")
+            pick = need["recommended"]
+            if pick is None:
+                self.say(f"      not met: {need['reason']} - {need['detail']}")
                 continue
-            view = self.run(
-                partial(self._hold_and_confirm, participant_id, need.need_id, need.recommended)
+            org = organisation_of[pick["program_id"]]
+            category = need["service_types"][0].split(".")[0]
+            consent = {
+                "recipient_type": "organization",
+                "recipient_id": org,
+                "categories": [category],
+            }
+            self.client.post(
+                f"{base}/participants/{participant_id}/consents", json=consent, headers=cm
             )
+            hold = {
+                "participant_id": participant_id,
+                "need_id": need["need_id"],
+                "program_id": pick["program_id"],
+                "pool": pick["pool"],
+            }
+            held = self.client.post(f"{base}/holds", json=hold, headers=cm).json()
+            done = self.client.post(
+                f"{base}/referrals/{held['referral_id']}/confirm", headers=cm
+            ).json()
             self.say(
-                f"      consent recorded, held and confirmed at {view.program_id} "
-                f"(referral {view.referral_id[:8]}, "
-                f"expires {view.expires_at:%Y-%m-%d %H:%M} UTC)"
+                f"      consent to share {category} with {org} recorded; held and confirmed "
+                f"(referral {done['referral_id'][:8]}, expires {done['expires_at'][:16]} UTC)"
             )
-            held.append(view.referral_id)
-        return held
+            sent.append((org, done["referral_id"]))
+        return sent
 
-    def providers_enrol(self, referral_ids: list[str]) -> None:
-        self.say("\n3. PROVIDERS see the referrals and enrol")
-        for rid in referral_ids:
-            self.run(partial(self._enrol_one, referral_id=rid))
-        if referral_ids:
-            steps = self.run(lambda s: referrals.history(s, CASE_MANAGER, referral_ids[0]))
+    def providers_enrol(self, sent: list[tuple[str, str]]) -> None:
+        self.say("\n3. PROVIDERS see their referrals (only what the consent allows) and enrol")
+        for org, rid in sent:
+            who = self.as_(f"{org}-staff")
+            incoming = self.client.get(
+                f"/providers/{org}/referrals", params={"status": "referred"}, headers=who
+            )
+            seen = next(r for r in incoming.json() if r["referral_id"] == rid)
+            facts = ", ".join(f"{k}={v}" for k, v in seen["facts"].items()) or "none asked"
+            notice = "; with the 42 CFR Part 2 notice" if seen["notice"] else ""
+            done = self.client.post(f"/providers/{org}/referrals/{rid}/enrol", headers=who).json()
             self.say(
-                "   history of the first: " + " -> ".join(f"{h.status} by {h.actor}" for h in steps)
+                f"   {org}: {seen['participant_id']} for {', '.join(seen['service_types'])} "
+                f"(facts: {facts}{notice}) -> {done['status']}"
             )
-
-    def _hold_and_confirm(
-        self, participant_id: str, need_id: str, option: Option, session: Session
-    ) -> referrals.ReferralView:
-        program = session.get(Program, option.program_id)
-        if program is not None:
-            # The participant signs a consent naming this provider and this need's kind.
-            consent.grant(
-                session,
-                CASE_MANAGER,
-                participant_id,
-                recipient_type="organization",
-                recipient_id=program.organization_id,
-                categories=[option_category(need_id, session)],
-                starts_at=self.now,
-                ends_at=self.now + timedelta(days=365),
-                now=self.now,
+        if sent:
+            steps = self.client.get(
+                f"/case-managers/{CASE_MANAGER}/referrals/{sent[0][1]}/history",
+                headers=self.as_("ana"),
+            ).json()
+            self.say(
+                "   history of the first: "
+                + " -> ".join(f"{s['status']} by {s['actor']}" for s in steps)
             )
-        view = referrals.place_hold(
-            session,
-            CASE_MANAGER,
-            participant_id=participant_id,
-            need_id=need_id,
-            program_id=option.program_id,
-            pool=option.pool,
-            now=self.now,
-            ttl=TTL,
-        )
-        return referrals.confirm(session, CASE_MANAGER, view.referral_id, self.now, TTL)
-
-    def _enrol_one(self, session: Session, referral_id: str) -> None:
-        mine = referrals.case_manager_referrals(session, CASE_MANAGER)
-        ref = next(x for x in mine if x.referral_id == referral_id)
-        org = _organisation(session, ref.program_id)
-        waiting = referrals.incoming(session, org, self.now, "referred")
-        done = referrals.enrol(session, org, referral_id, org, self.now)
-        self.say(
-            f"   {org} had {len(waiting)} referral(s) waiting; enrolled {done.participant_id} "
-            f"for {done.need_id} ({done.pool} place)"
-        )
 
     def funder_reads(self) -> None:
+        who = self.as_("fiona")
         self.say(
-            "\n4. FUNDER reads unmet need now "
+            "\n4. FUNDER fiona reads unmet need "
             "(category x reason; * = suppressed, 1-10 or complementary)"
         )
-        table = self.run(
-            lambda s: funding.unmet_need(
-                s, self.now, rows="category", columns="reason", time_limit=20
-            )
-        )
-        width = max((len(r) for r in table.rows), default=5) + 2
-        self.say(" " * width + "".join(f"{c[:12]:>13}" for c in table.columns))
-        for name, cells in zip(table.rows, table.cells, strict=True):
+        table = self.client.get(
+            "/funders/unmet-need", params={"rows": "category", "columns": "reason"}, headers=who
+        ).json()
+        width = max((len(r) for r in table["rows"]), default=5) + 2
+        self.say(" " * width + "".join(f"{c[:12]:>13}" for c in table["columns"]))
+        for name, cells in zip(table["rows"], table["cells"], strict=True):
             self.say(f"{name:<{width}}" + "".join(f"{'*' if v is None else v:>13}" for v in cells))
-        money = self.run(lambda s: funding.fund(s, self.now))
+        money = self.client.get("/funders/fund", headers=who).json()
         self.say(
-            f"   fund: {money.balance:,.2f} balance, {money.reserved:,.2f} reserved by live holds, "
-            f"{money.available:,.2f} available, {money.spent:,.2f} spent on bought places"
+            f"   fund: {money['balance']:,.2f} balance, "
+            f"{money['reserved']:,.2f} reserved by live holds, "
+            f"{money['available']:,.2f} available"
         )
+        plan = self.client.get("/funders/plan", params={"budget": 20000}, headers=who).json()
+        for p in (plan["exact"], plan["naive"]):
+            met = "suppressed" if p["needs_met"] is None else p["needs_met"]
+            self.say(
+                f"   plan for 20,000.00 ({p['method']}): spend {p['spend']:,.2f}, needs met {met}"
+            )
 
-
-def option_category(need_id: str, session: Session) -> str:
-    """The service category of a plan need (what a consent names)."""
-    from matcher.store.tables import PlanNeed
-
-    need = session.get(PlanNeed, need_id)
-    return need.service_types[0].split(".")[0] if need else "*"
-
-
-def _organisation(session: Session, program_id: str) -> str:
-    from matcher.store.tables import Program
-
-    program = session.get(Program, program_id)
-    if program is None:
-        raise LookupError(program_id)
-    return program.organization_id
+    def auditor_reads(self, participant_id: str) -> None:
+        self.say("\n5. AUDITOR audra reads the log")
+        denied = self.client.get(
+            f"/case-managers/{CASE_MANAGER}/participants/{participant_id}",
+            headers=self.as_("fiona"),
+        )
+        log = self.client.get("/audit", params={"limit": 5000}, headers=self.as_("audra")).json()
+        outcomes: dict[str, int] = {}
+        for entry in log:
+            outcomes[entry["outcome"]] = outcomes.get(entry["outcome"], 0) + 1
+        self.say(
+            f"   a funder asking for a participant's record got {denied.status_code}; "
+            "the log holds "
+            f"{len(log)} records: " + ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items()))
+        )
 
 
 def pick_participant(scenario: Scenario) -> str:
@@ -222,10 +224,15 @@ def pick_participant(scenario: Scenario) -> str:
 
 
 def run_demo(scenario: Scenario, database: Path, now: datetime, say: Callable[[str], None]) -> None:
-    """Create ``database`` from ``scenario`` and walk the three users' flows on it."""
+    """Create ``database`` from ``scenario`` and walk the users' flows on it over the API."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
     if database.exists():
         raise FileExistsError(f"{database} exists: the demo starts from a fresh database")
-    engine = make_engine(f"sqlite:///{database}")
+    url = f"sqlite:///{database}"
+    engine = make_engine(url)
     try:
         upgrade(engine)
         with session_scope(engine) as session:
@@ -234,12 +241,26 @@ def run_demo(scenario: Scenario, database: Path, now: datetime, say: Callable[[s
             f"fresh store {database}: {len(scenario.programs)} programs, "
             f"{len(scenario.participants)} participants, fund {scenario.fund.budget:,.2f}"
         )
-        demo = Demo(engine, now, say)
-        first = scenario.programs[0]
-        cap = first.capacity
-        demo.provider_reports(first.provider_id, first.id, (cap.open_slots or 0) + 2, cap.waitlist)
-        held = demo.case_manager_matches(pick_participant(scenario))
-        demo.providers_enrol(held)
-        demo.funder_reads()
+        app = create_app(Settings(database_url=url), engine=engine)
+        with TestClient(app) as client:
+            demo = Demo(client, engine, now, say)
+            organisation_of = {p.id: p.provider_id for p in scenario.programs}
+            demo.account("ana", "case_manager", CASE_MANAGER)
+            demo.account("fiona", "funder")
+            demo.account("audra", "auditor")
+            say(
+                "accounts: ana (case manager), fiona (funder), audra (auditor) and each "
+                "provider's staff; everyone signs in with a password and gets a token"
+            )
+            first = scenario.programs[0]
+            cap = first.capacity
+            demo.provider_reports(
+                first.provider_id, first.id, (cap.open_slots or 0) + 2, cap.waitlist
+            )
+            person = pick_participant(scenario)
+            sent = demo.case_manager_matches(person, organisation_of)
+            demo.providers_enrol(sent)
+            demo.funder_reads()
+            demo.auditor_reads(person)
     finally:
         engine.dispose()

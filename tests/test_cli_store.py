@@ -25,11 +25,13 @@ def test_demo_walks_the_three_flows(tmp_path: Path) -> None:
         "2. CASE MANAGER",
         "3. PROVIDERS",
         "4. FUNDER",
-        "5. THE WHOLE CITY",
+        "5. AUDITOR",
+        "6. THE WHOLE CITY",
     ):
         assert step in out
     assert "stale_version" in out
-    assert "held and confirmed at" in out
+    assert "held and confirmed" in out
+    assert "got 403" in out
     assert "enrolled" in out
     assert (tmp_path / "demo.db").exists()
     again = runner.invoke(app, ["demo", "--database", str(tmp_path / "demo.db")])
