@@ -85,6 +85,12 @@ def funder(me: Me) -> Principal:
     return me
 
 
+def referrer(me: Me) -> Principal:
+    """A police officer or prosecutor referring someone into LEAD."""
+    _role(me, "referrer")
+    return me
+
+
 def auditor(me: Me) -> Principal:
     """An admin or auditor reading the audit log."""
     _role(me, "admin", "auditor")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -47,3 +47,21 @@ class Context:
 
 
 Ctx = Annotated[Context, Depends(Context)]
+
+
+class Page:
+    """``limit`` (1-500, default 100) and ``offset`` of a list; answers are never longer."""
+
+    def __init__(
+        self,
+        limit: Annotated[int, Query(ge=1, le=500, description="At most this many items")] = 100,
+        offset: Annotated[int, Query(ge=0, le=1_000_000, description="Skip this many")] = 0,
+    ) -> None:
+        self.limit = limit
+        self.offset = offset
+
+    def of(self, items: list[T]) -> list[T]:
+        return items[self.offset : self.offset + self.limit]
+
+
+Paged = Annotated[Page, Depends(Page)]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Response, status
 from sqlmodel import Session
 
 from api.auth import case_manager_of, expensive
-from api.deps import Ctx
+from api.deps import Ctx, Paged
 from api.routers.providers import parse_if_match
 from api.schemas import (
     ChangeIn,
@@ -69,12 +69,12 @@ def create_participant(
 
 @router.get("/participants", response_model=list[ParticipantOut])
 def list_participants(
-    case_manager_id: Id, ctx: Ctx, active: bool | None = None
+    case_manager_id: Id, ctx: Ctx, page: Paged, active: bool | None = None
 ) -> list[ParticipantOut]:
     """The case manager's participants (``active`` filters)."""
 
     def read(s: Session) -> list[ParticipantOut]:
-        rows = participants.listing(s, case_manager_id, active)
+        rows = page.of(participants.listing(s, case_manager_id, active))
         return [_out(p, a, participants.version_of(s, case_manager_id, p.id)) for p, a in rows]
 
     return ctx.read(read)
@@ -173,11 +173,11 @@ def place_hold(case_manager_id: Id, body: HoldIn, ctx: Ctx) -> ReferralOut:
 
 @router.get("/referrals", response_model=list[ReferralOut])
 def list_referrals(
-    case_manager_id: Id, ctx: Ctx, participant_id: Id | None = None
+    case_manager_id: Id, ctx: Ctx, page: Paged, participant_id: Id | None = None
 ) -> list[ReferralOut]:
     """The case manager's holds and referrals, oldest first."""
     views = ctx.read(lambda s: referrals.case_manager_referrals(s, case_manager_id, participant_id))
-    return [ReferralOut.model_validate(v) for v in views]
+    return [ReferralOut.model_validate(v) for v in page.of(views)]
 
 
 @router.post("/referrals/{referral_id}/confirm", response_model=ReferralOut)
@@ -244,10 +244,12 @@ def grant_consent(case_manager_id: Id, participant_id: Id, body: ConsentIn, ctx:
 
 
 @router.get("/participants/{participant_id}/consents", response_model=list[ConsentOut])
-def list_consents(case_manager_id: Id, participant_id: Id, ctx: Ctx) -> list[ConsentOut]:
+def list_consents(
+    case_manager_id: Id, participant_id: Id, ctx: Ctx, page: Paged
+) -> list[ConsentOut]:
     """The participant's consents, revoked ones included."""
     views = ctx.read(lambda s: consent.consents(s, case_manager_id, participant_id))
-    return [ConsentOut.model_validate(v) for v in views]
+    return [ConsentOut.model_validate(v) for v in page.of(views)]
 
 
 @router.post(
@@ -262,7 +264,9 @@ def revoke_consent(case_manager_id: Id, participant_id: Id, consent_id: Id, ctx:
 
 
 @router.get("/participants/{participant_id}/disclosures", response_model=list[DisclosureOut])
-def list_disclosures(case_manager_id: Id, participant_id: Id, ctx: Ctx) -> list[DisclosureOut]:
+def list_disclosures(
+    case_manager_id: Id, participant_id: Id, ctx: Ctx, page: Paged
+) -> list[DisclosureOut]:
     """Everything disclosed about the participant: to whom, which fields, when."""
     views = ctx.read(lambda s: consent.disclosures(s, case_manager_id, participant_id))
-    return [DisclosureOut.model_validate(v) for v in views]
+    return [DisclosureOut.model_validate(v) for v in page.of(views)]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Response
 from sqlmodel import Session
 
 from api.auth import Me, provider_of
-from api.deps import Ctx
+from api.deps import Ctx, Paged
 from api.idempotency import once, request_hash
 from api.schemas import CapacityReport, DeclineIn, EndIn, Id, ProgramOut, ReferralOut
 from matcher.service import capacity, referrals
@@ -38,10 +38,10 @@ def parse_if_match(value: str | None) -> int | None:
 
 
 @router.get("/programs", response_model=list[ProgramOut])
-def list_programs(organization_id: Id, ctx: Ctx) -> list[ProgramOut]:
+def list_programs(organization_id: Id, ctx: Ctx, page: Paged) -> list[ProgramOut]:
     """The organisation's programs with open, held and unused places and hold expiries."""
     views = ctx.read(lambda s: capacity.list_programs(s, organization_id, ctx.now))
-    return [ProgramOut.model_validate(v) for v in views]
+    return [ProgramOut.model_validate(v) for v in page.of(views)]
 
 
 @router.get("/programs/{program_id}", response_model=ProgramOut)
@@ -100,11 +100,11 @@ def report_capacity(
 
 @router.get("/referrals", response_model=list[ReferralOut])
 def incoming(
-    organization_id: Id, ctx: Ctx, status: ReferralStatus | None = None
+    organization_id: Id, ctx: Ctx, page: Paged, status: ReferralStatus | None = None
 ) -> list[ReferralOut]:
     """Referrals sent to the organisation's programs, oldest first."""
     views = ctx.read(lambda s: referrals.incoming(s, organization_id, ctx.now, status))
-    return [ReferralOut.model_validate(v) for v in views]
+    return [ReferralOut.model_validate(v) for v in page.of(views)]
 
 
 @router.post("/referrals/{referral_id}/enrol", response_model=ReferralOut)

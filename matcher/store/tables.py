@@ -336,3 +336,14 @@ class RateWindow(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=300)
     window: int = Field(primary_key=True)
     count: int = 0
+
+
+class Intake(SQLModel, table=True):
+    """A referral into LEAD from a police officer or prosecutor. The referrer sees only
+    that it was received; the free-text note is encrypted."""
+
+    id: str = Field(primary_key=True, max_length=64)
+    referrer_id: str = Field(foreign_key="account.id", index=True, max_length=64)
+    reference: str = Field(max_length=100)
+    note: str = Field(sa_column=Column(EncryptedJSON(), nullable=False))
+    received_at: datetime = _when()

@@ -24,6 +24,7 @@ OWNER_ROLE = {
     "case-managers": "case_manager",
     "funders": "funder",
     "audit": "auditor",
+    "referrers": "referrer",
 }
 OWN = {"organization_id": "org-harbor", "case_manager_id": "cm-ana"}
 OTHER = {"organization_id": "org-lantern", "case_manager_id": "cm-bob"}
@@ -223,3 +224,44 @@ def test_sign_in_and_solving_are_rate_limited(anonymous: TestClient, app_engine:
     ]
     assert set(codes[:-1]) == {200}
     assert codes[-1] == 429
+
+
+def test_referrers_see_only_that_their_intake_was_received(
+    anonymous: TestClient, app_engine: Engine
+) -> None:
+    officer = bearer(app_engine, "referrer")
+    made = anonymous.post(
+        "/referrers/intakes",
+        json={"reference": "D-1027", "note": "met at 3rd and Pine"},
+        headers=officer,
+    )
+    assert made.status_code == 201
+    receipt = made.json()
+    assert set(receipt) == {"intake_id", "reference", "status", "received_at"}
+    assert (
+        anonymous.get(f"/referrers/intakes/{receipt['intake_id']}", headers=officer).json()[
+            "status"
+        ]
+        == "received"
+    )
+    with app_engine.connect() as c:
+        assert "3rd and Pine" not in str(c.execute(text("SELECT note FROM intake")).scalar_one())
+    with session_scope(app_engine) as s:
+        second = accounts.create_account(
+            s,
+            username="second",
+            role="referrer",
+            password=None,
+            subject_id=None,
+            now=datetime.now(UTC),
+        )
+    other = {
+        "Authorization": f"Bearer {accounts.issue_token(SETTINGS, second, datetime.now(UTC))[0]}"
+    }
+    theirs = anonymous.get(f"/referrers/intakes/{receipt['intake_id']}", headers=other)
+    missing = anonymous.get("/referrers/intakes/nope", headers=other)
+    assert theirs.status_code == missing.status_code == 404
+    cm = bearer(app_engine, "case_manager", "cm-ana")
+    assert (
+        anonymous.get(f"/referrers/intakes/{receipt['intake_id']}", headers=cm).status_code == 403
+    )
