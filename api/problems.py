@@ -9,7 +9,10 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from matcher.service.errors import Conflict, Invalid, NotFound, ServiceError
 
@@ -73,6 +76,14 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return out or ".".join(str(p) for p in loc)
 
 
+def _methods_of(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, APIRoute) and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods or set()
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every refusal into problem details."""
 
@@ -106,10 +117,46 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
-        return problem(error.status_code, str(error.detail))
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        response = problem(error.status_code, str(error.detail))
+        for name, value in (error.headers or {}).items():
+            response.headers[name] = value
+        if error.status_code == 405:  # every method of the path, not only one route's
+            response.headers["Allow"] = ", ".join(_methods_of(request))
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, _error: Exception) -> JSONResponse:
         # No detail: an exception's text may carry participant data.
         return problem(500, "the server could not complete the request")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    rule: str | None = None
+    field: str | None = None
+
+
+def _described(text: str) -> dict[str, Any]:
+    return {
+        "description": text,
+        "model": Problem,
+        "content": {PROBLEM: {"schema": Problem.model_json_schema()}},
+    }
+
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _described("the body could not be parsed"),
+    401: _described("no valid credentials"),
+    403: _described("this role may not use this part of the API"),
+    404: _described("no such object, or one that belongs to someone else"),
+    409: _described("the current state forbids it: capacity, version, status, consent"),
+    413: _described("the body is too large"),
+    422: _described("invalid input, naming the field and the rule"),
+    429: _described("too many requests of this kind this minute"),
+}

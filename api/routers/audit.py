@@ -10,9 +10,12 @@ from pydantic import BaseModel, ConfigDict
 
 from api.auth import auditor
 from api.deps import Ctx
+from api.problems import RESPONSES
 from matcher.service import audit
 
-router = APIRouter(prefix="/audit", tags=["auditors"], dependencies=[Depends(auditor)])
+router = APIRouter(
+    responses=RESPONSES, prefix="/audit", tags=["auditors"], dependencies=[Depends(auditor)]
+)
 
 
 class AuditOut(BaseModel):

@@ -12,10 +12,11 @@ from pydantic import BaseModel
 from api.auth import Me, NotAuthenticated
 from api.deps import Ctx
 from api.limits import check_rate
+from api.problems import RESPONSES
 from matcher.service import accounts
 from matcher.service.accounts import Unauthenticated
 
-router = APIRouter(prefix="/auth", tags=["everyone"])
+router = APIRouter(prefix="/auth", tags=["everyone"], responses=RESPONSES)
 
 
 class TokenOut(BaseModel):

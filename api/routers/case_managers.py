@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from api.auth import case_manager_of, expensive
 from api.deps import Ctx, Paged
+from api.problems import RESPONSES
 from api.routers.providers import parse_if_match
 from api.schemas import (
     ChangeIn,
@@ -31,6 +32,7 @@ from matcher.scenario import Participant
 from matcher.service import consent, funding, matching, participants, referrals
 
 router = APIRouter(
+    responses=RESPONSES,
     prefix="/case-managers/{case_manager_id}",
     tags=["case managers"],
     dependencies=[Depends(case_manager_of)],

@@ -8,11 +8,14 @@ from fastapi import APIRouter, Depends, Query
 
 from api.auth import expensive, funder
 from api.deps import Ctx
+from api.problems import RESPONSES
 from api.schemas import ChangeIn, CountTableOut, FundOut, ImpactOut, PlanOut
 from matcher.funding.impact import Change
 from matcher.service import funding
 
-router = APIRouter(prefix="/funders", tags=["funders"], dependencies=[Depends(funder)])
+router = APIRouter(
+    responses=RESPONSES, prefix="/funders", tags=["funders"], dependencies=[Depends(funder)]
+)
 
 Dimension = Literal["category", "neighborhood", "reason", "rule"]
 

@@ -10,12 +10,16 @@ from sqlmodel import Session
 from api.auth import Me, provider_of
 from api.deps import Ctx, Paged
 from api.idempotency import once, request_hash
+from api.problems import RESPONSES
 from api.schemas import CapacityReport, DeclineIn, EndIn, Id, ProgramOut, ReferralOut
 from matcher.service import capacity, referrals
 from matcher.service.errors import Invalid
 
 router = APIRouter(
-    prefix="/providers/{organization_id}", tags=["providers"], dependencies=[Depends(provider_of)]
+    responses=RESPONSES,
+    prefix="/providers/{organization_id}",
+    tags=["providers"],
+    dependencies=[Depends(provider_of)],
 )
 
 ReferralStatus = Literal[

@@ -10,9 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Me, referrer
 from api.deps import Ctx
+from api.problems import RESPONSES
 from matcher.service import intake
 
-router = APIRouter(prefix="/referrers", tags=["referrers"], dependencies=[Depends(referrer)])
+router = APIRouter(
+    responses=RESPONSES, prefix="/referrers", tags=["referrers"], dependencies=[Depends(referrer)]
+)
 
 
 class IntakeIn(BaseModel):
