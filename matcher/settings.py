@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     match_per_minute: int = Field(
         default=120, ge=1, description="Match, plan and impact requests per account"
     )
+    oidc_issuer: str | None = Field(default=None, description="Trust tokens from this OIDC issuer")
+    oidc_audience: str | None = Field(default=None, description="The audience OIDC tokens name")
+    oidc_jwks_url: str | None = Field(default=None, description="The issuer's JWKS address")
+    oidc_jwks: str | None = Field(default=None, description="Or the JWKS itself, as JSON")
+    oidc_username_claim: str = Field(
+        default="preferred_username", description="The claim that names the local account"
+    )
     jwt_issuer: str = "lead-matcher"
     jwt_audience: str = "lead-matcher-api"
     token_minutes: float = Field(default=15.0, gt=0, le=24 * 60, description="Token lifetime")

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from matcher.security import keys, passwords, tokens
+from matcher.security import keys, oidc, passwords, tokens
 from matcher.service.errors import Conflict, Invalid, NotFound
 from matcher.settings import Settings
 from matcher.store import tables as t
@@ -98,7 +98,24 @@ def issue_token(settings: Settings, principal: Principal, now: datetime) -> tupl
 
 
 def from_token(session: Session, settings: Settings, token: str) -> Principal:
-    """The active account a bearer token names."""
+    """The active account a bearer token names: one of ours (HS256), or, when an OIDC
+    issuer is configured, one of its (RS256/ES256) naming a local account."""
+    if settings.oidc_issuer is not None and oidc.is_asymmetric(token):
+        config = oidc.OidcConfig(
+            issuer=settings.oidc_issuer,
+            audience=settings.oidc_audience or settings.jwt_audience,
+            username_claim=settings.oidc_username_claim,
+            jwks_url=settings.oidc_jwks_url,
+            jwks=settings.oidc_jwks,
+        )
+        try:
+            name = oidc.username(config, token)
+        except tokens.TokenInvalid:
+            raise Unauthenticated from None
+        account = session.exec(select(t.Account).where(t.Account.username == name)).first()
+        if account is None or not account.active:
+            raise Unauthenticated
+        return _principal(account)
     try:
         claims = tokens.read(
             token,
