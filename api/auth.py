@@ -91,6 +91,12 @@ def referrer(me: Me) -> Principal:
     return me
 
 
+def administrator(me: Me) -> Principal:
+    """An admin managing accounts and programs."""
+    _role(me, "admin")
+    return me
+
+
 def auditor(me: Me) -> Principal:
     """An admin or auditor reading the audit log."""
     _role(me, "admin", "auditor")

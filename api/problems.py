@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
@@ -9,10 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from matcher.service.errors import Conflict, Invalid, NotFound, ServiceError
 
@@ -77,10 +76,12 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 
 
 def _methods_of(request: Request) -> list[str]:
+    """Every method the schema documents for the requested path."""
     methods: set[str] = set()
-    for route in request.app.routes:
-        if isinstance(route, APIRoute) and route.matches(request.scope)[0] != Match.NONE:
-            methods |= route.methods or set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = "^" + re.sub(r"\{[^/]+\}", "[^/]+", template) + "$"
+        if re.match(pattern, request.url.path):
+            methods |= {m.upper() for m in operations}
     return sorted(methods)
 
 

@@ -169,13 +169,14 @@ def import_scenario(
         session.add(t.Organization(id=provider_id, name=provider_id))
     session.flush()
     for program in scenario.programs:
-        _add_program(session, program, at)
+        add_program(session, program, at)
     for participant in scenario.participants:
         add_participant(session, participant, case_manager_id, at)
     session.add(t.Fund(id=1, balance_cents=budget_cents(scenario.fund.budget)))
 
 
-def _add_program(session: Session, program: Program, at: datetime) -> None:
+def add_program(session: Session, program: Program, at: datetime, actor: str = "import") -> None:
+    """Store a program and record its starting capacity as ledger events by ``actor``."""
     b = program.barriers
     session.add(
         t.Program(
@@ -209,7 +210,7 @@ def _add_program(session: Session, program: Program, at: datetime) -> None:
             Event(
                 EventKind.REPORTED,
                 cap.updated or at,
-                "import",
+                actor,
                 reason=f"imported; {cap.held} held place(s) counted as taken" if cap.held else "",
                 open_slots=None if cap.open_slots is None else cap.open_slots - cap.held,
                 waitlist=cap.waitlist,
@@ -220,13 +221,13 @@ def _add_program(session: Session, program: Program, at: datetime) -> None:
             Event(
                 EventKind.PURCHASABLE_SET,
                 at,
-                "import",
+                actor,
                 places=cap.purchasable,
                 price_cents=one_price_cents(cap.price),
             )
         )
     if cap.lead_reserved_open:
-        events.append(Event(EventKind.RESERVED_SET, at, "import", places=cap.lead_reserved_open))
+        events.append(Event(EventKind.RESERVED_SET, at, actor, places=cap.lead_reserved_open))
     for event in events:
         loaded = record(session, loaded, program.id, event)
 

@@ -21,6 +21,7 @@ AS = {
     "/funders": ("funder", None),
     "/referrers": ("referrer", None),
     "/audit": ("auditor", None),
+    "/admin": ("admin", None),
 }
 
 

@@ -1,0 +1,87 @@
+"""Admins: accounts and programs. No participant data is reachable from here."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import Me, administrator
+from api.deps import Ctx, Paged
+from api.problems import RESPONSES
+from matcher.scenario import Program
+from matcher.service import accounts, programs
+
+router = APIRouter(
+    responses=RESPONSES, prefix="/admin", tags=["admins"], dependencies=[Depends(administrator)]
+)
+
+Role = Literal["admin", "case_manager", "provider", "funder", "referrer", "auditor"]
+
+
+class AccountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: Annotated[str, Field(min_length=1, max_length=200)]
+    role: Role
+    subject_id: Annotated[str | None, Field(max_length=200)] = None
+    password: Annotated[str, Field(min_length=12, max_length=200)]
+
+
+class AccountOut(BaseModel):
+    username: str
+    role: str
+    subject_id: str | None
+    active: bool
+
+
+@router.get("/accounts", response_model=list[AccountOut])
+def list_accounts(ctx: Ctx, page: Paged) -> list[AccountOut]:
+    """Every account (never a password hash)."""
+    rows = ctx.read(accounts.listing)
+    return [
+        AccountOut(username=a.username, role=a.role, subject_id=a.subject_id, active=a.active)
+        for a in page.of(rows)
+    ]
+
+
+@router.post("/accounts", response_model=AccountOut, status_code=status.HTTP_201_CREATED)
+def create_account(body: AccountIn, ctx: Ctx) -> AccountOut:
+    """A new account with a password (at least 12 characters)."""
+    who = ctx.run(
+        lambda s: accounts.create_account(
+            s,
+            username=body.username,
+            role=body.role,
+            password=body.password,
+            subject_id=body.subject_id,
+            now=ctx.now,
+        )
+    )
+    return AccountOut(username=who.username, role=who.role, subject_id=who.subject_id, active=True)
+
+
+@router.post("/accounts/{username}/deactivate", status_code=status.HTTP_204_NO_CONTENT)
+def deactivate(username: str, ctx: Ctx) -> None:
+    """Stop an account: its sign-in, tokens and keys stop working at once."""
+    ctx.run(lambda s: accounts.deactivate(s, username))
+
+
+@router.post("/programs", status_code=status.HTTP_201_CREATED)
+def create_program(body: Program, ctx: Ctx, me: Me) -> dict[str, str]:
+    """Add a program in the scenario contract's terms; only ``purchasable`` and ``price``
+    of its capacity are taken (open places are the provider's to report)."""
+    ctx.run(lambda s: programs.create(s, body, me.username, ctx.now))
+    return {"program_id": body.id}
+
+
+@router.put("/programs/{program_id}")
+def update_program(program_id: str, body: Program, ctx: Ctx, me: Me) -> dict[str, str]:
+    """Replace a program's facts (not its open places)."""
+    if body.id != program_id:
+        from matcher.service.errors import Invalid
+
+        raise Invalid("mismatch", "the body's id must be the path's program id", field="id")
+    ctx.run(lambda s: programs.update(s, body, me.username, ctx.now))
+    return {"program_id": program_id}
