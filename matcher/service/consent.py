@@ -19,6 +19,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from matcher.service.errors import Conflict, Invalid, NotFound
+from matcher.service.participants import own as own_participant
 from matcher.store import tables as t
 
 ALL = "*"
@@ -72,13 +73,6 @@ def _view(c: t.Consent) -> ConsentView:
     )
 
 
-def _own_participant(session: Session, case_manager_id: str, participant_id: str) -> t.Participant:
-    row = session.get(t.Participant, participant_id)
-    if row is None or row.case_manager_id != case_manager_id:
-        raise NotFound(f"no participant {participant_id}", field="participant_id")
-    return row
-
-
 def grant(
     session: Session,
     case_manager_id: str,
@@ -92,7 +86,7 @@ def grant(
     now: datetime,
 ) -> ConsentView:
     """Record a participant's consent (the case manager holds the signed form)."""
-    _own_participant(session, case_manager_id, participant_id)
+    own_participant(session, case_manager_id, participant_id)
     if recipient_type == "organization":
         exists = session.get(t.Organization, recipient_id) is not None
     elif recipient_type == "program":
@@ -127,7 +121,7 @@ def revoke(
     session: Session, case_manager_id: str, participant_id: str, consent_id: str, now: datetime
 ) -> ConsentView:
     """Revoke a consent: nothing more is disclosed under it from now on."""
-    _own_participant(session, case_manager_id, participant_id)
+    own_participant(session, case_manager_id, participant_id)
     row = session.get(t.Consent, consent_id)
     if row is None or row.participant_id != participant_id:
         raise NotFound(f"no consent {consent_id}", field="consent_id")
@@ -139,7 +133,7 @@ def revoke(
 
 def consents(session: Session, case_manager_id: str, participant_id: str) -> list[ConsentView]:
     """A participant's consents, oldest first."""
-    _own_participant(session, case_manager_id, participant_id)
+    own_participant(session, case_manager_id, participant_id)
     rows = session.exec(
         select(t.Consent)
         .where(t.Consent.participant_id == participant_id)
@@ -222,7 +216,7 @@ def disclosures(
     session: Session, case_manager_id: str, participant_id: str
 ) -> list[DisclosureView]:
     """Everything disclosed about a participant: to whom, which fields, when, by whom."""
-    _own_participant(session, case_manager_id, participant_id)
+    own_participant(session, case_manager_id, participant_id)
     rows = session.exec(
         select(t.Disclosure)
         .where(t.Disclosure.participant_id == participant_id)

@@ -25,7 +25,8 @@ def new_pseudonym() -> str:
     return f"p-{uuid.uuid4().hex[:12]}"
 
 
-def _own(session: Session, case_manager_id: str, participant_id: str) -> t.Participant:
+def own(session: Session, case_manager_id: str, participant_id: str) -> t.Participant:
+    """One of the case manager's participants; another's answers like a missing one."""
     row = session.get(t.Participant, participant_id)
     if row is None or row.case_manager_id != case_manager_id:
         raise NotFound(f"no participant {participant_id}", field="participant_id")
@@ -56,13 +57,13 @@ def create(
 
 def get(session: Session, case_manager_id: str, participant_id: str) -> Participant:
     """One of the case manager's participants, with their plan."""
-    row = _own(session, case_manager_id, participant_id)
+    row = own(session, case_manager_id, participant_id)
     return participant_of(row, plans_of(session, [row.id])[row.id])
 
 
 def is_active(session: Session, case_manager_id: str, participant_id: str) -> bool:
     """Whether the participant is active (inactive ones are kept, never deleted)."""
-    return _own(session, case_manager_id, participant_id).active
+    return own(session, case_manager_id, participant_id).active
 
 
 def listing(
@@ -87,7 +88,7 @@ def update(
     active: bool | None = None,
 ) -> Participant:
     """Replace a participant's attributes (and ``active`` when given); the plan is kept."""
-    row = _own(session, case_manager_id, participant.id)
+    row = own(session, case_manager_id, participant.id)
     if expected_version is not None and expected_version != row.version:
         raise Conflict(
             "stale_version", f"the participant is at version {row.version}", field="If-Match"
@@ -111,7 +112,7 @@ def set_plan(
 ) -> Participant:
     """Replace the plan with ``needs`` in the participant's own order. Needs with an open
     referral must stay in the plan: release or withdraw the referral first."""
-    row = _own(session, case_manager_id, participant_id)
+    row = own(session, case_manager_id, participant_id)
     _check_need_ids(session, participant_id, needs)
     kept = {n.id for n in needs}
     open_needs = session.exec(
@@ -137,4 +138,4 @@ def set_plan(
 
 def version_of(session: Session, case_manager_id: str, participant_id: str) -> int:
     """The participant's version, for ``If-Match``."""
-    return _own(session, case_manager_id, participant_id).version
+    return own(session, case_manager_id, participant_id).version

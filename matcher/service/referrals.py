@@ -25,6 +25,7 @@ from matcher.scenario import Fund, Scenario
 from matcher.service import consent
 from matcher.service.capacity import own_program
 from matcher.service.errors import Conflict, Invalid, NotFound
+from matcher.service.participants import own as own_participant
 from matcher.store import tables as t
 from matcher.store.ledger import Loaded, load, record
 from matcher.store.snapshot import available_budget_cents, participant_of, plans_of, program_of
@@ -123,13 +124,6 @@ def _locked(session: Session, program_id: str, now: datetime) -> Loaded:
     return loaded
 
 
-def _own_participant(session: Session, case_manager_id: str, participant_id: str) -> t.Participant:
-    row = session.get(t.Participant, participant_id)
-    if row is None or row.case_manager_id != case_manager_id:
-        raise NotFound(f"no participant {participant_id}", field="participant_id")
-    return row
-
-
 def _check_rules(
     session: Session,
     participant: t.Participant,
@@ -175,7 +169,7 @@ def place_hold(
     free for it without bumping someone waiting, or the fund cannot pay for it."""
     if pool not in POOL_NAMES:
         raise Invalid("enum", f"pool must be one of {', '.join(POOL_NAMES)}", field="pool")
-    participant = _own_participant(session, case_manager_id, participant_id)
+    participant = own_participant(session, case_manager_id, participant_id)
     if not participant.active:
         raise Conflict("inactive", "the participant is inactive", field="participant_id")
     program = session.get(t.Program, program_id)
