@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import Context
+from api.problems import problem
 from matcher.service.errors import ServiceError
 from matcher.store.ratelimit import hit
 
@@ -30,7 +28,7 @@ class BodyLimit:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+            await self._refuse(scope, receive, send)
             return
         seen = 0
         started = False
@@ -53,28 +51,11 @@ class BodyLimit:
             await self.app(scope, counting, tracking)
         except BodyTooLarge:
             if not started:
-                await self._refuse(send)
+                await self._refuse(scope, receive, send)
 
-    async def _refuse(self, send: Send) -> None:
-        body: dict[str, Any] = {
-            "type": "https://lead-matcher.invalid/problems/body_too_large",
-            "title": "Request body too large",
-            "status": 413,
-            "detail": f"the request body must be at most {self.max_bytes} bytes",
-            "rule": "body_too_large",
-        }
-        data = json.dumps(body).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(data)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": data})
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = f"the request body must be at most {self.max_bytes} bytes"
+        await problem(413, detail, rule="body_too_large")(scope, receive, send)
 
 
 class RateLimited(ServiceError):

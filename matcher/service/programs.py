@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from matcher.capacity.ledger import Event, EventKind, LedgerError
 from matcher.money import one_price_cents
@@ -13,7 +13,7 @@ from matcher.scenario import Capacity, Program
 from matcher.service.errors import Conflict, Invalid, NotFound
 from matcher.store import tables as t
 from matcher.store.ledger import load, record
-from matcher.store.snapshot import add_program
+from matcher.store.snapshot import add_program, write_program
 
 
 def create(session: Session, program: Program, actor: str, now: datetime) -> None:
@@ -36,27 +36,7 @@ def update(session: Session, program: Program, actor: str, now: datetime) -> Non
         raise Invalid(
             "immutable", "a program cannot move to another organisation", field="provider_id"
         )
-    b = program.barriers
-    row.name = program.name
-    row.service_types = program.service_types
-    row.lat, row.lon = program.location.lat, program.location.lon
-    row.neighborhood = program.location.neighborhood
-    row.excludes_active_use = b.excludes_active_use
-    row.excludes_sex_work = b.excludes_sex_work
-    row.requires_religious_participation = b.requires_religious_participation
-    row.conversion_therapy = b.conversion_therapy
-    row.excludes_criminal_history = b.excludes_criminal_history
-    row.eligibility = program.eligibility.model_dump(mode="json", exclude_none=True)
-    row.serves = program.serves
-    row.languages = program.languages
-    session.add(row)
-    for old in session.exec(
-        select(t.ProgramService).where(t.ProgramService.program_id == program.id)
-    ):
-        session.delete(old)
-    session.flush()
-    for kind in sorted(set(program.service_types)):
-        session.add(t.ProgramService(program_id=program.id, service_type=kind))
+    write_program(session, row, program)
     loaded = load(session, program.id, lock=True)
     if loaded is None:
         raise NotFound(f"no program {program.id}", field="program_id")

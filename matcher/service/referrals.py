@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from matcher.capacity.ledger import Event, EventKind, LedgerError
+from matcher.capacity.ledger import Event, EventKind, LedgerError, expired
 from matcher.capacity.pools import POOL_NAMES, PoolName
 from matcher.rules.arcs import evaluate_pairs
 from matcher.rules.registry import RULES
@@ -105,23 +105,23 @@ def _set_status(
 
 def _locked(session: Session, program_id: str, now: datetime) -> Loaded:
     """The program's ledger under its row lock, with overdue holds recorded as expired."""
+    return _lock_and_expire(session, program_id, now)[0]
+
+
+def _lock_and_expire(session: Session, program_id: str, now: datetime) -> tuple[Loaded, int]:
+    """As ``_locked``, also saying how many expiries it recorded."""
     loaded = load(session, program_id, lock=True)
     if loaded is None:
         raise NotFound(f"no program {program_id}", field="program_id")
-    for hold in sorted(loaded.state.holds.values(), key=lambda h: h.hold_id):
-        if hold.active(now):
-            continue
-        loaded = record(
-            session,
-            loaded,
-            program_id,
-            Event(EventKind.HOLD_EXPIRED, now, "system", reason="ttl", hold_id=hold.hold_id),
-        )
+    overdue = sorted(expired(loaded.state, now), key=lambda h: h.hold_id)
+    for hold in overdue:
+        event = Event(EventKind.HOLD_EXPIRED, now, "system", reason="ttl", hold_id=hold.hold_id)
+        loaded = record(session, loaded, program_id, event)
         referral = session.get(t.Referral, hold.hold_id)
         if referral is not None:
             _set_status(session, referral, "expired", now, "system", "ttl")
     session.flush()
-    return loaded
+    return loaded, len(overdue)
 
 
 def _check_rules(
@@ -487,9 +487,4 @@ def expire_due(session: Session, now: datetime) -> int:
         .where(col(t.Referral.status).in_(t.OPEN_REFERRAL_STATUSES), t.Referral.expires_at <= now)
         .distinct()
     ).all()
-    count = 0
-    for program_id in sorted(due):
-        loaded = load(session, program_id, lock=True)
-        before = len(loaded.state.holds) if loaded else 0
-        count += before - len(_locked(session, program_id, now).state.holds)
-    return count
+    return sum(_lock_and_expire(session, program_id, now)[1] for program_id in sorted(due))

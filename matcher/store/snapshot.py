@@ -177,28 +177,13 @@ def import_scenario(
 
 def add_program(session: Session, program: Program, at: datetime, actor: str = "import") -> None:
     """Store a program and record its starting capacity as ledger events by ``actor``."""
-    b = program.barriers
-    session.add(
-        t.Program(
-            id=program.id,
-            organization_id=program.provider_id,
-            name=program.name,
-            service_types=program.service_types,
-            lat=program.location.lat,
-            lon=program.location.lon,
-            neighborhood=program.location.neighborhood,
-            excludes_active_use=b.excludes_active_use,
-            excludes_sex_work=b.excludes_sex_work,
-            requires_religious_participation=b.requires_religious_participation,
-            conversion_therapy=b.conversion_therapy,
-            excludes_criminal_history=b.excludes_criminal_history,
-            eligibility=program.eligibility.model_dump(mode="json", exclude_none=True),
-            serves=program.serves,
-            languages=program.languages,
-        )
+    facts = t.Program(
+        id=program.id,
+        organization_id=program.provider_id,
+        lat=program.location.lat,
+        lon=program.location.lon,
     )
-    for kind in sorted(set(program.service_types)):
-        session.add(t.ProgramService(program_id=program.id, service_type=kind))
+    write_program(session, facts, program)
     row = t.ProgramCapacity(program_id=program.id)
     session.add(row)
     session.flush()
@@ -230,6 +215,30 @@ def add_program(session: Session, program: Program, at: datetime, actor: str = "
         events.append(Event(EventKind.RESERVED_SET, at, actor, places=cap.lead_reserved_open))
     for event in events:
         loaded = record(session, loaded, program.id, event)
+
+
+def write_program(session: Session, row: t.Program, program: Program) -> None:
+    """Copy a program's facts (not its capacity) onto its row and its service types."""
+    b = program.barriers
+    row.name = program.name
+    row.service_types = program.service_types
+    row.lat, row.lon = program.location.lat, program.location.lon
+    row.neighborhood = program.location.neighborhood
+    row.excludes_active_use = b.excludes_active_use
+    row.excludes_sex_work = b.excludes_sex_work
+    row.requires_religious_participation = b.requires_religious_participation
+    row.conversion_therapy = b.conversion_therapy
+    row.excludes_criminal_history = b.excludes_criminal_history
+    row.eligibility = program.eligibility.model_dump(mode="json", exclude_none=True)
+    row.serves = program.serves
+    row.languages = program.languages
+    session.add(row)
+    query = select(t.ProgramService).where(t.ProgramService.program_id == program.id)
+    for old in session.exec(query):
+        session.delete(old)
+    session.flush()
+    for kind in sorted(set(program.service_types)):
+        session.add(t.ProgramService(program_id=program.id, service_type=kind))
 
 
 def add_participant(
