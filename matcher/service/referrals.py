@@ -138,6 +138,8 @@ def _check_rules(
     if need_id not in {n.id for n in person.needs}:
         raise NotFound(f"no need {need_id} in this participant's plan", field="need_id")
     person = person.model_copy(update={"needs": [n for n in person.needs if n.id == need_id]})
+    if program.lat is None:
+        raise Conflict("unlocated", f"program {program.id} has no location yet", field="program_id")
     scenario = Scenario(
         programs=[program_of(program, loaded.state, now)], participants=[person], fund=Fund()
     )

@@ -36,8 +36,11 @@ def program_of(row: t.Program, state: ProgramLedger, now: datetime) -> Program:
     """A stored program as the contract's ``Program``, capacity read at ``now``.
 
     Rows were validated on the way in and the database's constraints keep them so;
-    they are not validated again here (a match reads every program of a type).
+    they are not validated again here (a match reads every program of a type). Only
+    located programs have a contract form: callers select them with ``LOCATED``.
     """
+    if row.lat is None or row.lon is None:
+        raise ValueError(f"program {row.id} has no location yet")
     return Program.model_construct(
         id=row.id,
         provider_id=row.organization_id,
@@ -106,13 +109,19 @@ def available_budget_cents(session: Session, now: datetime) -> int:
     return max(0, balance - int(reserved))
 
 
+LOCATED = col(t.Program.lat).is_not(None)
+"""Programs that can be matched: an imported record nobody could place is kept, not
+matched, until someone gives it a location."""
+
+
 def programs_offering(session: Session, service_types: Collection[str]) -> list[str]:
-    """Ids of the programs that offer any of ``service_types``."""
+    """Ids of the located programs that offer any of ``service_types``."""
     if not service_types:
         return []
     query = (
         select(t.ProgramService.program_id)
-        .where(col(t.ProgramService.service_type).in_(sorted(set(service_types))))
+        .join(t.Program, col(t.Program.id) == t.ProgramService.program_id)
+        .where(col(t.ProgramService.service_type).in_(sorted(set(service_types))), LOCATED)
         .distinct()
     )
     return sorted(session.exec(query))
@@ -126,10 +135,10 @@ def export_scenario(
     case_manager_id: str | None = None,
     service_types: Collection[str] | None = None,
 ) -> Scenario:
-    """The store at ``now`` as a scenario: all programs (or those offering any of
-    ``service_types``); active participants (all, the ones named, or one case
+    """The store at ``now`` as a scenario: all located programs (or those offering any
+    of ``service_types``); active participants (all, the ones named, or one case
     manager's)."""
-    program_query = select(t.Program).order_by(col(t.Program.id))
+    program_query = select(t.Program).where(LOCATED).order_by(col(t.Program.id))
     program_ids: list[str] | None = None
     if service_types is not None:
         program_ids = programs_offering(session, service_types)

@@ -9,7 +9,7 @@ them negative.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from matcher.store.crypto import EncryptedJSON
@@ -54,8 +54,10 @@ class Program(SQLModel, table=True):
     organization_id: str = Field(foreign_key="organization.id", index=True, max_length=200)
     name: str | None = Field(default=None, max_length=300)
     service_types: list[str] = _json()
-    lat: float
-    lon: float
+    # ``None`` until the program is located (an imported address that no geocoder or
+    # ZIP centroid placed): such a program is kept but never matched.
+    lat: float | None = None
+    lon: float | None = None
     neighborhood: str | None = Field(default=None, max_length=200)
     excludes_active_use: bool = False
     excludes_sex_work: bool = False
@@ -65,6 +67,13 @@ class Program(SQLModel, table=True):
     eligibility: dict[str, Any] = _json()
     serves: list[str] = _json()
     languages: list[str] = _json()
+    # Where the record came from (``local``, ``hsds``, ``hmis``) and the source's own
+    # fields the model above has no place for, kept so an export gives them back.
+    source: str = Field(default="local", max_length=20)
+    description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    details: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
 
 
 class ProgramService(SQLModel, table=True):

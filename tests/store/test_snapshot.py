@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 from matcher.capacity.pools import pools_of
 from matcher.scenario import load_scenario
 from matcher.solver.solve import SolverOptions, solve
+from matcher.store import tables as t
 from matcher.store.engine import make_engine, session_scope, upgrade
 from matcher.store.ledger import verify
 from matcher.store.snapshot import (
@@ -90,4 +91,47 @@ def test_migration_0002_fills_service_types_from_existing_programs(tmp_path: Pat
     with session_scope(engine) as session:
         assert programs_offering(session, ["food.pantry"]) == ["g"]
         assert programs_offering(session, ["housing.shelter"]) == []
+    engine.dispose()
+
+
+def test_an_unlocated_program_is_kept_but_never_matched(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        import_scenario(session, load_scenario(SAMPLE), NOW)
+    with session_scope(engine) as session:
+        before = export_scenario(session, NOW)
+        program = before.programs[0]
+        row = session.get(t.Program, program.id)
+        assert row is not None
+        row.lat = row.lon = None
+        session.add(row)
+    with session_scope(engine) as session:
+        after = export_scenario(session, NOW)
+        assert session.get(t.Program, program.id) is not None
+        assert program.id not in programs_offering(session, program.service_types)
+    assert {p.id for p in after.programs} == {p.id for p in before.programs} - {program.id}
+
+
+def test_migration_0008_keeps_programs_and_their_references(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0007")
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO organization (id, name) VALUES ('o', 'O')"))
+        c.execute(
+            text(
+                "INSERT INTO program (id, organization_id, service_types, lat, lon,"
+                " excludes_active_use, excludes_sex_work, requires_religious_participation,"
+                " conversion_therapy, excludes_criminal_history, eligibility, serves, languages)"
+                " VALUES ('g', 'o', '[\"food.meals\"]', 47.6, -122.3,"
+                " 0, 0, 0, 0, 0, '{}', '[]', '[]')"
+            )
+        )
+        c.execute(text("INSERT INTO program_service VALUES ('g', 'food.meals')"))
+    upgrade(engine)
+    with session_scope(engine) as session:
+        row = session.get(t.Program, "g")
+        assert row is not None
+        assert (row.lat, row.source, row.details) == (47.6, "local", {})
+        assert programs_offering(session, ["food.meals"]) == ["g"]
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     engine.dispose()
