@@ -10,7 +10,7 @@ from anyio import to_thread
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
-from api import problems
+from api import problems, web
 from api.audit import AuditLog
 from api.deps import Ctx, utc_now
 from api.limits import BodyLimit
@@ -54,6 +54,7 @@ def create_app(
     app.include_router(referrers.router)
     app.include_router(admin.router)
     app.include_router(audit.router)
+    web.install(app)
 
     @app.get("/health", response_model=Health, tags=["everyone"])
     def health(ctx: Ctx) -> Health:

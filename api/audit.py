@@ -38,7 +38,7 @@ class AuditLog:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in SKIP:
+        if scope["type"] != "http" or scope["path"] in SKIP or scope["path"].startswith("/static/"):
             await self.app(scope, receive, send)
             return
         status = 500

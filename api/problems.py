@@ -51,7 +51,7 @@ def problem(
     return JSONResponse(jsonable_encoder(body), status_code=status, media_type=PROBLEM)
 
 
-def _status_of(error: ServiceError) -> int:
+def status_of(error: ServiceError) -> int:
     if error.rule == "unauthenticated":
         return 401
     if error.rule == "forbidden":
@@ -90,7 +90,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceError)
     async def _service(_request: Request, error: ServiceError) -> JSONResponse:
-        status = _status_of(error)
+        status = status_of(error)
         response = problem(status, error.message, rule=error.rule, field=error.field, **error.extra)
         if status == 401:
             response.headers["WWW-Authenticate"] = "Bearer"

@@ -187,6 +187,10 @@ class NeedMatchOut(_Out):
     recommended: OptionOut | None
     options: list[OptionOut]
     excluded: dict[str, int] = Field(description="programs of the type excluded, by rule")
+    full: int = Field(0, description="programs the participant may use that have no place")
+    would_displace: int = Field(
+        0, description="of those, programs whose free places are owed to people waiting"
+    )
     reason: str | None
     detail: str | None
 

@@ -152,15 +152,24 @@ def demo(
     database: Annotated[
         Path | None, typer.Option(help="SQLite file to create (default: a temporary one).")
     ] = None,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve", help="Then serve the web pages on the demo's store, with demo accounts."
+        ),
+    ] = False,
+    host: Annotated[str, typer.Option(help="With --serve: address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="With --serve: port.", min=1, max=65535)] = 8000,
 ) -> None:
     """Walk the three users' flows on a fresh SQLite store made from the sample city:
     a provider reports places, a case manager matches and holds, the provider enrols,
     a funder reads unmet need. Then the whole city's batch answer."""
+    import secrets
     import tempfile
     from datetime import UTC, datetime
 
     from matcher.assignment import build_assignment
-    from matcher.demo import run_demo
+    from matcher.demo import run_demo, serve_demo
     from matcher.report import summary
     from matcher.settings import get_settings
     from matcher.solver import solve as run
@@ -172,13 +181,16 @@ def demo(
         RING.configure([new_key()])  # the demo's store is thrown away: so is its key
     with tempfile.TemporaryDirectory() as tmp:
         target = database or Path(tmp) / "matcher-demo.db"
+        password = secrets.token_urlsafe(9) if serve else None
         try:
-            run_demo(data, target, now, typer.echo)
+            run_demo(data, target, now, typer.echo, password)
         except FileExistsError as error:
             _say(str(error))
             raise typer.Exit(2) from None
-    typer.echo("\n6. THE WHOLE CITY: one batch over every participant (nothing held)")
-    typer.echo(summary(data, build_assignment(run(data))))
+        typer.echo("\n6. THE WHOLE CITY: one batch over every participant (nothing held)")
+        typer.echo(summary(data, build_assignment(run(data))))
+        if password is not None:
+            serve_demo(data, target, password, host, port, typer.echo)
 
 
 @app.command()
@@ -243,7 +255,7 @@ def _write_html(
 
 
 def _register_store_commands() -> None:
-    from matcher import cli_accounts, cli_funding, cli_store
+    from matcher import cli_accounts, cli_funding, cli_interop, cli_store
 
     app.add_typer(cli_accounts.users_app, name="users")
     app.add_typer(cli_accounts.keys_app, name="keys")
@@ -258,6 +270,9 @@ def _register_store_commands() -> None:
     app.command("export-scenario")(cli_store.export_scenario)
     app.command("import-scenario")(cli_store.import_scenario)
     app.command("serve")(cli_store.serve)
+
+    app.command("taxonomy")(cli_interop.taxonomy)
+    app.command("import-hmis")(cli_interop.import_hmis)
 
 
 _register_store_commands()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,18 +30,27 @@ CASE_MANAGER = "cm-demo"
 class Demo:
     """One walk-through: accounts, signed-in clients, and what each user does."""
 
-    def __init__(self, client: Any, engine: Any, now: datetime, say: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        client: Any,
+        engine: Any,
+        now: datetime,
+        say: Callable[[str], None],
+        password: str | None = None,
+    ) -> None:
         self.client = client
         self.engine = engine
         self.now = now
         self.say = say
+        self.password = password
         self.tokens: dict[str, str] = {}
 
     def account(self, username: str, role: str, subject: str | None = None) -> None:
-        """Create an account with a random password and sign it in over the API."""
+        """Create an account (with the demo's password, or a random one) and sign it in
+        over the API."""
         if username in self.tokens:
             return
-        password = secrets.token_urlsafe(18)
+        password = self.password or secrets.token_urlsafe(18)
         with session_scope(self.engine) as session:
             accounts.create_account(
                 session,
@@ -223,8 +232,15 @@ def pick_participant(scenario: Scenario) -> str:
     return scenario.participants[0].id
 
 
-def run_demo(scenario: Scenario, database: Path, now: datetime, say: Callable[[str], None]) -> None:
-    """Create ``database`` from ``scenario`` and walk the users' flows on it over the API."""
+def run_demo(
+    scenario: Scenario,
+    database: Path,
+    now: datetime,
+    say: Callable[[str], None],
+    password: str | None = None,
+) -> None:
+    """Create ``database`` from ``scenario`` and walk the users' flows on it over the API
+    (every account gets ``password`` when one is given, for ``serve_demo``)."""
     from fastapi.testclient import TestClient
 
     from api.app import create_app
@@ -243,7 +259,7 @@ def run_demo(scenario: Scenario, database: Path, now: datetime, say: Callable[[s
         )
         app = create_app(Settings(database_url=url), engine=engine)
         with TestClient(app) as client:
-            demo = Demo(client, engine, now, say)
+            demo = Demo(client, engine, now, say, password)
             organisation_of = {p.id: p.provider_id for p in scenario.programs}
             demo.account("ana", "case_manager", CASE_MANAGER)
             demo.account("fiona", "funder")
@@ -264,3 +280,44 @@ def run_demo(scenario: Scenario, database: Path, now: datetime, say: Callable[[s
             demo.auditor_reads(person)
     finally:
         engine.dispose()
+
+
+def serve_demo(
+    scenario: Scenario,
+    database: Path,
+    password: str,
+    host: str,
+    port: int,
+    say: Callable[[str], None],
+) -> None:
+    """Serve the pages and the API on the demo's store, with a staff account for every
+    provider (``<organisation>-staff``) beside the demo's case manager and funder, all
+    with ``password``. Runs until interrupted."""
+    import uvicorn
+
+    from api.app import create_app
+
+    url = f"sqlite:///{database}"
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        taken = {a.username for a in accounts.listing(session)}
+        for organization in sorted({p.provider_id for p in scenario.programs}):
+            if f"{organization}-staff" not in taken:
+                accounts.create_account(
+                    session,
+                    username=f"{organization}-staff",
+                    role="provider",
+                    password=password,
+                    subject_id=organization,
+                    now=datetime.now(UTC),
+                )
+    first = scenario.programs[0].provider_id
+    say(
+        f"\nSERVING the pages on http://{host}:{port}/web (Ctrl-C stops; the store is "
+        "thrown away)\n"
+        f"  case manager: ana    funder: fiona    provider: {first}-staff "
+        "(every provider has <organisation>-staff)\n"
+        f"  password for every demo account: {password}"
+    )
+    settings = Settings(database_url=url)
+    uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="warning")

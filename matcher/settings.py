@@ -54,8 +54,28 @@ class Settings(BaseSettings):
     jwt_issuer: str = "lead-matcher"
     jwt_audience: str = "lead-matcher-api"
     token_minutes: float = Field(default=15.0, gt=0, le=24 * 60, description="Token lifetime")
+    session_hours: float = Field(
+        default=10.0, gt=0, le=24, description="How long a web sign-in lasts (about a shift)"
+    )
     worker_threads: int = Field(
         default=16, gt=0, le=200, description="Requests one worker process runs at once"
+    )
+    geocoder: str = Field(
+        default="",
+        description="A geopy geocoder name (e.g. nominatim) to place imported addresses; "
+        "empty: ZIP-code centroids only, never the network",
+    )
+    geocoder_user_agent: str = Field(
+        default="", description="User agent the geocoder's service asks callers to send"
+    )
+    geocoder_api_key: SecretStr | None = Field(
+        default=None, description="API key, for geocoders that need one"
+    )
+    geocoder_timeout: float = Field(
+        default=5.0, gt=0, le=60, description="Seconds to wait for one geocoder answer"
+    )
+    geocoder_min_delay: float = Field(
+        default=1.0, ge=0, description="Seconds between geocoder requests (services' usage rules)"
     )
 
 

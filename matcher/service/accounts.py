@@ -116,12 +116,41 @@ def from_token(session: Session, settings: Settings, token: str) -> Principal:
         if account is None or not account.active:
             raise Unauthenticated
         return _principal(account)
+    return _from_ours(session, settings, token, settings.jwt_audience)
+
+
+def web_audience(settings: Settings) -> str:
+    """The audience of web session tokens: a session cookie is no bearer token, and a
+    bearer token is no session."""
+    return f"{settings.jwt_audience}:web"
+
+
+def issue_session(settings: Settings, principal: Principal, now: datetime) -> tuple[str, int]:
+    """A web session token (kept in an HttpOnly cookie) and its lifetime in seconds."""
+    lifetime = timedelta(hours=settings.session_hours)
+    token = tokens.issue(
+        principal.account_id,
+        secret=settings.jwt_secret.get_secret_value(),
+        issuer=settings.jwt_issuer,
+        audience=web_audience(settings),
+        now=now,
+        lifetime=lifetime,
+    )
+    return token, int(lifetime.total_seconds())
+
+
+def from_session(session: Session, settings: Settings, token: str) -> Principal:
+    """The active account a web session token names."""
+    return _from_ours(session, settings, token, web_audience(settings))
+
+
+def _from_ours(session: Session, settings: Settings, token: str, audience: str) -> Principal:
     try:
         claims = tokens.read(
             token,
             secret=settings.jwt_secret.get_secret_value(),
             issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
+            audience=audience,
         )
     except tokens.TokenInvalid:
         raise Unauthenticated from None

@@ -269,3 +269,28 @@ def trends(session: Session, now: datetime, *, days: int) -> CountTable:
     counts = frame.groupby(["week", "event"]).size().unstack(fill_value=0).astype("int64")
     counts.index.name = counts.columns.name = None
     return table_of(suppress(counts))
+
+
+@dataclass(frozen=True, slots=True)
+class MapPoint:
+    """A place on the funders' map: a program or a neighbourhood's centre."""
+
+    name: str
+    lat: float
+    lon: float
+
+
+def map_points(session: Session) -> tuple[list[MapPoint], list[MapPoint]]:
+    """The located programs, and each neighbourhood's centre (the mean position of
+    its programs): where to draw unmet need and capacity. No participant is placed."""
+    rows = session.exec(
+        select(t.Program).where(col(t.Program.lat).is_not(None)).order_by(col(t.Program.id))
+    ).all()
+    programs = [MapPoint(r.name or r.id, r.lat or 0.0, r.lon or 0.0) for r in rows]
+    frame = pd.DataFrame(
+        [(r.neighborhood, r.lat, r.lon) for r in rows if r.neighborhood],
+        columns=["neighborhood", "lat", "lon"],
+    )
+    centres = frame.groupby("neighborhood")[["lat", "lon"]].mean()
+    hoods = [MapPoint(str(h), float(r.lat), float(r.lon)) for h, r in centres.iterrows()]
+    return programs, hoods

@@ -38,6 +38,8 @@ class NeedMatch:
     recommended: Option | None = None
     options: list[Option] = field(default_factory=list)
     excluded: dict[str, int] = field(default_factory=dict)
+    full: int = 0
+    would_displace: int = 0
     reason: str | None = None
     detail: str | None = None
 
@@ -98,6 +100,7 @@ def match_participant(
             continue
         view: NeedOptions = options[need.id]
         match.options, match.excluded = view.options, view.excluded
+        match.full, match.would_displace = view.eligible_but_full, view.owed_to_waitlist
         if need.id in picked:
             match.recommended = next(
                 (o for o in view.options if (o.program_id, o.pool) == picked[need.id]), None

@@ -303,6 +303,27 @@ def _category(session: Session, r: t.Referral) -> str:
     return need.service_types[0].split(".")[0] if need else ""
 
 
+def confirm_with_consent(
+    session: Session, case_manager_id: str, referral_id: str, now: datetime, ttl: timedelta
+) -> ReferralView:
+    """The participant takes the option and, at the same time, consents to the program
+    receiving what this referral's category needs: one transaction, so a refused
+    confirmation leaves no consent behind."""
+    r = _cm_referral(session, case_manager_id, referral_id)
+    consent.grant(
+        session,
+        case_manager_id,
+        r.participant_id,
+        recipient_type="program",
+        recipient_id=r.program_id,
+        categories=[_category(session, r)],
+        starts_at=now,
+        ends_at=None,
+        now=now,
+    )
+    return confirm(session, case_manager_id, referral_id, now, ttl)
+
+
 def confirm(
     session: Session, case_manager_id: str, referral_id: str, now: datetime, ttl: timedelta
 ) -> ReferralView:

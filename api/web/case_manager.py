@@ -1,0 +1,178 @@
+"""The case manager's pages: the case load, a participant's plan, places, referrals."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Form
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel import Session, col, select
+
+from api.limits import RateLimited, check_rate
+from api.web.render import PageError, Web, WebPage
+from matcher.service import matching, participants, referrals
+from matcher.store import tables as t
+
+router = APIRouter(include_in_schema=False)
+PAGE = "/web/case-manager"
+Token = Annotated[str, Form(max_length=200)]
+Ident = Annotated[str, Form(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:-]+$")]
+
+POOL_LABELS = {
+    "general": "Unused place",
+    "lead_reserved": "LEAD-reserved place",
+    "purchase": "Place bought with LEAD funds",
+}
+STATUS_LABELS = {
+    "held": "Held (not yet sent to the provider)",
+    "referred": "Referred: waiting for the provider",
+    "enrolled": "Enrolled",
+    "declined": "Declined by the provider",
+    "withdrawn": "Declined by the participant",
+    "released": "Released",
+    "expired": "Hold expired",
+    "ended": "Placement ended",
+}
+
+
+def _participant_url(participant_id: str) -> str:
+    return f"{PAGE}/participants/{participant_id}"
+
+
+def _program_names(session: Session, ids: set[str]) -> dict[str, str]:
+    rows = session.exec(select(t.Program.id, t.Program.name).where(col(t.Program.id).in_(ids)))
+    return {pid: name or pid for pid, name in rows}
+
+
+@router.get(PAGE, response_class=HTMLResponse)
+def case_load(web: WebPage) -> HTMLResponse:
+    """The case manager's participants, active first."""
+    case_manager_id = web.require("case_manager")
+
+    def read(s: Session) -> dict[str, Any]:
+        rows = participants.listing(s, case_manager_id, None)
+        open_refs = referrals.case_manager_referrals(s, case_manager_id)
+        pending: dict[str, int] = {}
+        for r in open_refs:
+            if r.status in ("held", "referred"):
+                pending[r.participant_id] = pending.get(r.participant_id, 0) + 1
+        return {
+            "active": [p for p, a in rows if a],
+            "inactive": [p for p, a in rows if not a],
+            "pending": pending,
+        }
+
+    return web.page("case_load.html", **web.read(read))
+
+
+def _participant_state(web: Web, case_manager_id: str, participant_id: str) -> dict[str, Any]:
+    def read(s: Session) -> dict[str, Any]:
+        person = participants.get(s, case_manager_id, participant_id)
+        active = participants.is_active(s, case_manager_id, participant_id)
+        mine = referrals.case_manager_referrals(s, case_manager_id, participant_id)
+        steps = {r.referral_id: referrals.history(s, case_manager_id, r.referral_id) for r in mine}
+        return {
+            "person": person,
+            "active": active,
+            "referrals": list(reversed(mine)),
+            "history": steps,
+            "names": _program_names(s, {r.program_id for r in mine}),
+        }
+
+    return web.read(read)
+
+
+@router.get(PAGE + "/participants/{participant_id}", response_class=HTMLResponse)
+def participant(web: WebPage, participant_id: str) -> HTMLResponse:
+    """A participant's plan in their own order, with their holds and referrals."""
+    case_manager_id = web.require("case_manager")
+    state = _participant_state(web, case_manager_id, participant_id)
+    return web.page("participant.html", pools=POOL_LABELS, statuses=STATUS_LABELS, **state)
+
+
+@router.post(PAGE + "/participants/{participant_id}/find", response_class=HTMLResponse)
+def find_places(web: WebPage, participant_id: str, csrf_token: Token = "") -> HTMLResponse:
+    """The options for each open need, best first, and why other programs are out.
+
+    A POST, like the API's: it runs the solver (rate-limited per account) and the
+    answer depends on the moment's capacity, so it is never cached or bookmarked."""
+    case_manager_id = web.require("case_manager")
+    web.check(csrf_token)
+    try:
+        check_rate(web.ctx, f"solve:{web.me.account_id}", web.ctx.settings.match_per_minute)
+    except RateLimited as error:
+        raise PageError(429, f"Too many searches: {error.message}.") from None
+    result = web.read(
+        lambda s: matching.match_participant(
+            s, case_manager_id, participant_id, web.ctx.now, web.ctx.settings.solver_time_limit
+        )
+    )
+    state = _participant_state(web, case_manager_id, participant_id)
+    return web.page(
+        "options.html", result=result, pools=POOL_LABELS, statuses=STATUS_LABELS, **state
+    )
+
+
+@router.post(PAGE + "/holds")
+def hold(
+    web: WebPage,
+    participant_id: Ident,
+    need_id: Ident,
+    program_id: Ident,
+    pool: Annotated[Literal["general", "lead_reserved", "purchase"], Form()],
+    csrf_token: Token = "",
+) -> RedirectResponse:
+    """Hold one place for a need until the hold expires."""
+    case_manager_id = web.require("case_manager")
+    web.check(csrf_token)
+    view = web.run(
+        lambda s: referrals.place_hold(
+            s,
+            case_manager_id,
+            participant_id=participant_id,
+            need_id=need_id,
+            program_id=program_id,
+            pool=pool,
+            now=web.ctx.now,
+            ttl=web.ctx.ttl,
+        )
+    )
+    until = view.expires_at.strftime("%H:%M UTC on %d %b")
+    return web.back(
+        _participant_url(participant_id),
+        f"Place held until {until}. Confirm it with the participant before then.",
+    )
+
+
+Action = Literal["confirm", "decline", "release"]
+
+
+@router.post(PAGE + "/referrals/{referral_id}/{action}")
+def act(
+    web: WebPage,
+    referral_id: str,
+    action: Action,
+    participant_id: Ident,
+    consent: Annotated[str, Form(max_length=10)] = "",
+    csrf_token: Token = "",
+) -> RedirectResponse:
+    """Confirm (with the participant's consent to share), decline or release a hold."""
+    case_manager_id = web.require("case_manager")
+    web.check(csrf_token)
+    now, ttl = web.ctx.now, web.ctx.ttl
+    if action == "confirm":
+        if consent != "yes":
+            raise PageError(
+                409,
+                "Confirming sends the referral to the provider: tick the box to record that "
+                "the participant consents to sharing it.",
+            )
+        web.run(lambda s: referrals.confirm_with_consent(s, case_manager_id, referral_id, now, ttl))
+        message = "Referral sent. The provider now sees it."
+    elif action == "decline":
+        web.run(lambda s: referrals.withdraw(s, case_manager_id, referral_id, now))
+        message = "Declined for the participant. The place is free for others."
+    else:
+        web.run(lambda s: referrals.release(s, case_manager_id, referral_id, now))
+        message = "Hold released. The place is free for others."
+    return web.back(_participant_url(participant_id), message)

@@ -1,0 +1,166 @@
+"""What every page needs: the signed-in account, its role, templates, forms and flashes.
+
+Pages call the same service functions as the API, inside the same units of work, so
+a page can do nothing the account's role could not do over the API. Participant data
+never goes into a URL: pages name participants by pseudonym only, actions are POSTs,
+and messages after an action travel in a short-lived cookie, not a query string.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from sqlmodel import Session
+
+from api.deps import Context, Ctx
+from api.problems import status_of
+from api.web import session as web_session
+from matcher.paths import DATA
+from matcher.rules.registry import RULES
+from matcher.service.accounts import Principal
+from matcher.service.errors import ServiceError
+
+T = TypeVar("T")
+HERE = Path(__file__).resolve().parent
+FLASH_COOKIE = "matcher_flash"
+HOME = {
+    "provider": "/web/provider",
+    "case_manager": "/web/case-manager",
+    "funder": "/web/funder",
+}
+
+
+class WrongRole(Exception):
+    """Signed in, but this page belongs to another role."""
+
+
+class PageError(Exception):
+    """A refusal shown as a page: the service's own message and the HTTP status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@cache
+def service_type_labels() -> dict[str, str]:
+    """Plain-language names of the service types, by code."""
+    import csv
+
+    with (DATA / "service_types.csv").open(encoding="utf-8", newline="") as handle:
+        return {row["code"]: row["label"] for row in csv.DictReader(handle)}
+
+
+RULE_PHRASES = {r.name: (r.one, r.many) for r in RULES}
+
+
+def _types(codes: list[str]) -> str:
+    labels = service_type_labels()
+    return ", ".join(labels.get(c, c) for c in codes)
+
+
+def _when(value: datetime | None) -> str:
+    return "never" if value is None else value.strftime("%a %d %b, %H:%M UTC")
+
+
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.filters["types"] = _types
+templates.env.filters["when"] = _when
+templates.env.globals["RULE_PHRASES"] = RULE_PHRASES
+
+
+class Web:
+    """One page request: the account, the unit-of-work runner, templates and flashes."""
+
+    def __init__(self, request: Request, ctx: Ctx) -> None:
+        self.request = request
+        self.ctx = ctx
+        self.me: Principal = web_session.principal_of(request, ctx)
+
+    def require(self, role: str) -> str:
+        """The account's subject (its organisation or case load; empty for a funder) if
+        the account has ``role``."""
+        if self.me.role != role:
+            raise WrongRole
+        if role in ("provider", "case_manager") and not self.me.subject_id:
+            raise WrongRole
+        return self.me.subject_id or ""
+
+    def check(self, token: str | None) -> None:
+        """The form's CSRF token must be this browser's and session's."""
+        web_session.check_csrf(self.request, self.ctx.settings, token)
+
+    def read(self, use_case: Callable[[Session], T]) -> T:
+        """A read-only unit of work; a refusal becomes an error page."""
+        try:
+            return self.ctx.read(use_case)
+        except ServiceError as error:
+            raise PageError(status_of(error), error.message) from None
+
+    def run(self, use_case: Callable[[Session], T]) -> T:
+        """A unit of work that changes the store; a refusal becomes an error page."""
+        try:
+            return self.ctx.run(use_case)
+        except ServiceError as error:
+            raise PageError(status_of(error), error.message) from None
+
+    def page(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        return render(self.request, self.ctx, template, status, me=self.me, **context)
+
+    def back(self, url: str, message: str, kind: str = "ok") -> RedirectResponse:
+        """After an action: back to ``url`` (303), the outcome shown once there."""
+        response = RedirectResponse(url, status_code=303)
+        flash(response, message, kind)
+        return response
+
+
+WebPage = Annotated[Web, Depends(Web)]
+
+
+def render(
+    request: Request, ctx: Context, template: str, status: int = 200, **context: Any
+) -> HTMLResponse:
+    """A template with the CSRF token, the flash message and security headers."""
+    settings = ctx.settings
+    context.setdefault("me", None)
+    context["csrf"] = web_session.csrf_token(request, settings)
+    context["flash"] = _read_flash(request)
+    context["home"] = HOME
+    response = templates.TemplateResponse(request, template, context, status_code=status)
+    web_session.keep_browser_key(request, response, settings)
+    if FLASH_COOKIE in request.cookies:
+        response.delete_cookie(FLASH_COOKIE, path="/web")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def flash(response: RedirectResponse, message: str, kind: str = "ok") -> None:
+    value = base64.urlsafe_b64encode(json.dumps([kind, message[:500]]).encode()).decode()
+    response.set_cookie(FLASH_COOKIE, value, max_age=60, httponly=True, path="/web")
+
+
+def _read_flash(request: Request) -> dict[str, str] | None:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return None
+    try:
+        kind, text = json.loads(base64.urlsafe_b64decode(raw.encode()))
+    except (ValueError, TypeError):
+        return None
+    return {"kind": str(kind), "text": str(text)}

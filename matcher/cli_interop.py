@@ -1,0 +1,155 @@
+"""Commands that read other systems' vocabularies and exports: ``taxonomy`` (the shipped
+service taxonomy and its map to service types) and ``import-hmis`` (facilities and bed
+counts from a HUD HMIS CSV export). Bad input exits with code 2 and the problem, naming
+the file, row and field, on stderr."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from matcher.cli_store import DatabaseUrl
+from matcher.interop.taxonomy import Taxonomy, TaxonomyInvalid, Term, load_taxonomy
+
+
+def _say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _loaded() -> Taxonomy:
+    try:
+        return load_taxonomy()
+    except TaxonomyInvalid as error:
+        _say(f"taxonomy: {error}")
+        raise typer.Exit(2) from None
+
+
+def _term_json(tax: Taxonomy, term: Term) -> dict[str, Any]:
+    return {
+        "id": term.id,
+        "code": term.code,
+        "name": term.name,
+        "description": term.description,
+        "parent_id": term.parent_id,
+        "taxonomy": term.taxonomy,
+        "facet": term.facet,
+        "service_types": tax.service_types_for_term(term.id),
+    }
+
+
+def _tree(tax: Taxonomy, facet: str) -> list[str]:
+    lines: list[str] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for term in tax.children(parent):
+            if term.facet != facet:
+                continue
+            mapped = tax.service_types_for_term(term.id)
+            suffix = f"  -> {', '.join(mapped)}" if mapped else ""
+            mark = " [lead]" if term.taxonomy == "lead-extension" else ""
+            lines.append(f"{'  ' * depth}{term.id:<8} {term.name}{mark}{suffix}")
+            walk(term.id, depth + 1)
+
+    walk(None, 0)
+    return lines
+
+
+def taxonomy(
+    service_type: Annotated[
+        str | None, typer.Option("--service-type", help="Show the terms this service type maps to.")
+    ] = None,
+    term: Annotated[
+        str | None,
+        typer.Option("--term", help="Show the service types a term (id or name) means."),
+    ] = None,
+    situations: Annotated[
+        bool, typer.Option("--situations", help="List the human situations, not the services.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a tree.")] = False,
+) -> None:
+    """List the service taxonomy (Open Eligibility plus the LEAD extension, marked [lead])
+    as a tree, each term with the service types it means."""
+    tax = _loaded()
+    for note in tax.notes:
+        _say(f"note: {note}")
+    if service_type is not None:
+        if service_type not in tax.service_types:
+            _say(f"--service-type: unknown service type {service_type!r} (data/service_types.csv)")
+            raise typer.Exit(2)
+        chosen = tax.terms_for_service_type(service_type)
+        if as_json:
+            typer.echo(json.dumps([_term_json(tax, t) for t in chosen], indent=2))
+            return
+        for t in chosen:
+            path = " > ".join(a.name for a in reversed(tax.ancestors(t.id)))
+            typer.echo(f"{t.id:<8} {t.name}  ({t.taxonomy}{': ' + path if path else ''})")
+        return
+    if term is not None:
+        found = tax.term(term)
+        if found is None:
+            _say(f"--term: no term with id or name {term!r}")
+            raise typer.Exit(2)
+        codes = tax.service_types_for_term(term)
+        if as_json:
+            typer.echo(json.dumps({**_term_json(tax, found), "service_types": codes}, indent=2))
+            return
+        typer.echo(f"{found.id} {found.name}: {', '.join(codes) or 'no service type'}")
+        return
+    facet = "situation" if situations else "service"
+    if as_json:
+        rows = [_term_json(tax, t) for t in tax.terms if t.facet == facet]
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    typer.echo("\n".join(_tree(tax, facet)))
+
+
+def import_hmis(
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder of the HMIS CSV export (Client.csv, if there, is never read).",
+            file_okay=False,
+        ),
+    ],
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            "--as-of",
+            formats=["%Y-%m-%d"],
+            help="Count open beds on this day (default: today); the report is dated then.",
+        ),
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Import facilities and open beds from a HUD HMIS CSV export, in one transaction:
+    one program per project and household type, capacity reported through the ledger.
+    Importing the same export again changes nothing."""
+    from matcher.cli_store import _engine
+    from matcher.interop.geocode import GeocoderSettingsInvalid, default_locator
+    from matcher.interop.hmis import HmisInvalid, read_export
+    from matcher.interop.hmis_store import import_export
+    from matcher.store.engine import session_scope, upgrade
+
+    now = datetime.now(UTC)
+    at = now if as_of is None else as_of.replace(tzinfo=UTC)
+    try:
+        locator = default_locator()
+        export = read_export(directory, at.date())
+    except (HmisInvalid, GeocoderSettingsInvalid) as error:
+        _say(f"import-hmis: {error}")
+        raise typer.Exit(2) from None
+    engine = _engine(database_url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        summary = import_export(session, export, locator=locator, at=at)
+    for problem in summary.skipped:
+        _say(f"skipped: {problem}")
+    for program_id in summary.unlocated:
+        _say(f"unlocated (kept, not matched until it has a location): {program_id}")
+    for program_id in summary.stale:
+        _say(f"left to a newer capacity report: {program_id}")
+    _say(f"import-hmis: {summary.line()} (open beds on {export.day})")

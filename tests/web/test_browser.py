@@ -1,0 +1,208 @@
+"""Each role's daily task in a real browser: Debian's Chromium, driven by Playwright,
+against the app served on 127.0.0.1. Nothing is fetched from the internet.
+
+Screenshots go to a temporary folder, or to ``MATCHER_SCREENSHOTS`` when set (the
+README's pictures are made with ``MATCHER_SCREENSHOTS=docs/screenshots``).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import BrowserContext, Page, Playwright, expect, sync_playwright
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from api.app import create_app
+from matcher.demo import pick_participant
+from matcher.service import accounts
+from matcher.store import tables as t
+from matcher.store.engine import session_scope
+from tests.api.conftest import SETTINGS, START, Clock
+from tests.dbs import engine_for
+from tests.web.conftest import ORG, PASSWORD, SAMPLE, seed
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+MOBILE = {"width": 390, "height": 844}
+
+if not CHROMIUM.exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("CI needs Debian's chromium at /usr/bin/chromium (.ci/run installs it)")
+    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    with engine_for("sqlite", tmp_path_factory.mktemp("browser")) as engine:
+        seed(engine)
+        yield engine
+
+
+@pytest.fixture(scope="module")
+def base(store: Engine) -> Iterator[str]:
+    """The app on 127.0.0.1 over plain HTTP (development cookies: not ``Secure``)."""
+    settings = SETTINGS.model_copy(update={"environment": "development"})
+    app = create_app(settings, engine=store, clock=Clock(START))
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not running.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the app did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture
+def browser(playwright: Playwright, tmp_path: Path) -> Iterator[BrowserContext]:
+    """A fresh headless Chromium with an empty profile, phone-sized."""
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path / "profile"),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=FLAGS,
+        viewport=MOBILE,
+    )
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    target = Path(os.environ.get("MATCHER_SCREENSHOTS") or tmp_path / "shots")
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def _sign_in(page: Page, base: str, username: str) -> None:
+    page.goto(f"{base}/web")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def _card(page: Page, program_id: str) -> object:
+    return page.locator(f'article[data-program="{program_id}"]')
+
+
+def test_a_provider_updates_places_and_a_stale_form_says_so(
+    base: str, browser: BrowserContext, shots: Path
+) -> None:
+    program = next(p for p in SAMPLE.programs if p.provider_id == ORG)
+    first = browser.new_page()
+    _sign_in(first, base, "pat")
+    expect(first.get_by_role("heading", name=program.name or program.id)).to_be_visible()
+    stale = browser.new_page()  # a second tab, opened before the first one saves
+    stale.goto(f"{base}/web/provider")
+
+    card = first.locator(f'article[data-program="{program.id}"]')
+    card.get_by_label("Open places").fill("6")
+    card.get_by_label("Waiting").fill("1")
+    card.get_by_role("button", name="Save").click()
+    expect(first.get_by_role("status")).to_contain_text("6 open, 1 waiting")
+    expect(first.locator(f'article[data-program="{program.id}"] dd.open')).to_have_text("6")
+    first.screenshot(path=str(shots / "provider.png"), full_page=True)
+
+    old = stale.locator(f'article[data-program="{program.id}"]')
+    old.get_by_label("Open places").fill("2")
+    old.get_by_role("button", name="Save").click()
+    alert = stale.locator(f'article[data-program="{program.id}"] [role="alert"]')
+    expect(alert).to_contain_text("Not saved")
+    expect(alert).to_contain_text("The current numbers are 6 open and 1 waiting")
+    stale.locator(f'article[data-program="{program.id}"]').screenshot(
+        path=str(shots / "provider-stale.png")
+    )
+
+
+def test_a_case_manager_holds_a_place_and_the_provider_sees_the_referral(
+    base: str, browser: BrowserContext, store: Engine, shots: Path
+) -> None:
+    person = pick_participant(SAMPLE)
+    page = browser.new_page()
+    _sign_in(page, base, "ana")
+    page.screenshot(path=str(shots / "case-load.png"), full_page=True)
+    page.get_by_role("link", name=person, exact=True).click()
+    expect(page.get_by_role("heading", name=person, exact=True)).to_be_visible()
+    page.get_by_role("button", name="Find places").click()
+    best = page.locator("li.option.best").first
+    expect(best).to_be_visible()
+    page.screenshot(path=str(shots / "find-places.png"), full_page=True)
+    program_id = best.get_attribute("data-program")
+    assert program_id
+    best.get_by_role("button", name="Hold a place").click()
+    expect(page.get_by_role("status")).to_contain_text("Place held until")
+
+    with session_scope(store) as s:
+        program = s.get(t.Program, program_id)
+        assert program is not None
+        exists = s.exec(select(t.Account).where(t.Account.username == "intake")).first()
+        if exists is None:
+            accounts.create_account(
+                s,
+                username="intake",
+                role="provider",
+                password=PASSWORD,
+                subject_id=program.organization_id,
+                now=START,
+            )
+    held = page.locator('article.referral[data-status="held"]').first
+    held.get_by_label("consents").check()
+    held.get_by_role("button", name="Confirm and send").click()
+    expect(page.get_by_role("status")).to_contain_text("Referral sent")
+    page.screenshot(path=str(shots / "participant.png"), full_page=True)
+
+    provider = browser.new_page()
+    provider.context.clear_cookies()
+    _sign_in(provider, base, "intake")
+    incoming = provider.locator("article.referral").filter(has_text=person)
+    expect(incoming).to_be_visible()
+    expect(incoming.get_by_role("button", name="Enrol")).to_be_visible()
+    provider.screenshot(path=str(shots / "provider-referral.png"), full_page=True)
+
+
+def test_a_funder_sees_the_suppressed_table_and_plans_a_purchase(
+    base: str, browser: BrowserContext, shots: Path
+) -> None:
+    page = browser.new_page()
+    _sign_in(page, base, "fiona")
+    table = page.locator("table.counts").first
+    expect(table).to_be_visible()
+    for cell in table.locator("td").all_inner_texts():
+        assert cell == "•" or not 1 <= int(cell) <= 10
+    page.get_by_label("New money to spend").fill("25000")
+    page.get_by_role("button", name="Plan purchases").click()
+    expect(page.locator("#plan")).to_contain_text("Plan for $25,000.00")
+    page.screenshot(path=str(shots / "funder.png"), full_page=True)

@@ -1,0 +1,233 @@
+"""The pages do each role's daily task over the same rules as the API: sign-in and
+CSRF, role and object checks, the stale-form conflict, hold to enrolment, and the
+funder's suppressed table."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
+from matcher.demo import pick_participant
+from matcher.service import accounts, capacity
+from matcher.store import tables as t
+from matcher.store.engine import session_scope
+from tests.api.conftest import START
+from tests.web.conftest import ORG, PASSWORD, SAMPLE, csrf_of, sign_in
+
+PROGRAM = next(p for p in SAMPLE.programs if p.provider_id == ORG)
+
+
+def _program(engine: Engine, program_id: str) -> t.ProgramCapacity:
+    with session_scope(engine) as s:
+        row = s.get(t.ProgramCapacity, program_id)
+        assert row is not None
+        s.expunge(row)
+        return row
+
+
+def test_pages_need_a_session_and_sign_in_needs_the_form_token(pages: TestClient) -> None:
+    first = pages.get("/web/provider", follow_redirects=False)
+    assert first.status_code == 303
+    assert first.headers["location"] == "/web/sign-in"
+    forged = pages.post("/web/sign-in", data={"username": "pat", "password": PASSWORD})
+    assert forged.status_code == 403
+    assert "matcher_session" not in pages.cookies
+    wrong = pages.post(
+        "/web/sign-in",
+        data={
+            "username": "pat",
+            "password": "nope",
+            "csrf_token": csrf_of(pages.get("/web/sign-in").text),
+        },
+    )
+    assert wrong.status_code == 401
+    assert "Wrong username or password" in wrong.text
+    assert "matcher_session" not in pages.cookies
+
+
+def test_the_session_cookie_is_http_only_secure_and_same_site(pages: TestClient) -> None:
+    token = csrf_of(pages.get("/web/sign-in").text)
+    answer = pages.post(
+        "/web/sign-in",
+        data={"username": "pat", "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    cookie = next(
+        c for c in answer.headers.get_list("set-cookie") if c.startswith("matcher_session=")
+    )
+    assert "HttpOnly" in cookie
+    assert "Secure" in cookie
+    assert "SameSite=lax" in cookie
+    # A session cookie is not an API token, nor the reverse.
+    session_token = pages.cookies["matcher_session"]
+    assert (
+        pages.get("/auth/me", headers={"Authorization": f"Bearer {session_token}"}).status_code
+        == 401
+    )
+
+
+def test_a_provider_saves_places_and_a_stale_form_says_so(
+    pages: TestClient, web_engine: Engine
+) -> None:
+    html = sign_in(pages, "pat")
+    assert PROGRAM.name
+    assert PROGRAM.name in html
+    before = _program(web_engine, PROGRAM.id)
+    url = f"/web/provider/programs/{PROGRAM.id}/capacity"
+    saved = pages.post(
+        url,
+        data={
+            "open_slots": 7,
+            "waitlist": 2,
+            "version": before.version,
+            "csrf_token": csrf_of(html),
+        },
+    )
+    assert saved.status_code == 200
+    assert f"Saved {PROGRAM.name}: 7 open, 2 waiting" in saved.text
+    after = _program(web_engine, PROGRAM.id)
+    assert (after.open_slots, after.waitlist, after.version) == (7, 2, before.version + 1)
+
+    # The same stale form again: refused, the current numbers shown, nothing stored.
+    stale = pages.post(
+        url,
+        data={
+            "open_slots": 1,
+            "waitlist": 9,
+            "version": before.version,
+            "csrf_token": csrf_of(html),
+        },
+    )
+    assert stale.status_code == 409
+    assert "Not saved: someone updated this program" in stale.text
+    assert "The current numbers are 7 open and 2 waiting" in stale.text
+    assert f'name="version" value="{after.version}"' in stale.text
+    assert _program(web_engine, PROGRAM.id).version == after.version
+
+
+def test_a_form_without_this_sessions_token_changes_nothing(
+    pages: TestClient, web_engine: Engine
+) -> None:
+    sign_in(pages, "pat")
+    before = _program(web_engine, PROGRAM.id)
+    for token in ("", "0" * 64):
+        answer = pages.post(
+            f"/web/provider/programs/{PROGRAM.id}/capacity",
+            data={"open_slots": 40, "waitlist": 0, "version": before.version, "csrf_token": token},
+        )
+        assert answer.status_code == 403
+    assert _program(web_engine, PROGRAM.id).version == before.version
+
+
+def test_roles_see_only_their_own_pages_and_objects(pages: TestClient) -> None:
+    person = SAMPLE.participants[0].id
+    sign_in(pages, "bo")  # a case manager, but not this participant's
+    assert pages.get("/web/provider").status_code == 403
+    assert pages.get("/web/funder").status_code == 403
+    theirs = pages.get(f"/web/case-manager/participants/{person}")
+    missing = pages.get("/web/case-manager/participants/p-nobody")
+    assert theirs.status_code == missing.status_code == 404
+    assert person not in theirs.text.replace(f"no participant {person}", "")
+    sign_in(pages, "pat")
+    assert pages.get("/web/case-manager").status_code == 403
+    refused = sign_in_status(pages, "rex")
+    assert refused == 403
+
+
+def sign_in_status(client: TestClient, username: str) -> int:
+    token = csrf_of(client.get("/web/sign-in").text)
+    data = {"username": username, "password": PASSWORD, "csrf_token": token}
+    return client.post("/web/sign-in", data=data).status_code
+
+
+def test_hold_confirm_and_enrol_across_the_two_roles(pages: TestClient, web_engine: Engine) -> None:
+    person = pick_participant(SAMPLE)
+    page = sign_in(pages, "ana")
+    assert f'href="/web/case-manager/participants/{person}"' in page
+    plan = pages.get(f"/web/case-manager/participants/{person}")
+    assert "acute" in plan.text
+    found = pages.post(
+        f"/web/case-manager/participants/{person}/find", data={"csrf_token": csrf_of(plan.text)}
+    )
+    assert found.status_code == 200
+    assert "★" in found.text
+    form = re.search(
+        r'name="need_id" value="([^"]+)">\s*<input type="hidden" name="program_id" '
+        r'value="([^"]+)">\s*<input type="hidden" name="pool" value="([^"]+)"',
+        found.text.split("★", 1)[1],
+    )
+    assert form
+    need_id, program_id, pool = form.groups()
+    held = pages.post(
+        "/web/case-manager/holds",
+        data={
+            "participant_id": person,
+            "need_id": need_id,
+            "program_id": program_id,
+            "pool": pool,
+            "csrf_token": csrf_of(found.text),
+        },
+    )
+    assert held.status_code == 200
+    assert "Place held until" in held.text
+    with session_scope(web_engine) as s:
+        referral = s.exec(select(t.Referral).where(t.Referral.need_id == need_id)).one()
+        organization = s.get(t.Program, program_id)
+        assert organization is not None
+        org = organization.organization_id
+        accounts.create_account(
+            s, username="staff", role="provider", password=PASSWORD, subject_id=org, now=START
+        )
+    url = f"/web/case-manager/referrals/{referral.id}/confirm"
+    unticked = pages.post(url, data={"participant_id": person, "csrf_token": csrf_of(held.text)})
+    assert unticked.status_code == 409
+    sent = pages.post(
+        url, data={"participant_id": person, "consent": "yes", "csrf_token": csrf_of(held.text)}
+    )
+    assert "Referral sent" in sent.text
+    assert "Referred: waiting for the provider" in sent.text
+
+    incoming = sign_in(pages, "staff")
+    assert f'data-referral="{referral.id}"' in incoming
+    assert person in incoming
+    enrolled = pages.post(
+        f"/web/provider/referrals/{referral.id}/enrol", data={"csrf_token": csrf_of(incoming)}
+    )
+    assert "Enrolled" in enrolled.text
+    with session_scope(web_engine) as s:
+        assert s.get(t.Referral, referral.id).status == "enrolled"  # type: ignore[union-attr]
+
+
+def test_the_funder_sees_the_suppressed_table_map_and_a_plan(
+    pages: TestClient, web_engine: Engine
+) -> None:
+    sign_in(pages, "fiona")
+    page = pages.get("/web/funder", params={"budget": 20000})
+    assert page.status_code == 200
+    assert "By service type and neighbourhood" in page.text
+    cells = re.findall(r"<td>(\d+)</td>", page.text.split('id="map-h"')[0])
+    assert cells
+    assert all(not 1 <= int(c) <= 10 for c in cells)
+    assert "<svg" in page.text
+    assert "Plan for $20,000.00" in page.text
+    with session_scope(web_engine) as s:
+        view = capacity.list_programs(s, ORG, START)
+    assert view  # the funder page changed nothing a provider sees
+    assert all(p.version >= 1 for p in view)
+
+
+def test_pages_are_audited_without_query_values(pages: TestClient, web_engine: Engine) -> None:
+    sign_in(pages, "fiona")
+    pages.get("/web/funder", params={"budget": 12345})
+    sign_in(pages, "bo")
+    pages.get("/web/funder")
+    with session_scope(web_engine) as s:
+        rows = s.exec(select(t.AuditEvent).order_by(col(t.AuditEvent.id))).all()
+    actions = [(r.action, r.outcome) for r in rows]
+    assert ("GET /web/funder", "allowed") in actions
+    assert ("GET /web/funder", "denied") in actions
+    assert not any("12345" in r.action for r in rows)
