@@ -14,7 +14,7 @@ from api import problems, web
 from api.audit import AuditLog
 from api.deps import Ctx, utc_now
 from api.limits import BodyLimit
-from api.routers import admin, audit, auth, case_managers, funders, providers, referrers
+from api.routers import admin, audit, auth, case_managers, funders, hsds, providers, referrers
 from api.schemas import Health
 from matcher.settings import Settings, check_secrets, get_settings
 from matcher.store.engine import READ_ONLY, make_engine
@@ -54,6 +54,7 @@ def create_app(
     app.include_router(referrers.router)
     app.include_router(admin.router)
     app.include_router(audit.router)
+    app.include_router(hsds.router)
     web.install(app)
 
     @app.get("/health", response_model=Health, tags=["everyone"])

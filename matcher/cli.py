@@ -271,6 +271,10 @@ def _register_store_commands() -> None:
     app.command("import-scenario")(cli_store.import_scenario)
     app.command("serve")(cli_store.serve)
 
+    from matcher import cli_hsds
+
+    app.command("import-hsds")(cli_hsds.import_hsds)
+    app.command("export-hsds")(cli_hsds.export_hsds)
     app.command("taxonomy")(cli_interop.taxonomy)
     app.command("import-hmis")(cli_interop.import_hmis)
 

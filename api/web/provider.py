@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, get_args
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -16,6 +18,7 @@ from matcher.service.errors import Conflict, ServiceError
 from matcher.store import tables as t
 
 router = APIRouter(include_in_schema=False)
+Answer = Callable[[Session, str, str, str, str, datetime], object]
 PAGE = "/web/provider"
 Count = Annotated[int, Form(ge=0, le=1_000_000)]
 Token = Annotated[str, Form(max_length=200)]
@@ -131,19 +134,12 @@ def enrol(web: WebPage, referral_id: str, csrf_token: Token = "") -> RedirectRes
 def decline(
     web: WebPage,
     referral_id: str,
-    reason: Annotated[str, Form(max_length=40)],
+    reason: Annotated[DeclineReason, Form()],
     csrf_token: Token = "",
 ) -> RedirectResponse:
     """Decline a referral with a structured reason; the place is freed."""
-    organization_id = web.require("provider")
     web.check(csrf_token)
-    if reason not in get_args(DeclineReason):
-        raise PageError(422, "Choose one of the listed reasons.")
-    web.run(
-        lambda s: referrals.decline(
-            s, organization_id, referral_id, reason, web.me.username, web.ctx.now
-        )
-    )
+    _answer(web, referral_id, reason, referrals.decline)
     return web.back(PAGE, "Declined. The case manager sees the reason.")
 
 
@@ -151,17 +147,16 @@ def decline(
 def end(
     web: WebPage,
     referral_id: str,
-    reason: Annotated[str, Form(max_length=40)],
+    reason: Annotated[EndReason, Form()],
     csrf_token: Token = "",
 ) -> RedirectResponse:
     """A placement ended: its place is free again until the next report."""
-    organization_id = web.require("provider")
     web.check(csrf_token)
-    if reason not in get_args(EndReason):
-        raise PageError(422, "Choose one of the listed reasons.")
-    web.run(
-        lambda s: referrals.end_placement(
-            s, organization_id, referral_id, reason, web.me.username, web.ctx.now
-        )
-    )
+    _answer(web, referral_id, reason, referrals.end_placement)
     return web.back(PAGE, "Placement ended. Report your open places when they change.")
+
+
+def _answer(web: Web, referral_id: str, reason: str, act: Answer) -> None:
+    """The provider's answer to one of its referrals, with a structured reason."""
+    organization_id = web.require("provider")
+    web.run(lambda s: act(s, organization_id, referral_id, reason, web.me.username, web.ctx.now))

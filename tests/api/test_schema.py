@@ -22,6 +22,7 @@ AS = {
     "/referrers": ("referrer", None),
     "/audit": ("auditor", None),
     "/admin": ("admin", None),
+    "/hsds": ("case_manager", "cm-ana"),
 }
 
 

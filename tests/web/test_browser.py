@@ -16,7 +16,14 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import (
+    BrowserContext,
+    Page,
+    Playwright,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
 from sqlalchemy import Engine
 from sqlmodel import select
 
@@ -39,7 +46,7 @@ FLAGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-MOBILE = {"width": 390, "height": 844}
+MOBILE: ViewportSize = {"width": 390, "height": 844}
 
 if not CHROMIUM.exists():
     if os.environ.get("CI"):
@@ -112,10 +119,6 @@ def _sign_in(page: Page, base: str, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-
-
-def _card(page: Page, program_id: str) -> object:
-    return page.locator(f'article[data-program="{program_id}"]')
 
 
 def test_a_provider_updates_places_and_a_stale_form_says_so(

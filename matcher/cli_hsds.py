@@ -1,0 +1,85 @@
+"""``matcher import-hsds`` and ``matcher export-hsds``: Open Referral HSDS 3.1 in and out.
+
+Import is one transaction: the summary and every problem (file, row or JSON path,
+field, rule) go to stderr; input that is not an HSDS feed exits with code 2 and
+nothing written.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from matcher.cli_store import DatabaseUrl, _engine
+
+
+def _say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def import_hsds(
+    path: Annotated[
+        Path, typer.Argument(help="HSDS JSON file, a directory of them, or a datapackage.")
+    ],
+    stale_days: Annotated[
+        float, typer.Option(min=0, help="Ignore capacity last updated longer ago than this.")
+    ] = 30.0,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Import an HSDS 3.1 feed: organisations, services (as programs), locations,
+    eligibility, taxonomy terms and capacity. Re-importing the same feed changes nothing."""
+    from matcher.interop.geocode import GeocoderSettingsInvalid, default_locator
+    from matcher.interop.hsds import HsdsUnreadable
+    from matcher.interop.hsds import import_hsds as run
+    from matcher.interop.taxonomy import load_taxonomy
+    from matcher.store.engine import session_scope, upgrade
+
+    try:
+        locator = default_locator()
+    except GeocoderSettingsInvalid as error:
+        _say(f"geocoder: {error}")
+        raise typer.Exit(2) from None
+    engine = _engine(database_url)
+    upgrade(engine)
+    try:
+        with session_scope(engine) as session:
+            report = run(
+                session,
+                path,
+                datetime.now(UTC),
+                locator=locator,
+                terms=load_taxonomy(),
+                stale_after=timedelta(days=stale_days),
+            )
+    except HsdsUnreadable as error:
+        _say(f"import-hsds: {error} ({error.rule}); nothing was imported")
+        raise typer.Exit(2) from None
+    for problem in report.problems:
+        _say(f"  {problem}")
+    for service_id, why in sorted(report.skipped.items()):
+        _say(f"skipped {service_id}: {why}")
+    for program_id in report.unlocated:
+        _say(f"unlocated {program_id}: kept, not matched until located")
+    if report.not_read:
+        _say(f"tables not read: {', '.join(sorted(report.not_read))}")
+    _say(f"import-hsds ({report.format}): {report.summary()}")
+
+
+def export_hsds(
+    directory: Annotated[Path, typer.Argument(help="Write datapackage.json and CSVs here.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Write the store's programs, now, as an HSDS 3.1 tabular datapackage with the LEAD
+    profile's attributes (waitlist, barriers, LEAD-funded places)."""
+    from matcher.interop.hsds.export import write_datapackage
+    from matcher.store.engine import session_scope
+
+    with session_scope(_engine(database_url), read_only=True) as session:
+        counts = write_datapackage(session, datetime.now(UTC), directory)
+    _say(
+        f"export-hsds: wrote {directory}: "
+        + ", ".join(f"{n} {table}" for table, n in counts.items() if n)
+    )

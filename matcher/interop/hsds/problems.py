@@ -1,0 +1,42 @@
+"""What an HSDS import found wrong, and the error that stops it before anything is written.
+
+A ``Problem`` names where it was found (the file, then a CSV row number or a JSON path),
+the field and the rule, so whoever keeps the feed can fix it at the source. Problems
+never carry participant data: an HSDS feed describes providers, not people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One finding: an ``error`` skips the record it is in, a ``warning`` is handled
+    (a value corrected or ignored) and the record is imported."""
+
+    file: str
+    where: str
+    field: str | None
+    rule: str
+    message: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        at = f"{self.file}: {self.where}" if self.where else self.file
+        field = f": {self.field}" if self.field else ""
+        return f"{self.severity}: {at}{field}: {self.message} ({self.rule})"
+
+
+class HsdsUnreadable(Exception):
+    """The input cannot be read as HSDS at all (missing, unreadable, badly encoded, or
+    not an HSDS feed): the import stops and writes nothing."""
+
+    def __init__(self, file: str, message: str, rule: str = "unreadable") -> None:
+        super().__init__(f"{file}: {message}")
+        self.file = file
+        self.message = message
+        self.rule = rule
