@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
+import anyio
 from anyio import to_thread
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
@@ -16,6 +17,7 @@ from api.deps import Ctx, utc_now
 from api.limits import BodyLimit
 from api.routers import admin, audit, auth, case_managers, funders, hsds, providers, referrers
 from api.schemas import Health
+from api.sweeper import sweep_forever
 from matcher.settings import Settings, check_secrets, get_settings
 from matcher.store.engine import READ_ONLY, make_engine
 
@@ -38,7 +40,13 @@ def create_app(
         # Fewer threads than the default 40: past a few, threads only queue on the GIL
         # and the database, and each holds a pooled connection.
         to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
-        yield
+        async with anyio.create_task_group() as background:
+            if settings.sweep_seconds > 0:
+                background.start_soon(
+                    sweep_forever, app.state.engine, app.state.clock, settings.sweep_seconds
+                )
+            yield
+            background.cancel_scope.cancel()
 
     app = FastAPI(title="LEAD matcher", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings

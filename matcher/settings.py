@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     jwt_issuer: str = "lead-matcher"
     jwt_audience: str = "lead-matcher-api"
     token_minutes: float = Field(default=15.0, gt=0, le=24 * 60, description="Token lifetime")
+    sweep_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=3600,
+        description="How often the server records expired holds (0: never; an expired "
+        "hold stops counting either way)",
+    )
     session_hours: float = Field(
         default=10.0, gt=0, le=24, description="How long a web sign-in lasts (about a shift)"
     )

@@ -37,6 +37,7 @@ SETTINGS = Settings(
     solver_time_limit=20,
     environment="test",
     match_per_minute=30,
+    sweep_seconds=0,  # the sweeper's own test turns it on
     jwt_secret="a-test-secret-that-is-long-enough-to-sign-with",
 )
 

@@ -209,3 +209,22 @@ def test_a_funder_sees_the_suppressed_table_and_plans_a_purchase(
     page.get_by_role("button", name="Plan purchases").click()
     expect(page.locator("#plan")).to_contain_text("Plan for $25,000.00")
     page.screenshot(path=str(shots / "funder.png"), full_page=True)
+
+
+def test_a_case_manager_records_a_new_participant_from_a_phone(
+    base: str, browser: BrowserContext, shots: Path
+) -> None:
+    page = browser.new_page()
+    _sign_in(page, base, "ana")
+    page.get_by_role("link", name="New participant").click()
+    page.get_by_label("Pseudonym").fill("p-street-1")
+    page.get_by_label("Where you meet them").select_option(index=1)
+    page.get_by_label("Need 1").select_option("housing.*")
+    page.get_by_label("Acute").first.check()
+    page.get_by_label("Need 2").select_option("food.meals")
+    page.screenshot(path=str(shots / "new-participant.png"), full_page=True)
+    page.get_by_role("button", name="Record participant").click()
+    expect(page.get_by_role("status")).to_contain_text("p-street-1 recorded")
+    expect(page.locator("ol.plan li").first).to_contain_text("acute")
+    page.get_by_role("button", name="Find places").click()
+    expect(page.locator("section.need").first).to_be_visible()

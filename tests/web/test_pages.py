@@ -11,10 +11,10 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from matcher.demo import pick_participant
-from matcher.service import accounts, capacity
+from matcher.service import accounts, capacity, participants
 from matcher.store import tables as t
 from matcher.store.engine import session_scope
-from tests.api.conftest import START
+from tests.api.conftest import CM, START
 from tests.web.conftest import ORG, PASSWORD, SAMPLE, csrf_of, sign_in
 
 PROGRAM = next(p for p in SAMPLE.programs if p.provider_id == ORG)
@@ -231,3 +231,88 @@ def test_pages_are_audited_without_query_values(pages: TestClient, web_engine: E
     assert ("GET /web/funder", "allowed") in actions
     assert ("GET /web/funder", "denied") in actions
     assert not any("12345" in r.action for r in rows)
+
+
+def test_a_case_manager_records_a_participant_and_reorders_the_plan(
+    pages: TestClient, web_engine: Engine
+) -> None:
+    home = sign_in(pages, "ana")
+    assert 'href="/web/case-manager/new"' in home
+    form = pages.get("/web/case-manager/new")
+    assert "Downtown" in form.text or "<option value=" in form.text
+    hood = re.findall(r'<option value="([^"]+)">', form.text.split('name="neighborhood"')[1])[0]
+    created = pages.post(
+        "/web/case-manager/new",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "pseudonym": "p-web-1",
+            "neighborhood": hood,
+            "age": "41",
+            "active_use": "yes",
+            "has_id": "yes",
+            "type_0": "food.meals",
+            "order_0": "2",
+            "type_1": "housing.*",
+            "acute_1": "yes",
+            "order_1": "1",
+            "type_2": "",
+        },
+    )
+    assert created.status_code == 200, created.text
+    assert "p-web-1 recorded" in created.text
+    with session_scope(web_engine) as s:
+        person = participants.get(s, CM, "p-web-1")
+    assert [n.acute for n in person.needs] == [True, False]
+    assert person.needs[0].service_types[0].startswith("housing.")
+    assert len(person.needs[0].service_types) > 1
+    assert person.needs[1].service_types == ["food.meals"]
+    assert person.attributes.active_use
+    assert person.location.neighborhood == hood
+
+    plan = pages.get("/web/case-manager/participants/p-web-1/plan")
+    assert 'value="housing.*" selected' in plan.text
+    kept = person.needs[1].id
+    saved = pages.post(
+        "/web/case-manager/participants/p-web-1/plan",
+        data={
+            "csrf_token": csrf_of(plan.text),
+            "id_0": person.needs[0].id,
+            "type_0": "",
+            "id_1": kept,
+            "type_1": "food.meals",
+            "acute_1": "yes",
+        },
+    )
+    assert "Plan saved" in saved.text
+    with session_scope(web_engine) as s:
+        after = participants.get(s, CM, "p-web-1")
+    assert [(n.id, n.acute) for n in after.needs] == [(kept, True)]
+
+
+def test_a_bad_participant_form_names_the_problem_and_stores_nothing(
+    pages: TestClient, web_engine: Engine
+) -> None:
+    sign_in(pages, "ana")
+    form = pages.get("/web/case-manager/new")
+    bad = pages.post(
+        "/web/case-manager/new",
+        data={"csrf_token": csrf_of(form.text), "pseudonym": "p-web-2", "type_0": "food.meals"},
+    )
+    assert bad.status_code == 422
+    assert "neighbourhood" in bad.text
+    unknown = pages.post(
+        "/web/case-manager/new",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "pseudonym": "p-web-2",
+            "lat": "47.6",
+            "lon": "-122.3",
+            "type_0": "food.caviar",
+        },
+    )
+    assert unknown.status_code == 422
+    assert "unknown service type" in unknown.text
+    with session_scope(web_engine) as s:
+        assert s.get(t.Participant, "p-web-2") is None
+    sign_in(pages, "pat")
+    assert pages.get("/web/case-manager/new").status_code == 403

@@ -1,0 +1,44 @@
+"""The hold sweeper: records the holds that ran out, every ``MATCHER_SWEEP_SECONDS``.
+
+A hold stops counting at its expiry whether or not anything runs (capacity is read
+*at* a time), so the sweeper changes no pool. It makes the record match: referral
+status ``expired`` and an ``expired`` event in the ledger, so a case manager's page
+and the history say what happened. Each worker process runs one; they do not clash,
+because a program's expiries are recorded under the program's lock and a second
+sweep finds nothing left to record.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+import anyio
+from anyio import to_thread
+from sqlalchemy import Engine
+
+from matcher.service import referrals
+from matcher.store.engine import session_scope
+
+log = logging.getLogger(__name__)
+
+
+def sweep_once(engine: Engine, clock: Callable[[], datetime]) -> int:
+    """Record every hold that has run out by now; how many."""
+    with session_scope(engine) as session:
+        return referrals.expire_due(session, clock())
+
+
+async def sweep_forever(engine: Engine, clock: Callable[[], datetime], every: float) -> None:
+    """Sweep every ``every`` seconds until cancelled; a failed round is logged (its
+    kind only: a database error's text can carry row values) and the next one retried."""
+    while True:
+        await anyio.sleep(every)
+        try:
+            count = await to_thread.run_sync(sweep_once, engine, clock)
+        except Exception as error:
+            log.error("hold sweep failed: %s", type(error).__name__)
+            continue
+        if count:
+            log.info("recorded %d expired hold(s)", count)
