@@ -16,6 +16,7 @@ from matcher.store.engine import session_scope
 SKIP = ("/health", "/docs", "/openapi.json", "/docs/oauth2-redirect", "/redoc")
 OBJECT_PARAMS = (
     ("referral_id", "referral"),
+    ("intake_id", "intake"),
     ("participant_id", "participant"),
     ("program_id", "program"),
     ("case_manager_id", "case_load"),

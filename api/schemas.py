@@ -132,7 +132,22 @@ class ParticipantIn(ParticipantFields):
     """A new participant; ``id`` is a pseudonym (one is made up when absent)."""
 
     id: Id | None = None
+    intake_id: Id | None = Field(
+        default=None, description="the intake (taken up by this case manager) it comes from"
+    )
     needs: Annotated[list[Need], Field(max_length=50)] = Field(default_factory=list)
+
+
+class IntakeOut(_Out):
+    """A referral into LEAD, as case managers see it."""
+
+    intake_id: str
+    reference: str
+    note: str
+    received_at: datetime
+    taken: bool = Field(description="taken up by this case manager")
+    taken_at: datetime | None
+    participant_id: str | None
 
 
 class ParticipantUpdate(ParticipantFields):

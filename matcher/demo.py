@@ -206,6 +206,29 @@ class Demo:
                 f"   plan for 20,000.00 ({p['method']}): spend {p['spend']:,.2f}, needs met {met}"
             )
 
+    def officer_refers(self, reference: str, note: str, *, taken: bool) -> None:
+        """An officer refers someone into LEAD; ana takes it up (or leaves it queued)."""
+        self.account("olive", "referrer")
+        made = self.client.post(
+            "/referrers/intakes",
+            json={"reference": reference, "note": note},
+            headers=self.as_("olive"),
+        ).json()
+        queue = self.client.get(
+            f"/case-managers/{CASE_MANAGER}/intakes", headers=self.as_("ana")
+        ).json()
+        self.say(
+            f"\n0. OFFICER olive refers someone into LEAD ({reference}): the receipt says "
+            f"'{made['status']}' and nothing more; {len(queue)} referral(s) wait for a case "
+            "manager"
+        )
+        if taken:
+            self.client.post(
+                f"/case-managers/{CASE_MANAGER}/intakes/{made['intake_id']}/take",
+                headers=self.as_("ana"),
+            ).raise_for_status()
+            self.say("   ana takes it up: the other case managers no longer see it")
+
     def auditor_reads(self, participant_id: str) -> None:
         self.say("\n5. AUDITOR audra reads the log")
         denied = self.client.get(
@@ -268,6 +291,9 @@ def run_demo(
                 "accounts: ana (case manager), fiona (funder), audra (auditor) and each "
                 "provider's staff; everyone signs in with a password and gets a token"
             )
+            demo.officer_refers("D-1027", "met at 3rd and Pine, asked about a bed", taken=True)
+            if password is not None:  # served afterwards: one left for a person to take up
+                demo.officer_refers("D-1031", "needs help with court dates", taken=False)
             first = scenario.programs[0]
             cap = first.capacity
             demo.provider_reports(

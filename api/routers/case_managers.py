@@ -20,6 +20,7 @@ from api.schemas import (
     HistoryOut,
     HoldIn,
     Id,
+    IntakeOut,
     MatchOut,
     ParticipantIn,
     ParticipantOut,
@@ -29,7 +30,7 @@ from api.schemas import (
 )
 from matcher.funding.impact import Change
 from matcher.scenario import Participant
-from matcher.service import consent, funding, matching, participants, referrals
+from matcher.service import consent, funding, intake, matching, participants, referrals
 
 router = APIRouter(
     responses=RESPONSES,
@@ -60,9 +61,15 @@ def create_participant(
     case_manager_id: Id, body: ParticipantIn, ctx: Ctx, response: Response
 ) -> ParticipantOut:
     """Record a participant under a pseudonym, with their plan."""
-    fields = body.model_dump(exclude={"id"})
+    fields = body.model_dump(exclude={"id", "intake_id"})
     person = Participant(id=body.id or participants.new_pseudonym(), **fields)
-    ctx.run(lambda s: participants.create(s, case_manager_id, person, ctx.now))
+
+    def act(s: Session) -> None:
+        participants.create(s, case_manager_id, person, ctx.now)
+        if body.intake_id is not None:
+            intake.link(s, case_manager_id, body.intake_id, person.id)
+
+    ctx.run(act)
     out = _one(ctx, case_manager_id, person.id)
     response.headers["Location"] = f"/case-managers/{case_manager_id}/participants/{person.id}"
     response.headers["ETag"] = f'"{out.version}"'
@@ -272,3 +279,21 @@ def list_disclosures(
     """Everything disclosed about the participant: to whom, which fields, when."""
     views = ctx.read(lambda s: consent.disclosures(s, case_manager_id, participant_id))
     return [DisclosureOut.model_validate(v) for v in page.of(views)]
+
+
+@router.get("/intakes", response_model=list[IntakeOut])
+def intakes(case_manager_id: Id, ctx: Ctx, page: Paged) -> list[IntakeOut]:
+    """Referrals into LEAD nobody has taken up yet, and the ones this case manager took."""
+    views = ctx.read(lambda s: intake.queue(s, case_manager_id))
+    return [IntakeOut.model_validate(v) for v in page.of(views)]
+
+
+@router.post(
+    "/intakes/{intake_id}/take",
+    response_model=IntakeOut,
+    responses={409: {"description": "another case manager has just taken it up"}},
+)
+def take_intake(case_manager_id: Id, intake_id: Id, ctx: Ctx) -> IntakeOut:
+    """Take a referral into LEAD up: it leaves the other case managers' queue."""
+    view = ctx.run(lambda s: intake.take(s, case_manager_id, intake_id, ctx.now))
+    return IntakeOut.model_validate(view)

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from api.limits import RateLimited, check_rate
 from api.web.render import PageError, Web, WebPage
-from matcher.service import matching, participants, referrals
+from matcher.service import intake, matching, participants, referrals
 from matcher.store import tables as t
 
 router = APIRouter(include_in_schema=False)
@@ -60,6 +60,7 @@ def case_load(web: WebPage) -> HTMLResponse:
             "active": [p for p, a in rows if a],
             "inactive": [p for p, a in rows if not a],
             "pending": pending,
+            "intakes": [i for i in intake.queue(s, case_manager_id) if i.participant_id is None],
         }
 
     return web.page("case_load.html", **web.read(read))
@@ -176,3 +177,12 @@ def act(
         web.run(lambda s: referrals.release(s, case_manager_id, referral_id, now))
         message = "Hold released. The place is free for others."
     return web.back(_participant_url(participant_id), message)
+
+
+@router.post(PAGE + "/intakes/{intake_id}/take")
+def take_intake(web: WebPage, intake_id: str, csrf_token: Token = "") -> RedirectResponse:
+    """Take a referral into LEAD up: it leaves the other case managers' list."""
+    case_manager_id = web.require("case_manager")
+    web.check(csrf_token)
+    view = web.run(lambda s: intake.take(s, case_manager_id, intake_id, web.ctx.now))
+    return web.back(PAGE, f"Referral {view.reference} is yours. Record the participant when met.")

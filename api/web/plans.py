@@ -21,6 +21,7 @@ from starlette.datastructures import FormData
 from api.web.render import PageError, WebPage, service_type_labels
 from matcher.scenario import Attributes, Location, Need, Participant
 from matcher.service import funding, participants
+from matcher.service import intake as intakes
 from matcher.service.funding import MapPoint
 
 router = APIRouter(include_in_schema=False)
@@ -133,11 +134,13 @@ def _hoods(s: Session) -> list[MapPoint]:
 
 
 @router.get(PAGE + "/new", response_class=HTMLResponse)
-def new_form(web: WebPage) -> HTMLResponse:
-    """A new participant: where they are met, what they chose to share, their plan."""
+def new_form(web: WebPage, intake: str = "") -> HTMLResponse:
+    """A new participant: where they are met, what they chose to share, their plan
+    (``intake``: the referral into LEAD they come from)."""
     web.require("case_manager")
     return web.page(
         "new_participant.html",
+        intake=intake[:200],
         hoods=web.read(_hoods),
         rows=_plan_rows([]),
         choices=choices(),
@@ -201,6 +204,9 @@ def create(web: WebPage, form: Form) -> RedirectResponse:
     def act(s: Session) -> str:
         person = read_participant(form, _hoods(s))
         participants.create(s, case_manager_id, person, web.ctx.now)
+        came_from = str(form.get("intake_id") or "")
+        if came_from:
+            intakes.link(s, case_manager_id, came_from, person.id)
         return person.id
 
     participant_id = web.run(act)

@@ -1,7 +1,9 @@
 """Referrals into LEAD from police officers and prosecutors.
 
 A referrer submits an intake and can see that it was received, and nothing else:
-no plan, no match, nothing about treatment.
+no plan, no match, nothing about treatment. The case managers see the intakes nobody
+has taken up yet, with the note, and one of them takes each up; after that only
+that case manager sees it, and it is linked to the participant it becomes.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlmodel import Session, col, or_, select
 
-from matcher.service.errors import NotFound
+from matcher.service.errors import Conflict, NotFound
+from matcher.service.participants import own as own_participant
 from matcher.store import tables as t
 
 
@@ -46,3 +50,79 @@ def receipt(session: Session, referrer_id: str, intake_id: str) -> Receipt:
     if row is None or row.referrer_id != referrer_id:
         raise NotFound(f"no intake {intake_id}", field="intake_id")
     return Receipt(row.id, row.reference, "received", row.received_at)
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeView:
+    """An intake as the case managers see it."""
+
+    intake_id: str
+    reference: str
+    note: str
+    received_at: datetime
+    taken: bool
+    taken_at: datetime | None
+    participant_id: str | None
+
+
+def _view(row: t.Intake) -> IntakeView:
+    return IntakeView(
+        row.id,
+        row.reference,
+        row.note,
+        row.received_at,
+        row.taken_by is not None,
+        row.taken_at,
+        row.participant_id,
+    )
+
+
+def queue(session: Session, case_manager_id: str) -> list[IntakeView]:
+    """Intakes nobody has taken up, and the ones this case manager took, oldest first."""
+    rows = session.exec(
+        select(t.Intake)
+        .where(
+            or_(
+                col(t.Intake.taken_by).is_(None),
+                t.Intake.taken_by == case_manager_id,
+            )
+        )
+        .order_by(col(t.Intake.received_at), col(t.Intake.id))
+    )
+    return [_view(r) for r in rows]
+
+
+def _visible(session: Session, case_manager_id: str, intake_id: str) -> t.Intake:
+    row = session.get(t.Intake, intake_id)
+    if row is None or row.taken_by not in (None, case_manager_id):
+        raise NotFound(f"no intake {intake_id}", field="intake_id")
+    return row
+
+
+def take(session: Session, case_manager_id: str, intake_id: str, now: datetime) -> IntakeView:
+    """Take an intake up (again by the same case manager: no change). Once taken it
+    leaves the other case managers' queue; two taking it at once: one wins, the
+    other is told it is gone."""
+    row = _visible(session, case_manager_id, intake_id)
+    if row.taken_by is None:
+        claim = (
+            update(t.Intake)
+            .where(col(t.Intake.id) == intake_id, col(t.Intake.taken_by).is_(None))
+            .values(taken_by=case_manager_id, taken_at=now)
+        )
+        claimed = session.connection().execute(claim)
+        if claimed.rowcount != 1:
+            raise Conflict("taken", "another case manager has just taken this intake up")
+        session.expire(row)
+    return _view(_visible(session, case_manager_id, intake_id))
+
+
+def link(session: Session, case_manager_id: str, intake_id: str, participant_id: str) -> None:
+    """Record which of the case manager's participants an intake they took became."""
+    row = _visible(session, case_manager_id, intake_id)
+    if row.taken_by != case_manager_id:
+        raise Conflict("not_taken", "take the intake up first", field="intake_id")
+    own_participant(session, case_manager_id, participant_id)
+    row.participant_id = participant_id
+    session.add(row)
+    session.flush()

@@ -356,3 +356,7 @@ class Intake(SQLModel, table=True):
     reference: str = Field(max_length=100)
     note: str = Field(sa_column=Column(EncryptedJSON(), nullable=False))
     received_at: datetime = _when()
+    # The case manager who took the intake up, and the participant it became.
+    taken_by: str | None = Field(default=None, index=True, max_length=200)
+    taken_at: datetime | None = _when(nullable=True)
+    participant_id: str | None = Field(default=None, foreign_key="participant.id", max_length=200)

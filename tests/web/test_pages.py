@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from matcher.demo import pick_participant
-from matcher.service import accounts, capacity, participants
+from matcher.service import accounts, capacity, intake, participants
 from matcher.store import tables as t
 from matcher.store.engine import session_scope
 from tests.api.conftest import CM, START
@@ -316,3 +316,43 @@ def test_a_bad_participant_form_names_the_problem_and_stores_nothing(
         assert s.get(t.Participant, "p-web-2") is None
     sign_in(pages, "pat")
     assert pages.get("/web/case-manager/new").status_code == 403
+
+
+def test_a_referral_into_lead_is_taken_up_and_becomes_a_participant(
+    pages: TestClient, web_engine: Engine
+) -> None:
+    with session_scope(web_engine) as s:
+        officer = s.exec(select(t.Account).where(t.Account.username == "rex")).one()
+        made = intake.submit(s, officer.id, "D-77", "asked for a shelter bed tonight", START)
+    sign_in(pages, "bo")
+    assert "D-77" in pages.get("/web/case-manager").text
+    home = sign_in(pages, "ana")
+    assert "asked for a shelter bed tonight" in home
+    taken = pages.post(
+        f"/web/case-manager/intakes/{made.intake_id}/take", data={"csrf_token": csrf_of(home)}
+    )
+    assert "Referral D-77 is yours" in taken.text
+    assert f"/web/case-manager/new?intake={made.intake_id}" in taken.text
+    sign_in(pages, "bo")
+    assert "D-77" not in pages.get("/web/case-manager").text
+    sign_in(pages, "ana")
+    form = pages.get(f"/web/case-manager/new?intake={made.intake_id}")
+    assert f'name="intake_id" value="{made.intake_id}"' in form.text
+    created = pages.post(
+        "/web/case-manager/new",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "pseudonym": "p-from-d77",
+            "lat": "47.61",
+            "lon": "-122.33",
+            "intake_id": made.intake_id,
+            "type_0": "housing.shelter",
+            "acute_0": "yes",
+        },
+    )
+    assert "p-from-d77 recorded" in created.text
+    with session_scope(web_engine) as s:
+        row = s.get(t.Intake, made.intake_id)
+        assert row is not None
+        assert (row.taken_by, row.participant_id) == (CM, "p-from-d77")
+    assert "D-77" not in pages.get("/web/case-manager").text  # done: off the list
