@@ -12,7 +12,8 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
 from api import problems, web
-from api.audit import AuditLog
+from api.audit import AuditLog, AuditSink
+from api.credentials import CredentialCache
 from api.deps import Ctx, utc_now
 from api.limits import BodyLimit
 from api.routers import admin, audit, auth, case_managers, funders, hsds, providers, referrers
@@ -45,13 +46,20 @@ def create_app(
                 background.start_soon(
                     sweep_forever, app.state.engine, app.state.clock, settings.sweep_seconds
                 )
-            yield
-            background.cancel_scope.cancel()
+            if app.state.audit.batching:
+                background.start_soon(app.state.audit.run)
+            try:
+                yield
+            finally:
+                background.cancel_scope.cancel()
+        await to_thread.run_sync(app.state.audit.flush)
 
     app = FastAPI(title="LEAD matcher", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.clock = clock
+    app.state.audit = AuditSink(app.state.engine, settings.audit_flush_seconds)
+    app.state.credentials = CredentialCache(settings.auth_cache_seconds)
     problems.install(app)
     app.add_middleware(AuditLog)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

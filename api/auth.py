@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from api.credentials import CredentialCache, seconds_left
 from api.deps import Ctx
 from matcher.service import accounts
 from matcher.service.accounts import Principal, Unauthenticated
@@ -41,16 +42,22 @@ def current_principal(
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Principal:
     """The account behind the request's token or key (401 if none is valid)."""
+    cache: CredentialCache = request.app.state.credentials
     try:
         if bearer is not None:
             token = bearer.credentials
-            principal = ctx.read(lambda s: accounts.from_token(s, ctx.settings, token))
+            key = cache.key("bearer", token)
+            principal = cache.get(key) or ctx.read(
+                lambda s: accounts.from_token(s, ctx.settings, token)
+            )
         elif api_key is not None:
-            principal = ctx.read(lambda s: accounts.from_api_key(s, api_key))
+            key = cache.key("key", api_key)
+            principal = cache.get(key) or ctx.read(lambda s: accounts.from_api_key(s, api_key))
         else:
             raise Unauthenticated
     except Unauthenticated:
         raise NotAuthenticated("valid credentials are required") from None
+    cache.put(key, principal, seconds_left(bearer.credentials) if bearer is not None else None)
     request.state.principal = principal
     return principal
 

@@ -61,6 +61,20 @@ class Settings(BaseSettings):
         description="How often the server records expired holds (0: never; an expired "
         "hold stops counting either way)",
     )
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="How long a checked token or key is trusted without asking the "
+        "database again (a deactivation elsewhere takes effect within this); 0: never",
+    )
+    audit_flush_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        le=10,
+        description="0: each request's audit record is written before it ends; above 0: "
+        "records are written in batches this often (faster; a crash loses the last batch)",
+    )
     session_hours: float = Field(
         default=10.0, gt=0, le=24, description="How long a web sign-in lasts (about a shift)"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Me, administrator
@@ -63,9 +63,10 @@ def create_account(body: AccountIn, ctx: Ctx) -> AccountOut:
 
 
 @router.post("/accounts/{username}/deactivate", status_code=status.HTTP_204_NO_CONTENT)
-def deactivate(username: str, ctx: Ctx) -> None:
+def deactivate(username: str, ctx: Ctx, request: Request) -> None:
     """Stop an account: its sign-in, tokens and keys stop working at once."""
     ctx.run(lambda s: accounts.deactivate(s, username))
+    request.app.state.credentials.clear()
 
 
 @router.post("/programs", status_code=status.HTTP_201_CREATED)

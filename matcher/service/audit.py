@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from matcher.store import tables as t
@@ -26,18 +27,13 @@ class Entry:
 
 def record(session: Session, entry: Entry) -> None:
     """Append one record (the table refuses updates and deletes)."""
-    session.add(
-        t.AuditEvent(
-            at=entry.at,
-            actor=entry.actor,
-            role=entry.role,
-            action=entry.action,
-            object_type=entry.object_type,
-            object_id=entry.object_id,
-            outcome=entry.outcome,
-            status=entry.status,
-        )
-    )
+    record_many(session, [entry])
+
+
+def record_many(session: Session, entries: list[Entry]) -> None:
+    """Append records in one statement, in order."""
+    if entries:
+        session.connection().execute(insert(t.AuditEvent), [asdict(e) for e in entries])
 
 
 def query(

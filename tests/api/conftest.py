@@ -38,6 +38,7 @@ SETTINGS = Settings(
     environment="test",
     match_per_minute=30,
     sweep_seconds=0,  # the sweeper's own test turns it on
+    auth_cache_seconds=0,  # every request asks the store; the cache's own test turns it on
     jwt_secret="a-test-secret-that-is-long-enough-to-sign-with",
 )
 
