@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from api.limits import RateLimited, check_rate
 from api.web.render import PageError, Web, WebPage
-from matcher.service import intake, matching, participants, referrals
+from matcher.service import consent, intake, matching, participants, referrals
 from matcher.store import tables as t
 
 router = APIRouter(include_in_schema=False)
@@ -75,6 +75,8 @@ def _participant_state(web: Web, case_manager_id: str, participant_id: str) -> d
         return {
             "person": person,
             "active": active,
+            "consents": consent.consents(s, case_manager_id, participant_id),
+            "disclosures": consent.disclosures(s, case_manager_id, participant_id),
             "referrals": list(reversed(mine)),
             "history": steps,
             "names": _program_names(s, {r.program_id for r in mine}),

@@ -141,6 +141,7 @@ def new_form(web: WebPage, intake: str = "") -> HTMLResponse:
     return web.page(
         "new_participant.html",
         intake=intake[:200],
+        person=None,
         hoods=web.read(_hoods),
         rows=_plan_rows([]),
         choices=choices(),
@@ -159,22 +160,39 @@ def _number(form: FormData, name: str) -> float | None:
         raise PageError(422, f"{name.replace('_', ' ')} must be a number") from None
 
 
-def read_participant(form: FormData, hoods: list[MapPoint]) -> Participant:
-    """The new participant the form describes (``PageError`` naming the field)."""
-    pseudonym = str(form.get("pseudonym") or "").strip() or participants.new_pseudonym()
+def read_participant(
+    form: FormData, hoods: list[MapPoint], base: Participant | None = None
+) -> Participant:
+    """The participant the form describes (``PageError`` naming the field): a new one,
+    or ``base`` with new details (its pseudonym, plan and lists kept). Without exact
+    coordinates, the place is the neighbourhood's centre, or ``base``'s own place
+    while its neighbourhood is unchanged."""
+    if base is None:
+        pseudonym = str(form.get("pseudonym") or "").strip() or participants.new_pseudonym()
+        needs = read_needs(form, pseudonym, [])
+        kept: dict[str, Any] = {}
+    else:
+        pseudonym, needs = base.id, base.needs
+        kept = {
+            "prefers": base.prefers,
+            "stay_away": base.stay_away,
+            "avoid_programs": base.avoid_programs,
+        }
     hood = str(form.get("neighborhood") or "")
     lat, lon = _number(form, "lat"), _number(form, "lon")
     centre = next((h for h in hoods if h.name == hood), None)
     if lat is None or lon is None:
-        if centre is None:
+        if base is not None and hood == (base.location.neighborhood or ""):
+            lat, lon = base.location.lat, base.location.lon
+        elif centre is None:
             raise PageError(422, "choose the neighbourhood where you meet the participant")
-        lat, lon = centre.lat, centre.lon
+        else:
+            lat, lon = centre.lat, centre.lon
     age = _number(form, "age")
     household = str(form.get("household") or "") or None
     if household is not None and household not in HOUSEHOLDS:
         raise PageError(422, "household must be single, couple or family")
     languages = [x.strip() for x in str(form.get("languages") or "").split(",") if x.strip()]
-    distance = _number(form, "max_distance_km")
     try:
         return Participant(
             id=pseudonym,
@@ -186,8 +204,9 @@ def read_participant(form: FormData, hoods: list[MapPoint]) -> Participant:
                 **{flag: form.get(flag) == "yes" for flag in FLAGS},
             ),
             languages=languages,
-            max_distance_km=distance,
-            needs=read_needs(form, pseudonym, []),
+            max_distance_km=_number(form, "max_distance_km"),
+            needs=needs,
+            **kept,
         )
     except ValidationError as error:
         problem = error.errors()[0]

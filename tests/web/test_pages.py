@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from matcher.demo import pick_participant
-from matcher.service import accounts, capacity, intake, participants
+from matcher.service import accounts, capacity, consent, intake, participants
 from matcher.store import tables as t
 from matcher.store.engine import session_scope
 from tests.api.conftest import CM, START
@@ -356,3 +356,55 @@ def test_a_referral_into_lead_is_taken_up_and_becomes_a_participant(
         assert row is not None
         assert (row.taken_by, row.participant_id) == (CM, "p-from-d77")
     assert "D-77" not in pages.get("/web/case-manager").text  # done: off the list
+
+
+def test_details_are_edited_against_the_version_read_and_consents_revoked(
+    pages: TestClient, web_engine: Engine
+) -> None:
+    person = SAMPLE.participants[0]
+    sign_in(pages, "ana")
+    form = pages.get(f"/web/case-manager/participants/{person.id}/details")
+    assert form.status_code == 200
+    version = re.search(r'name="version" value="(\d+)"', form.text)
+    assert version
+    data = {
+        "csrf_token": csrf_of(form.text),
+        "version": version.group(1),
+        "neighborhood": person.location.neighborhood or "",
+        "age": "52",
+        "has_pet": "yes",
+        "has_id": "yes",
+    }
+    saved = pages.post(f"/web/case-manager/participants/{person.id}/details", data=data)
+    assert "Details saved" in saved.text
+    with session_scope(web_engine) as s:
+        after = participants.get(s, CM, person.id)
+        assert not participants.is_active(s, CM, person.id)  # "active" was not ticked
+    assert (after.attributes.age, after.attributes.has_pet) == (52, True)
+    assert (after.location.lat, after.location.lon) == (person.location.lat, person.location.lon)
+    assert [n.id for n in after.needs] == [n.id for n in person.needs]
+    stale = pages.post(f"/web/case-manager/participants/{person.id}/details", data=data)
+    assert stale.status_code == 409
+    assert "a colleague changed this record" in stale.text
+
+    with session_scope(web_engine) as s:
+        made = consent.grant(
+            s,
+            CM,
+            person.id,
+            recipient_type="organization",
+            recipient_id=ORG,
+            categories=["housing"],
+            starts_at=START,
+            ends_at=None,
+            now=START,
+        )
+    page = pages.get(f"/web/case-manager/participants/{person.id}")
+    assert f'data-consent="{made.consent_id}"' in page.text
+    revoked = pages.post(
+        f"/web/case-manager/participants/{person.id}/consents/{made.consent_id}/revoke",
+        data={"csrf_token": csrf_of(page.text)},
+    )
+    assert "Consent revoked" in revoked.text
+    with session_scope(web_engine) as s:
+        assert consent.consents(s, CM, person.id)[0].revoked_at is not None

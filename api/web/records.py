@@ -1,0 +1,90 @@
+"""A participant's record beyond the plan: their details (and whether they are still
+active), their consents, and what was disclosed under them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel import Session
+from starlette.datastructures import FormData
+
+from api.web.plans import FLAGS, HOUSEHOLDS, read_participant
+from api.web.render import PageError, WebPage
+from matcher.service import consent, funding, participants
+from matcher.service.errors import Conflict, ServiceError
+
+router = APIRouter(include_in_schema=False)
+PAGE = "/web/case-manager/participants/{participant_id}"
+Token = Annotated[str, Form(max_length=200)]
+
+
+async def _form(request: Request) -> FormData:
+    return await request.form(max_fields=100)
+
+
+@router.get(PAGE + "/details", response_class=HTMLResponse)
+def details_form(web: WebPage, participant_id: str) -> HTMLResponse:
+    """The participant's details as a form, with the version it was read at."""
+    case_manager_id = web.require("case_manager")
+
+    def read(s: Session) -> dict[str, Any]:
+        return {
+            "person": participants.get(s, case_manager_id, participant_id),
+            "active": participants.is_active(s, case_manager_id, participant_id),
+            "version": participants.version_of(s, case_manager_id, participant_id),
+            "hoods": funding.map_points(s)[1],
+        }
+
+    return web.page("details.html", flags=FLAGS, households=HOUSEHOLDS, **web.read(read))
+
+
+@router.post(PAGE + "/details")
+def save_details(
+    web: WebPage, participant_id: str, form: Annotated[FormData, Depends(_form)]
+) -> RedirectResponse:
+    """Replace the details, unless a colleague saved newer ones since the form loaded."""
+    case_manager_id = web.require("case_manager")
+    web.check(str(form.get("csrf_token") or ""))
+    version_text = str(form.get("version") or "")
+    if not version_text.isdigit():
+        raise PageError(422, "the form lost its version: reload the page")
+
+    def act(s: Session) -> None:
+        base = participants.get(s, case_manager_id, participant_id)
+        person = read_participant(form, funding.map_points(s)[1], base)
+        participants.update(
+            s,
+            case_manager_id,
+            person,
+            web.ctx.now,
+            expected_version=int(version_text),
+            active=form.get("active") == "yes",
+        )
+
+    try:
+        web.ctx.run(act)
+    except Conflict as error:
+        if error.rule == "stale_version":
+            raise PageError(
+                409, "Not saved: a colleague changed this record after you opened it. Reload."
+            ) from None
+        raise PageError(409, error.message) from None
+    except ServiceError as error:
+        raise PageError(404 if error.rule == "not_found" else 422, error.message) from None
+    return web.back(f"/web/case-manager/participants/{participant_id}", "Details saved.")
+
+
+@router.post(PAGE + "/consents/{consent_id}/revoke")
+def revoke(
+    web: WebPage, participant_id: str, consent_id: str, csrf_token: Token = ""
+) -> RedirectResponse:
+    """The participant takes a consent back: nothing more is disclosed under it."""
+    case_manager_id = web.require("case_manager")
+    web.check(csrf_token)
+    web.run(lambda s: consent.revoke(s, case_manager_id, participant_id, consent_id, web.ctx.now))
+    return web.back(
+        f"/web/case-manager/participants/{participant_id}",
+        "Consent revoked. Providers see no more under it.",
+    )
