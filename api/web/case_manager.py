@@ -76,6 +76,9 @@ def _participant_state(web: Web, case_manager_id: str, participant_id: str) -> d
             "person": person,
             "active": active,
             "consents": consent.consents(s, case_manager_id, participant_id),
+            "organizations": s.exec(
+                select(t.Organization.id, t.Organization.name).order_by(col(t.Organization.name))
+            ).all(),
             "disclosures": consent.disclosures(s, case_manager_id, participant_id),
             "referrals": list(reversed(mine)),
             "history": steps,

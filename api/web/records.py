@@ -3,6 +3,7 @@ active), their consents, and what was disclosed under them."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -88,3 +89,39 @@ def revoke(
         f"/web/case-manager/participants/{participant_id}",
         "Consent revoked. Providers see no more under it.",
     )
+
+
+@router.post(PAGE + "/consents")
+def grant(
+    web: WebPage,
+    participant_id: str,
+    form: Annotated[FormData, Depends(_form)],
+) -> RedirectResponse:
+    """Record the participant's consent to share some categories with one provider."""
+    case_manager_id = web.require("case_manager")
+    web.check(str(form.get("csrf_token") or ""))
+    recipient = str(form.get("organization_id") or "")
+    categories = [str(c) for c in form.getlist("category")][:30]
+    if not recipient:
+        raise PageError(422, "choose the provider the participant consents to share with")
+    if not categories:
+        raise PageError(422, "tick what may be shared, or everything")
+    ends = str(form.get("ends_on") or "")
+    try:
+        ends_at = datetime.fromisoformat(ends).replace(tzinfo=UTC) if ends else None
+    except ValueError:
+        raise PageError(422, "the end date must be a date") from None
+    web.run(
+        lambda s: consent.grant(
+            s,
+            case_manager_id,
+            participant_id,
+            recipient_type="organization",
+            recipient_id=recipient,
+            categories=categories,
+            starts_at=web.ctx.now,
+            ends_at=ends_at,
+            now=web.ctx.now,
+        )
+    )
+    return web.back(f"/web/case-manager/participants/{participant_id}", "Consent recorded.")

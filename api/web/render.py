@@ -64,6 +64,11 @@ def service_type_labels() -> dict[str, str]:
 RULE_PHRASES = {r.name: (r.one, r.many) for r in RULES}
 
 
+def categories() -> list[str]:
+    """The service categories (``housing``, ``treatment``, ...), for consents."""
+    return sorted({code.split(".")[0] for code in service_type_labels()})
+
+
 def _types(codes: list[str]) -> str:
     labels = service_type_labels()
     return ", ".join(labels.get(c, c) for c in codes)
@@ -77,6 +82,7 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.filters["types"] = _types
 templates.env.filters["when"] = _when
 templates.env.globals["RULE_PHRASES"] = RULE_PHRASES
+templates.env.globals["categories"] = categories
 
 
 class Web:

@@ -137,6 +137,8 @@ def test_a_provider_updates_places_and_a_stale_form_says_so(
     card.get_by_role("button", name="Save").click()
     expect(first.get_by_role("status")).to_contain_text("6 open, 1 waiting")
     expect(first.locator(f'article[data-program="{program.id}"] dd.open')).to_have_text("6")
+    first.get_by_role("button", name=f"One place filled at {program.name}").click()
+    expect(first.locator(f'article[data-program="{program.id}"] dd.open')).to_have_text("5")
     first.screenshot(path=str(shots / "provider.png"), full_page=True)
 
     old = stale.locator(f'article[data-program="{program.id}"]')
@@ -144,7 +146,7 @@ def test_a_provider_updates_places_and_a_stale_form_says_so(
     old.get_by_role("button", name="Save").click()
     alert = stale.locator(f'article[data-program="{program.id}"] [role="alert"]')
     expect(alert).to_contain_text("Not saved")
-    expect(alert).to_contain_text("The current numbers are 6 open and 1 waiting")
+    expect(alert).to_contain_text("The current numbers are 5 open and 1 waiting")
     stale.locator(f'article[data-program="{program.id}"]').screenshot(
         path=str(shots / "provider-stale.png")
     )

@@ -408,3 +408,58 @@ def test_details_are_edited_against_the_version_read_and_consents_revoked(
     assert "Consent revoked" in revoked.text
     with session_scope(web_engine) as s:
         assert consent.consents(s, CM, person.id)[0].revoked_at is not None
+
+
+def test_one_tap_records_a_place_filled_or_freed(pages: TestClient, web_engine: Engine) -> None:
+    html = sign_in(pages, "pat")
+    before = _program(web_engine, PROGRAM.id)
+    assert before.open_slots is not None
+    card = html.split(f'data-program="{PROGRAM.id}"', 1)[1]
+    filled = re.search(
+        r'name="version" value="(\d+)">\s*<input type="hidden" name="open_slots" '
+        r'value="(\d+)">\s*<input type="hidden" name="waitlist" value="(\d+)">\s*'
+        r'<button type="submit" aria-label="One place filled',
+        card,
+    )
+    assert filled
+    assert int(filled.group(2)) == before.open_slots - 1
+    done = pages.post(
+        f"/web/provider/programs/{PROGRAM.id}/capacity",
+        data={
+            "csrf_token": csrf_of(html),
+            "version": filled.group(1),
+            "open_slots": filled.group(2),
+            "waitlist": filled.group(3),
+        },
+    )
+    assert done.status_code == 200
+    assert _program(web_engine, PROGRAM.id).open_slots == before.open_slots - 1
+
+
+def test_a_consent_is_recorded_from_the_participant_page(
+    pages: TestClient, web_engine: Engine
+) -> None:
+    person = SAMPLE.participants[1].id
+    sign_in(pages, "ana")
+    page = pages.get(f"/web/case-manager/participants/{person}")
+    assert f'<option value="{ORG}">' in page.text
+    url = f"/web/case-manager/participants/{person}/consents"
+    token = csrf_of(page.text)
+    empty = pages.post(url, data={"csrf_token": token, "organization_id": ORG})
+    assert empty.status_code == 422
+    assert "tick what may be shared" in empty.text
+    done = pages.post(
+        url,
+        data={
+            "csrf_token": token,
+            "organization_id": ORG,
+            "category": ["housing", "food"],
+            "ends_on": "2027-05-01",
+        },
+    )
+    assert "Consent recorded" in done.text
+    with session_scope(web_engine) as s:
+        (made,) = consent.consents(s, CM, person)
+    assert (made.recipient_id, made.categories) == (ORG, ["food", "housing"])
+    assert made.ends_at is not None
+    assert made.ends_at.date().isoformat() == "2027-05-01"
