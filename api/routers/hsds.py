@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict
+from sqlmodel import Session, select
 
 from api.auth import current_principal
 from api.deps import Ctx
@@ -28,6 +29,7 @@ from matcher.interop.hsds.export import (
     nested_service_at_location,
 )
 from matcher.service.errors import NotFound
+from matcher.store import tables as t
 
 router = APIRouter(
     responses=RESPONSES, prefix="/hsds", tags=["hsds"], dependencies=[Depends(current_principal)]
@@ -109,21 +111,44 @@ def services(
     taxonomy_term_id: Filter = None,
 ) -> HsdsPage:
     """Services (programs), fully nested, optionally of one organisation or term."""
-    directory = _directory(ctx)
-    ids = sorted(directory.tables["service"])
-    if organization_id is not None:
+    if taxonomy_term_id is not None:  # terms live in the records: build them all
+        directory = _directory(ctx)
+        records = directory.tables["service"]
+        has_term = _has_term(directory, taxonomy_term_id)
         ids = [
-            i for i in ids if directory.tables["service"][i]["organization_id"] == organization_id
+            i
+            for i in sorted(records)
+            if has_term(i)
+            and (organization_id is None or records[i]["organization_id"] == organization_id)
         ]
-    if taxonomy_term_id is not None:
-        ids = [i for i in ids if _has_term(directory, taxonomy_term_id)(i)]
-    return _page([nested_service(directory, i) for i in ids], page, per_page)
+        return _page([nested_service(directory, i) for i in ids], page, per_page)
+
+    def read(s: Session) -> HsdsPage:
+        query = select(t.Program.id)
+        if organization_id is not None:
+            query = query.where(t.Program.organization_id == organization_id)
+        ids = sorted(s.exec(query))  # the same order as the records' ids, on any database
+        shown = ids[(page - 1) * per_page : page * per_page]
+        directory = build_directory(s, ctx.now, shown)
+        listed = _page([nested_service(directory, i) for i in shown], 1, per_page)
+        pages = max(1, math.ceil(len(ids) / per_page))
+        return listed.model_copy(
+            update={
+                "total_items": len(ids),
+                "total_pages": pages,
+                "page_number": page,
+                "first_page": page == 1,
+                "last_page": page >= pages,
+            }
+        )
+
+    return ctx.read(read)
 
 
 @router.get("/services/{id}", response_model=Record)
 def service(id: Annotated[str, Path(max_length=200)], ctx: Ctx) -> Record:
     """One service with its organisation, locations, capacities and attributes."""
-    directory = _directory(ctx)
+    directory = ctx.read(lambda s: build_directory(s, ctx.now, [id]))
     if id not in directory.tables["service"]:
         raise NotFound(f"no service {id}", field="id")
     return nested_service(directory, id)

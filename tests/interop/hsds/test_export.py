@@ -182,3 +182,27 @@ def test_the_read_api_answers_in_hsds_shapes(api: TestClient, engine: Engine) ->
 
 def test_the_read_api_is_not_anonymous(api: TestClient) -> None:
     assert api.get("/hsds/services").status_code == 401
+
+
+def test_service_pages_are_built_from_their_own_programs_only(
+    api: TestClient, engine: Engine
+) -> None:
+    headers = bearer(engine, "funder")
+    first = api.get("/hsds/services", params={"per_page": 2}, headers=headers).json()
+    second = api.get("/hsds/services", params={"per_page": 2, "page": 2}, headers=headers).json()
+    ids = [s["id"] for s in first["contents"] + second["contents"]]
+    assert ids == sorted(ids)
+    assert len(ids) == 3
+    assert (second["page_number"], second["size"], second["last_page"]) == (2, 1, True)
+    assert list(_page_check().iter_errors(second)) == []
+    org = first["contents"][0]["organization"]["id"]
+    mine = api.get("/hsds/services", params={"organization_id": org}, headers=headers).json()
+    assert mine["total_items"] >= 1
+    assert {s["organization"]["id"] for s in mine["contents"]} == {org}
+    term = next(
+        a["taxonomy_term"]["id"]
+        for a in first["contents"][0]["attributes"]
+        if a["taxonomy_term"]["code"] == "housing.shelter"
+    )
+    tagged = api.get("/hsds/services", params={"taxonomy_term_id": term}, headers=headers).json()
+    assert first["contents"][0]["id"] in {s["id"] for s in tagged["contents"]}
