@@ -15,7 +15,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from api.credentials import CredentialCache, seconds_left
 from api.deps import Ctx
-from matcher.service import accounts
+from matcher.service import accounts, teams
 from matcher.service.accounts import Principal, Unauthenticated
 from matcher.service.errors import NotFound, ServiceError
 
@@ -78,10 +78,13 @@ def provider_of(organization_id: str, me: Me) -> Principal:
     return me
 
 
-def case_manager_of(case_manager_id: str, me: Me) -> Principal:
-    """A case manager acting on their own case load."""
+def case_manager_of(case_manager_id: str, me: Me, ctx: Ctx) -> Principal:
+    """A case manager acting on their own case load, or on a teammate's."""
     _role(me, "case_manager")
-    if me.subject_id != case_manager_id:
+    acting = me.subject_id
+    if acting != case_manager_id and not (
+        acting is not None and ctx.read(lambda s: teams.may_act_for(s, acting, case_manager_id))
+    ):
         raise NotFound(f"no case manager {case_manager_id}", field="case_manager_id")
     return me
 

@@ -259,6 +259,7 @@ def _register_store_commands() -> None:
 
     app.add_typer(cli_accounts.users_app, name="users")
     app.add_typer(cli_accounts.keys_app, name="keys")
+    app.add_typer(cli_accounts.teams_app, name="teams")
     app.command("audit")(cli_accounts.audit)
     app.command("rotate-keys")(cli_accounts.rotate_keys)
     app.command("retention")(cli_accounts.retention)

@@ -154,3 +154,32 @@ def retention(
     period = days or get_settings().retention_days
     count = _run(database_url, lambda s: deidentify_inactive(s, datetime.now(UTC), period))
     typer.echo(f"de-identified {count} participant(s) inactive for more than {period} days")
+
+
+teams_app = typer.Typer(
+    help="Teams of case managers, who may cover each other's case loads.", no_args_is_help=True
+)
+
+
+@teams_app.command("set")
+def teams_set(
+    team: Annotated[str, typer.Argument(help="The team's id, e.g. downtown.")],
+    member: Annotated[
+        list[str] | None, typer.Option(help="A case manager's id; repeat for each member.")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Set a team's members (none: the team is dissolved)."""
+    from matcher.service import teams
+
+    members = _run(database_url, lambda s: teams.set_members(s, team, member or []))
+    typer.echo(f"{team}: {', '.join(members) or 'dissolved'}")
+
+
+@teams_app.command("list")
+def teams_list(database_url: DatabaseUrl = None) -> None:
+    """Every team and its members."""
+    from matcher.service import teams
+
+    for name, members in _run(database_url, teams.listing).items():
+        typer.echo(f"{name}: {', '.join(members)}")

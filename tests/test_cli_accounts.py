@@ -61,3 +61,20 @@ def test_users_keys_and_audit(tmp_path: Path) -> None:
     assert "harbor" in listed.stdout
     assert "$argon2" not in listed.stdout
     assert runner.invoke(app, ["audit", *db]).exit_code == 0
+
+
+def test_teams_are_set_listed_and_dissolved(tmp_path: Path) -> None:
+    db = ["--database-url", f"sqlite:///{tmp_path / 'm.db'}"]
+    assert runner.invoke(app, ["db", "upgrade", *db]).exit_code == 0
+    made = runner.invoke(
+        app, ["teams", "set", "downtown", "--member", "cm-b", "--member", "cm-a", *db]
+    )
+    assert made.exit_code == 0, made.output
+    assert made.output.strip() == "downtown: cm-a, cm-b"
+    assert runner.invoke(app, ["teams", "list", *db]).output.strip() == "downtown: cm-a, cm-b"
+    gone = runner.invoke(app, ["teams", "set", "downtown", *db])
+    assert gone.output.strip() == "downtown: dissolved"
+    assert runner.invoke(app, ["teams", "list", *db]).output.strip() == ""
+    blank = runner.invoke(app, ["teams", "set", " ", "--member", "cm-a", *db])
+    assert blank.exit_code == 2
+    assert "a team needs an id" in blank.output

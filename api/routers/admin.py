@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Path, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Me, administrator
 from api.deps import Ctx, Paged
 from api.problems import RESPONSES
 from matcher.scenario import Program
-from matcher.service import accounts, programs
+from matcher.service import accounts, programs, teams
 
 router = APIRouter(
     responses=RESPONSES, prefix="/admin", tags=["admins"], dependencies=[Depends(administrator)]
@@ -60,6 +60,33 @@ def create_account(body: AccountIn, ctx: Ctx) -> AccountOut:
         )
     )
     return AccountOut(username=who.username, role=who.role, subject_id=who.subject_id, active=True)
+
+
+class TeamIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    members: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=200)
+    ] = Field(description="case manager ids; an empty list dissolves the team")
+
+
+class TeamOut(BaseModel):
+    team_id: str
+    members: list[str]
+
+
+@router.get("/teams", response_model=list[TeamOut])
+def list_teams(ctx: Ctx, page: Paged) -> list[TeamOut]:
+    """Every team of case managers, with its members."""
+    found = ctx.read(teams.listing)
+    return [TeamOut(team_id=k, members=v) for k, v in page.of(sorted(found.items()))]
+
+
+@router.put("/teams/{team_id}", response_model=TeamOut)
+def set_team(team_id: Annotated[str, Path(max_length=200)], body: TeamIn, ctx: Ctx) -> TeamOut:
+    """Set who is in a team: its members may work on each other's case loads."""
+    members = ctx.run(lambda s: teams.set_members(s, team_id, body.members))
+    return TeamOut(team_id=team_id, members=members)
 
 
 @router.post("/accounts/{username}/deactivate", status_code=status.HTTP_204_NO_CONTENT)

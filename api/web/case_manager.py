@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from api.limits import RateLimited, check_rate
 from api.web.render import PageError, Web, WebPage
-from matcher.service import consent, intake, matching, participants, referrals
+from matcher.service import consent, intake, matching, participants, referrals, teams
 from matcher.store import tables as t
 
 router = APIRouter(include_in_schema=False)
@@ -61,6 +61,10 @@ def case_load(web: WebPage) -> HTMLResponse:
             "inactive": [p for p, a in rows if not a],
             "pending": pending,
             "intakes": [i for i in intake.queue(s, case_manager_id) if i.participant_id is None],
+            "team": {
+                mate: [p for p, _ in participants.listing(s, mate, True)]
+                for mate in teams.teammates(s, case_manager_id)
+            },
         }
 
     return web.page("case_load.html", **web.read(read))
@@ -75,6 +79,7 @@ def _participant_state(web: Web, case_manager_id: str, participant_id: str) -> d
         return {
             "person": person,
             "active": active,
+            "covering": case_manager_id if case_manager_id != web.me.subject_id else None,
             "consents": consent.consents(s, case_manager_id, participant_id),
             "organizations": s.exec(
                 select(t.Organization.id, t.Organization.name).order_by(col(t.Organization.name))
@@ -91,7 +96,7 @@ def _participant_state(web: Web, case_manager_id: str, participant_id: str) -> d
 @router.get(PAGE + "/participants/{participant_id}", response_class=HTMLResponse)
 def participant(web: WebPage, participant_id: str) -> HTMLResponse:
     """A participant's plan in their own order, with their holds and referrals."""
-    case_manager_id = web.require("case_manager")
+    case_manager_id = web.case_load_of(participant_id)
     state = _participant_state(web, case_manager_id, participant_id)
     return web.page("participant.html", pools=POOL_LABELS, statuses=STATUS_LABELS, **state)
 
@@ -102,7 +107,7 @@ def find_places(web: WebPage, participant_id: str, csrf_token: Token = "") -> HT
 
     A POST, like the API's: it runs the solver (rate-limited per account) and the
     answer depends on the moment's capacity, so it is never cached or bookmarked."""
-    case_manager_id = web.require("case_manager")
+    case_manager_id = web.case_load_of(participant_id)
     web.check(csrf_token)
     try:
         check_rate(web.ctx, f"solve:{web.me.account_id}", web.ctx.settings.match_per_minute)
@@ -129,7 +134,7 @@ def hold(
     csrf_token: Token = "",
 ) -> RedirectResponse:
     """Hold one place for a need until the hold expires."""
-    case_manager_id = web.require("case_manager")
+    case_manager_id = web.case_load_of(participant_id)
     web.check(csrf_token)
     view = web.run(
         lambda s: referrals.place_hold(
@@ -163,7 +168,7 @@ def act(
     csrf_token: Token = "",
 ) -> RedirectResponse:
     """Confirm (with the participant's consent to share), decline or release a hold."""
-    case_manager_id = web.require("case_manager")
+    case_manager_id = web.case_load_of(participant_id)
     web.check(csrf_token)
     now, ttl = web.ctx.now, web.ctx.ttl
     if action == "confirm":

@@ -109,7 +109,7 @@ def _plan_rows(needs: list[Need]) -> list[dict[str, Any]]:
 @router.get(PAGE + "/participants/{participant_id}/plan", response_class=HTMLResponse)
 def plan_form(web: WebPage, participant_id: str) -> HTMLResponse:
     """The plan as editable rows, in the participant's order."""
-    case_manager_id = web.require("case_manager")
+    case_manager_id = web.case_load_of(participant_id)
     person = web.read(lambda s: participants.get(s, case_manager_id, participant_id))
     return web.page("plan.html", person=person, rows=_plan_rows(person.needs), choices=choices())
 
@@ -117,7 +117,7 @@ def plan_form(web: WebPage, participant_id: str) -> HTMLResponse:
 @router.post(PAGE + "/participants/{participant_id}/plan")
 def save_plan(web: WebPage, participant_id: str, form: Form) -> RedirectResponse:
     """Replace the plan (needs with an open referral must stay)."""
-    case_manager_id = web.require("case_manager")
+    case_manager_id = web.case_load_of(participant_id)
     web.check(str(form.get("csrf_token") or ""))
 
     def act(s: Session) -> None:

@@ -28,7 +28,7 @@ async def _form(request: Request) -> FormData:
 @router.get(PAGE + "/details", response_class=HTMLResponse)
 def details_form(web: WebPage, participant_id: str) -> HTMLResponse:
     """The participant's details as a form, with the version it was read at."""
-    case_manager_id = web.require("case_manager")
+    case_manager_id = web.case_load_of(participant_id)
 
     def read(s: Session) -> dict[str, Any]:
         return {
@@ -46,7 +46,7 @@ def save_details(
     web: WebPage, participant_id: str, form: Annotated[FormData, Depends(_form)]
 ) -> RedirectResponse:
     """Replace the details, unless a colleague saved newer ones since the form loaded."""
-    case_manager_id = web.require("case_manager")
+    case_manager_id = web.case_load_of(participant_id)
     web.check(str(form.get("csrf_token") or ""))
     version_text = str(form.get("version") or "")
     if not version_text.isdigit():
@@ -82,7 +82,7 @@ def revoke(
     web: WebPage, participant_id: str, consent_id: str, csrf_token: Token = ""
 ) -> RedirectResponse:
     """The participant takes a consent back: nothing more is disclosed under it."""
-    case_manager_id = web.require("case_manager")
+    case_manager_id = web.case_load_of(participant_id)
     web.check(csrf_token)
     web.run(lambda s: consent.revoke(s, case_manager_id, participant_id, consent_id, web.ctx.now))
     return web.back(
@@ -98,7 +98,7 @@ def grant(
     form: Annotated[FormData, Depends(_form)],
 ) -> RedirectResponse:
     """Record the participant's consent to share some categories with one provider."""
-    case_manager_id = web.require("case_manager")
+    case_manager_id = web.case_load_of(participant_id)
     web.check(str(form.get("csrf_token") or ""))
     recipient = str(form.get("organization_id") or "")
     categories = [str(c) for c in form.getlist("category")][:30]

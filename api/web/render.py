@@ -26,6 +26,7 @@ from api.problems import status_of
 from api.web import session as web_session
 from matcher.paths import DATA
 from matcher.rules.registry import RULES
+from matcher.service import teams
 from matcher.service.accounts import Principal
 from matcher.service.errors import ServiceError
 
@@ -101,6 +102,12 @@ class Web:
         if role in ("provider", "case_manager") and not self.me.subject_id:
             raise WrongRole
         return self.me.subject_id or ""
+
+    def case_load_of(self, participant_id: str) -> str:
+        """The case load of a participant this case manager may work on: their own, or
+        a teammate's (a page error like a missing participant otherwise)."""
+        acting = self.require("case_manager")
+        return self.read(lambda s: teams.case_load_of(s, acting, participant_id))
 
     def check(self, token: str | None) -> None:
         """The form's CSRF token must be this browser's and session's."""

@@ -360,3 +360,13 @@ class Intake(SQLModel, table=True):
     taken_by: str | None = Field(default=None, index=True, max_length=200)
     taken_at: datetime | None = _when(nullable=True)
     participant_id: str | None = Field(default=None, foreign_key="participant.id", max_length=200)
+
+
+class TeamMember(SQLModel, table=True):
+    """Case managers who work as a team and may cover each other's case loads (LEAD
+    teams share their caseloads in case conferencing and when one is away)."""
+
+    __tablename__ = "team_member"
+
+    team_id: str = Field(primary_key=True, max_length=200)
+    case_manager_id: str = Field(primary_key=True, index=True, max_length=200)

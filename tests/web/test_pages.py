@@ -11,11 +11,11 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from matcher.demo import pick_participant
-from matcher.service import accounts, capacity, consent, intake, participants
+from matcher.service import accounts, capacity, consent, intake, participants, teams
 from matcher.store import tables as t
 from matcher.store.engine import session_scope
 from tests.api.conftest import CM, START
-from tests.web.conftest import ORG, PASSWORD, SAMPLE, csrf_of, sign_in
+from tests.web.conftest import ORG, OTHER_CM, PASSWORD, SAMPLE, csrf_of, sign_in
 
 PROGRAM = next(p for p in SAMPLE.programs if p.provider_id == ORG)
 
@@ -463,3 +463,27 @@ def test_a_consent_is_recorded_from_the_participant_page(
     assert (made.recipient_id, made.categories) == (ORG, ["food", "housing"])
     assert made.ends_at is not None
     assert made.ends_at.date().isoformat() == "2027-05-01"
+
+
+def test_a_teammate_covers_a_case_load_from_the_pages(
+    pages: TestClient, web_engine: Engine
+) -> None:
+    person = pick_participant(SAMPLE)
+    sign_in(pages, "bo")
+    assert pages.get(f"/web/case-manager/participants/{person}").status_code == 404
+    with session_scope(web_engine) as s:
+        teams.set_members(s, "downtown", [CM, OTHER_CM])
+    home = pages.get("/web/case-manager")
+    assert f"Covering for {CM}" in home.text
+    assert f'href="/web/case-manager/participants/{person}"' in home.text
+    page = pages.get(f"/web/case-manager/participants/{person}")
+    assert page.status_code == 200
+    assert "you are covering" in page.text
+    found = pages.post(
+        f"/web/case-manager/participants/{person}/find", data={"csrf_token": csrf_of(page.text)}
+    )
+    assert found.status_code == 200
+    assert "★" in found.text
+    with session_scope(web_engine) as s:
+        teams.set_members(s, "downtown", [])
+    assert pages.get(f"/web/case-manager/participants/{person}").status_code == 404
