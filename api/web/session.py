@@ -6,7 +6,7 @@ the API does for bearer tokens. Every form carries a CSRF token: an HMAC, under 
 server's secret, of a random per-browser cookie and the session cookie. A page on
 another site can make the browser send both cookies, but cannot read them, so it
 cannot compute the token; a token is void once the session changes. The cookies are
-``SameSite=Lax`` (``Strict`` for the CSRF cookie) and ``Secure`` outside development.
+``SameSite=Lax`` (so a link from elsewhere keeps them) and ``Secure`` outside development.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def keep_browser_key(request: Request, response: Response, settings: Settings) -
             key,
             httponly=True,
             secure=_secure(settings),
-            samesite="strict",
+            samesite="lax",
             path="/",
         )
 

@@ -49,7 +49,12 @@ def test_pages_need_a_session_and_sign_in_needs_the_form_token(pages: TestClient
 
 
 def test_the_session_cookie_is_http_only_secure_and_same_site(pages: TestClient) -> None:
-    token = csrf_of(pages.get("/web/sign-in").text)
+    first = pages.get("/web/sign-in")
+    token = csrf_of(first.text)
+    key = next(c for c in first.headers.get_list("set-cookie") if c.startswith("matcher_csrf="))
+    assert "HttpOnly" in key
+    assert "Secure" in key
+    assert "SameSite=lax" in key  # a link from elsewhere keeps it: open forms stay valid
     answer = pages.post(
         "/web/sign-in",
         data={"username": "pat", "password": PASSWORD, "csrf_token": token},
