@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from matcher.scenario import Scenario
+from matcher.scenario import Scenario, category_of
 from matcher.service import accounts
 from matcher.settings import Settings
 from matcher.store.engine import make_engine, session_scope, upgrade
@@ -129,7 +129,7 @@ class Demo:
                 self.say(f"      not met: {need['reason']} - {need['detail']}")
                 continue
             org = organisation_of[pick["program_id"]]
-            category = need["service_types"][0].split(".")[0]
+            category = category_of(need["service_types"][0])
             consent = {
                 "recipient_type": "organization",
                 "recipient_id": org,

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from matcher.scenario import SCENARIO_FORMAT
+from matcher.scenario import SCENARIO_FORMAT, category_of
 
 # (code, share of programs, share of needs, price range of one purchased place)
 SERVICE_TYPES: tuple[tuple[str, float, float, tuple[float, float]], ...] = (
@@ -147,7 +147,7 @@ def _programs(
     out = []
     for i in range(count):
         code = codes[kind[i]]
-        category = code.split(".")[0]
+        category = category_of(code)
         recovery = code in ("housing.recovery_residence", "treatment.inpatient")
         barriers = {
             "excludes_active_use": bool(u[i, 1] < (0.85 if recovery else 0.08)),
@@ -213,7 +213,7 @@ def _need_types(rng: np.random.Generator, count: int) -> list[list[str]]:
     for k, a, both in zip(picks, alt, two, strict=True):
         first = codes[k]
         second = codes[a]
-        same_category = first.split(".")[0] == second.split(".")[0]
+        same_category = category_of(first) == category_of(second)
         out.append([first, second] if both and same_category and first != second else [first])
     return out
 

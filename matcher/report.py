@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from matcher.assignment import Assignment
-from matcher.scenario import Scenario
+from matcher.scenario import Scenario, category_of
 
 REASON_WORDS = {
     "no_program_of_type": "no program offers the service",
@@ -31,7 +31,7 @@ def summary(scenario: Scenario, answer: Assignment) -> str:
         "met by category (pool used):",
     ]
     by_cat: Counter[tuple[str, str]] = Counter(
-        (types[a.need_id].split(".")[0], a.pool) for a in answer.assignments
+        (category_of(types[a.need_id]), a.pool) for a in answer.assignments
     )
     for cat in sorted({c for c, _ in by_cat}):
         parts = ", ".join(

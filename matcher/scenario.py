@@ -171,6 +171,11 @@ class StayAway(_Model):
     radius_m: Money
 
 
+def category_of(service_type: str) -> str:
+    """The service category of a type code (``housing.shelter`` -> ``housing``)."""
+    return service_type.split(".")[0]
+
+
 class Need(_Model):
     """One self-identified need; any of its service types meets it."""
 
@@ -179,6 +184,11 @@ class Need(_Model):
     acute: Flag = False
     rank: Annotated[int, Field(strict=True, ge=1, le=MAX_COUNT)] | None = None
     preferred_programs: list[Text] = Field(default_factory=list)
+
+    @property
+    def category(self) -> str:
+        """The need's service category: that of its first service type."""
+        return category_of(self.service_types[0])
 
 
 class Participant(_Model):

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from api.web.render import PageError, WebPage, service_type_labels
-from matcher.scenario import Attributes, Location, Need, Participant
+from matcher.scenario import Attributes, Location, Need, Participant, category_of
 from matcher.service import funding, participants
 from matcher.service import intake as intakes
 from matcher.service.funding import MapPoint
@@ -49,7 +49,7 @@ Form = Annotated[FormData, Depends(_form)]
 def choices() -> list[tuple[str, str]]:
     """The plan's service-type choices: each category as a whole, then each type."""
     labels = service_type_labels()
-    categories = sorted({code.split(".")[0] for code in labels})
+    categories = sorted({category_of(code) for code in labels})
     whole = [(f"{c}.*", f"Any {c.replace('_', ' ')}") for c in categories]
     return whole + sorted(labels.items(), key=lambda item: item[1])
 
@@ -67,7 +67,7 @@ def _types(choice: str) -> list[str]:
 def _choice_of(need: Need) -> str:
     labels = service_type_labels()
     kinds = sorted(need.service_types)
-    category = kinds[0].split(".")[0]
+    category = category_of(kinds[0])
     whole = sorted(code for code in labels if code.startswith(f"{category}."))
     return f"{category}.*" if len(kinds) > 1 and kinds == whole else kinds[0]
 

@@ -26,6 +26,7 @@ from api.problems import status_of
 from api.web import session as web_session
 from matcher.paths import DATA
 from matcher.rules.registry import RULES
+from matcher.scenario import category_of
 from matcher.service import teams
 from matcher.service.accounts import Principal
 from matcher.service.errors import ServiceError
@@ -67,7 +68,7 @@ RULE_PHRASES = {r.name: (r.one, r.many) for r in RULES}
 
 def categories() -> list[str]:
     """The service categories (``housing``, ``treatment``, ...), for consents."""
-    return sorted({code.split(".")[0] for code in service_type_labels()})
+    return sorted({category_of(code) for code in service_type_labels()})
 
 
 def _types(codes: list[str]) -> str:

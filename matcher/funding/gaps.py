@@ -25,9 +25,7 @@ def unmet_frame(
 ) -> pd.DataFrame:
     """One row per unmet need: category, neighbourhood, reason and, when programs of the
     type exclude the participant, the rule that excludes most of them (``blocked_most``)."""
-    category = {
-        n.id: n.service_types[0].split(".")[0] for p in scenario.participants for n in p.needs
-    }
+    category = {n.id: n.category for p in scenario.participants for n in p.needs}
     hood = participant_neighborhoods(scenario, centroids)
     rows = [
         _row(u.need_id, category[u.need_id], hood[u.participant_id], u.reason, u.blocked_by)

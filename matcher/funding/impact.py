@@ -110,7 +110,7 @@ def _frame(scenario: Scenario, need_ids: set[str], hoods: dict[str, str]) -> pd.
         {
             "need_id": n.id,
             "participant_id": p.id,
-            "category": n.service_types[0].split(".")[0],
+            "category": n.category,
             "neighborhood": hoods[p.id],
         }
         for p in scenario.participants

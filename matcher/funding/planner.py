@@ -34,15 +34,10 @@ from matcher.capacity.pools import Pool, pools_of
 from matcher.money import one_price_cents
 from matcher.rules.arcs import candidate_arcs
 from matcher.rules.tables import build_tables
-from matcher.scenario import Capacity, Fund, Need, Program, Scenario
+from matcher.scenario import Capacity, Fund, Need, Program, Scenario, category_of
 from matcher.solver.solve import SolverOptions, solve
 
 HOUSING = "housing"
-
-
-def category(service_type: str) -> str:
-    """The service category of a type code (``housing.shelter`` -> ``housing``)."""
-    return service_type.split(".")[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +122,7 @@ def planning_scenario(scenario: Scenario, answer: Assignment, budget: float) -> 
 
 
 def _housing_first(need: Need) -> Need:
-    housing = any(category(t) == HOUSING for t in need.service_types)
+    housing = any(category_of(t) == HOUSING for t in need.service_types)
     return need.model_copy(update={"rank": 1 if housing else 2})
 
 
@@ -152,7 +147,7 @@ def score(
             a.need_id,
             a.participant_id,
             a.program_id,
-            category(needs[a.need_id][1].service_types[0]),
+            needs[a.need_id][1].category,
             needs[a.need_id][1].acute,
         )
         for a in answer.assignments

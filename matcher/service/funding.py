@@ -18,7 +18,7 @@ from matcher.funding.impact import Change, ChangeInvalid, gains_for, impact, imp
 from matcher.funding.neighborhoods import participant_neighborhoods
 from matcher.funding.planner import Plan, compare
 from matcher.funding.suppression import SuppressedTable, suppress
-from matcher.scenario import Scenario
+from matcher.scenario import Scenario, category_of
 from matcher.service.errors import Invalid
 from matcher.service.matching import REFERRED_STATUSES
 from matcher.solver.solve import SolverOptions, solve
@@ -98,7 +98,7 @@ def fund(session: Session, now: datetime) -> FundView:
     ).all()
     counts: dict[str, int] = {}
     for types, places in bought:
-        category = types[0].split(".")[0]
+        category = category_of(types[0])
         counts[category] = counts.get(category, 0) + places
     table = (
         table_of(suppress(pd.DataFrame({"places": counts}).astype("int64")))

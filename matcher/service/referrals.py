@@ -21,7 +21,7 @@ from matcher.capacity.pools import POOL_NAMES, PoolName
 from matcher.rules.arcs import evaluate_pairs
 from matcher.rules.registry import RULES
 from matcher.rules.tables import build_tables
-from matcher.scenario import Fund, Scenario
+from matcher.scenario import Fund, Scenario, category_of
 from matcher.service import consent
 from matcher.service.capacity import own_program
 from matcher.service.errors import Conflict, Invalid, NotFound
@@ -300,7 +300,7 @@ def _transition(
 
 def _category(session: Session, r: t.Referral) -> str:
     need = session.get(t.PlanNeed, r.need_id)
-    return need.service_types[0].split(".")[0] if need else ""
+    return category_of(need.service_types[0]) if need else ""
 
 
 def confirm_with_consent(
