@@ -8,10 +8,13 @@ nothing tells them the other exists. A role that may not use a router at all get
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
 
 from api.credentials import CredentialCache, seconds_left
 from api.deps import Ctx
@@ -41,23 +44,27 @@ def current_principal(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Principal:
-    """The account behind the request's token or key (401 if none is valid)."""
+    """The account behind the request's token or key (401 if none is valid). A
+    credential checked within ``MATCHER_AUTH_CACHE_SECONDS`` is not checked again; the
+    window counts from that check, so steady use never stretches it."""
     cache: CredentialCache = request.app.state.credentials
-    try:
-        if bearer is not None:
-            token = bearer.credentials
-            key = cache.key("bearer", token)
-            principal = cache.get(key) or ctx.read(
-                lambda s: accounts.from_token(s, ctx.settings, token)
-            )
-        elif api_key is not None:
-            key = cache.key("key", api_key)
-            principal = cache.get(key) or ctx.read(lambda s: accounts.from_api_key(s, api_key))
-        else:
-            raise Unauthenticated
-    except Unauthenticated:
-        raise NotAuthenticated("valid credentials are required") from None
-    cache.put(key, principal, seconds_left(bearer.credentials) if bearer is not None else None)
+    check: Callable[[Session], Principal]
+    if bearer is not None:
+        token = bearer.credentials
+        key, valid_for = cache.key("bearer", token), seconds_left(token)
+        check = partial(accounts.from_token, settings=ctx.settings, token=token)
+    elif api_key is not None:
+        key, valid_for = cache.key("key", api_key), None
+        check = partial(accounts.from_api_key, presented=api_key)
+    else:
+        raise NotAuthenticated("valid credentials are required")
+    principal = cache.get(key)
+    if principal is None:
+        try:
+            principal = ctx.read(check)
+        except Unauthenticated:
+            raise NotAuthenticated("valid credentials are required") from None
+        cache.put(key, principal, valid_for)
     request.state.principal = principal
     return principal
 

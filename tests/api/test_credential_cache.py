@@ -42,3 +42,18 @@ def test_the_cache_forgets_after_its_time_and_stays_bounded() -> None:
     off.put("k", principal)
     assert off.get("k") is None
     assert CredentialCache.key("bearer", token_for.__name__) != token_for.__name__
+
+
+def test_steady_use_does_not_stretch_the_window(app_engine: Engine) -> None:
+    settings = SETTINGS.model_copy(update={"auth_cache_seconds": 0.5})
+    funder = bearer(app_engine, "funder")
+    with TestClient(create_app(settings, engine=app_engine, clock=Clock())) as client:
+        assert client.get("/funders/fund", headers=funder).status_code == 200
+        checked = time.monotonic()
+        with session_scope(app_engine) as s:  # deactivated elsewhere
+            accounts.deactivate(s, "funder:-")
+        while time.monotonic() - checked < 0.4:  # used all along, within the window
+            client.get("/funders/fund", headers=funder)
+            time.sleep(0.05)
+        time.sleep(0.2)
+        assert client.get("/funders/fund", headers=funder).status_code == 401
