@@ -8,14 +8,12 @@ from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, select
 
-from api.limits import RateLimited, check_rate
-from api.web.render import PageError, Web, WebPage
+from api.web.render import PageError, Token, Web, WebPage
 from matcher.service import consent, intake, matching, participants, referrals, teams
 from matcher.store import tables as t
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/web/case-manager"
-Token = Annotated[str, Form(max_length=200)]
 Ident = Annotated[str, Form(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 POOL_LABELS = {
@@ -109,10 +107,7 @@ def find_places(web: WebPage, participant_id: str, csrf_token: Token = "") -> HT
     answer depends on the moment's capacity, so it is never cached or bookmarked."""
     case_manager_id = web.case_load_of(participant_id)
     web.check(csrf_token)
-    try:
-        check_rate(web.ctx, f"solve:{web.me.account_id}", web.ctx.settings.match_per_minute)
-    except RateLimited as error:
-        raise PageError(429, f"Too many searches: {error.message}.") from None
+    web.limit_solver()
     result = web.read(
         lambda s: matching.match_participant(
             s, case_manager_id, participant_id, web.ctx.now, web.ctx.settings.solver_time_limit

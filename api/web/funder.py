@@ -11,8 +11,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
-from api.limits import RateLimited, check_rate
-from api.web.render import PageError, WebPage
+from api.web.render import WebPage
 from matcher.service import funding
 from matcher.service.funding import CountTable, MapPoint
 
@@ -80,10 +79,7 @@ def page(
     """Unmet need now; with ``budget``, where that money should buy places."""
     web.require("funder")
     settings = web.ctx.settings
-    try:
-        check_rate(web.ctx, f"solve:{web.me.account_id}", settings.match_per_minute)
-    except RateLimited as error:
-        raise PageError(429, f"Too many requests: {error.message}.") from None
+    web.limit_solver()
     now, limit = web.ctx.now, settings.solver_time_limit
 
     def read(s: Session) -> dict[str, Any]:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from api.web.render import PageError, WebPage, service_type_labels
+from api.web.render import PageError, WebPage, form_fields, service_type_labels
 from matcher.scenario import Attributes, Location, Need, Participant, category_of
 from matcher.service import funding, participants
 from matcher.service import intake as intakes
@@ -39,11 +39,7 @@ FLAGS = {
 }
 
 
-async def _form(request: Request) -> FormData:
-    return await request.form(max_fields=400)
-
-
-Form = Annotated[FormData, Depends(_form)]
+Form = Annotated[FormData, form_fields(400)]
 
 
 def choices() -> list[tuple[str, str]]:
@@ -129,7 +125,8 @@ def save_plan(web: WebPage, participant_id: str, form: Form) -> RedirectResponse
     return web.back(f"{PAGE}/participants/{participant_id}", "Plan saved.")
 
 
-def _hoods(s: Session) -> list[MapPoint]:
+def neighbourhoods(s: Session) -> list[MapPoint]:
+    """Where a participant may be met: the neighbourhoods' centres."""
     return funding.map_points(s)[1]
 
 
@@ -142,7 +139,7 @@ def new_form(web: WebPage, intake: str = "") -> HTMLResponse:
         "new_participant.html",
         intake=intake[:200],
         person=None,
-        hoods=web.read(_hoods),
+        hoods=web.read(neighbourhoods),
         rows=_plan_rows([]),
         choices=choices(),
         flags=FLAGS,
@@ -221,7 +218,7 @@ def create(web: WebPage, form: Form) -> RedirectResponse:
     web.check(str(form.get("csrf_token") or ""))
 
     def act(s: Session) -> str:
-        person = read_participant(form, _hoods(s))
+        person = read_participant(form, neighbourhoods(s))
         participants.create(s, case_manager_id, person, web.ctx.now)
         came_from = str(form.get("intake_id") or "")
         if came_from:

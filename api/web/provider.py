@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from api.problems import status_of
 from api.schemas import DeclineReason, EndReason
-from api.web.render import PageError, Web, WebPage
+from api.web.render import PageError, Token, Web, WebPage
 from matcher.service import capacity, referrals
 from matcher.service.errors import Conflict, ServiceError
 from matcher.store import tables as t
@@ -21,7 +21,6 @@ router = APIRouter(include_in_schema=False)
 Answer = Callable[[Session, str, str, str, str, datetime], object]
 PAGE = "/web/provider"
 Count = Annotated[int, Form(ge=0, le=1_000_000)]
-Token = Annotated[str, Form(max_length=200)]
 
 DECLINE_LABELS = {
     "no_capacity": "No place after all",

@@ -6,23 +6,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from api.web.plans import FLAGS, HOUSEHOLDS, read_participant
-from api.web.render import PageError, WebPage
-from matcher.service import consent, funding, participants
-from matcher.service.errors import Conflict, ServiceError
+from api.problems import status_of
+from api.web.plans import FLAGS, HOUSEHOLDS, neighbourhoods, read_participant
+from api.web.render import PageError, Token, WebPage, form_fields
+from matcher.service import consent, participants
+from matcher.service.errors import ServiceError
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/web/case-manager/participants/{participant_id}"
-Token = Annotated[str, Form(max_length=200)]
 
 
-async def _form(request: Request) -> FormData:
-    return await request.form(max_fields=100)
+Fields = Annotated[FormData, form_fields(100)]
 
 
 @router.get(PAGE + "/details", response_class=HTMLResponse)
@@ -35,16 +34,14 @@ def details_form(web: WebPage, participant_id: str) -> HTMLResponse:
             "person": participants.get(s, case_manager_id, participant_id),
             "active": participants.is_active(s, case_manager_id, participant_id),
             "version": participants.version_of(s, case_manager_id, participant_id),
-            "hoods": funding.map_points(s)[1],
+            "hoods": neighbourhoods(s),
         }
 
     return web.page("details.html", flags=FLAGS, households=HOUSEHOLDS, **web.read(read))
 
 
 @router.post(PAGE + "/details")
-def save_details(
-    web: WebPage, participant_id: str, form: Annotated[FormData, Depends(_form)]
-) -> RedirectResponse:
+def save_details(web: WebPage, participant_id: str, form: Fields) -> RedirectResponse:
     """Replace the details, unless a colleague saved newer ones since the form loaded."""
     case_manager_id = web.case_load_of(participant_id)
     web.check(str(form.get("csrf_token") or ""))
@@ -54,7 +51,7 @@ def save_details(
 
     def act(s: Session) -> None:
         base = participants.get(s, case_manager_id, participant_id)
-        person = read_participant(form, funding.map_points(s)[1], base)
+        person = read_participant(form, neighbourhoods(s), base)
         participants.update(
             s,
             case_manager_id,
@@ -66,14 +63,11 @@ def save_details(
 
     try:
         web.ctx.run(act)
-    except Conflict as error:
-        if error.rule == "stale_version":
-            raise PageError(
-                409, "Not saved: a colleague changed this record after you opened it. Reload."
-            ) from None
-        raise PageError(409, error.message) from None
     except ServiceError as error:
-        raise PageError(404 if error.rule == "not_found" else 422, error.message) from None
+        message = error.message
+        if error.rule == "stale_version":
+            message = "Not saved: a colleague changed this record after you opened it. Reload."
+        raise PageError(status_of(error), message) from None
     return web.back(f"/web/case-manager/participants/{participant_id}", "Details saved.")
 
 
@@ -95,7 +89,7 @@ def revoke(
 def grant(
     web: WebPage,
     participant_id: str,
-    form: Annotated[FormData, Depends(_form)],
+    form: Fields,
 ) -> RedirectResponse:
     """Record the participant's consent to share some categories with one provider."""
     case_manager_id = web.case_load_of(participant_id)

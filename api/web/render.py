@@ -16,12 +16,15 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
+from starlette.datastructures import FormData
 
+from api.auth import expensive
 from api.deps import Context, Ctx
+from api.limits import RateLimited
 from api.problems import status_of
 from api.web import session as web_session
 from matcher.paths import DATA
@@ -39,6 +42,20 @@ HOME = {
     "case_manager": "/web/case-manager",
     "funder": "/web/funder",
 }
+
+
+Token = Annotated[str, Form(max_length=200)]
+"""A form's CSRF token field."""
+
+
+def form_fields(max_fields: int) -> Any:
+    """A dependency giving a form of at most ``max_fields`` fields, for forms whose
+    fields are numbered (plan rows) or repeated (categories)."""
+
+    async def read(request: Request) -> FormData:
+        return await request.form(max_fields=max_fields)
+
+    return Depends(read)
 
 
 class WrongRole(Exception):
@@ -109,6 +126,15 @@ class Web:
         a teammate's (a page error like a missing participant otherwise)."""
         acting = self.require("case_manager")
         return self.read(lambda s: teams.case_load_of(s, acting, participant_id))
+
+    def limit_solver(self) -> None:
+        """Count a solver-backed page against the account's limit, as the API does."""
+        try:
+            expensive(self.ctx, self.me)
+        except RateLimited as error:
+            raise PageError(
+                429, f"Too many requests that run the solver: {error.message}."
+            ) from None
 
     def check(self, token: str | None) -> None:
         """The form's CSRF token must be this browser's and session's."""
