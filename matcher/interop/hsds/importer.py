@@ -13,10 +13,12 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from matcher.interop.geocode import Locator
 from matcher.interop.hsds.load import write_drafts
-from matcher.interop.hsds.mapping import Locator, TermMap, map_feed
+from matcher.interop.hsds.mapping import map_feed
 from matcher.interop.hsds.problems import Problem
 from matcher.interop.hsds.read import read_feed
+from matcher.interop.taxonomy import Taxonomy
 
 
 @dataclass
@@ -49,7 +51,7 @@ def import_hsds(
     now: datetime,
     *,
     locator: Locator | None = None,
-    terms: TermMap | None = None,
+    terms: Taxonomy | None = None,
     stale_after: timedelta = timedelta(days=30),
 ) -> ImportReport:
     """Import the feed at ``path`` into the store (see the package docstring).

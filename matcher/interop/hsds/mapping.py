@@ -19,43 +19,20 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
+from matcher.interop.geocode import Locator
 from matcher.interop.hsds.problems import Problem, Severity
 from matcher.interop.hsds.profile import TERMS, TERMS_BY_ID, parse_value, service_types
 from matcher.interop.hsds.read import Feed, Row
 from matcher.interop.hsds.schemas import parse_datetime
+from matcher.interop.taxonomy import Taxonomy
 
 Json = dict[str, Any]
 
 SERVICE_FIELDS = ("id", "organization_id", "name", "description", "minimum_age", "maximum_age")
 """Service fields the program holds in its own columns; the rest are kept in details."""
 PLACE_UNITS = ("place", "places", "bed", "beds", "slot", "slots", "seat", "seats", "unit")
-
-
-class Located(Protocol):
-    @property
-    def lat(self) -> float: ...
-    @property
-    def lon(self) -> float: ...
-    @property
-    def method(self) -> str: ...
-
-
-class Locator(Protocol):
-    def locate(
-        self,
-        *,
-        address: str | None = None,
-        city: str | None = None,
-        state: str | None = None,
-        postal_code: str | None = None,
-        country: str | None = None,
-    ) -> Located | None: ...
-
-
-class TermMap(Protocol):
-    def service_types_for_term(self, id_or_name: str) -> list[str]: ...
 
 
 @dataclass
@@ -106,7 +83,7 @@ class Mapped:
 
 class _Context:
     def __init__(
-        self, feed: Feed, locator: Locator | None, terms: TermMap | None, now: datetime
+        self, feed: Feed, locator: Locator | None, terms: Taxonomy | None, now: datetime
     ) -> None:
         self.feed = feed
         self.locator = locator
@@ -451,7 +428,7 @@ def map_feed(
     now: datetime,
     *,
     locator: Locator | None,
-    terms: TermMap | None,
+    terms: Taxonomy | None,
     stale_after: timedelta = timedelta(days=30),
 ) -> Mapped:
     """Every valid, active, typed service of ``feed`` as a draft program."""
