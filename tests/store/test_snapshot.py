@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
@@ -73,20 +74,25 @@ def test_check_constraints_refuse_negative_counts(engine: Engine) -> None:
         assert c.execute(text("SELECT min(waitlist) FROM program_capacity")).scalar_one() >= 0
 
 
+def old_program(c: Connection, service_types: list[str]) -> None:
+    """Program ``g`` of organisation ``o``, written as the first schema had it."""
+    c.execute(text("INSERT INTO organization (id, name) VALUES ('o', 'O')"))
+    c.execute(
+        text(
+            "INSERT INTO program (id, organization_id, service_types, lat, lon,"
+            " excludes_active_use, excludes_sex_work, requires_religious_participation,"
+            " conversion_therapy, excludes_criminal_history, eligibility, serves, languages)"
+            " VALUES ('g', 'o', :types, 47.6, -122.3, 0, 0, 0, 0, 0, '{}', '[]', '[]')"
+        ),
+        {"types": json.dumps(service_types)},
+    )
+
+
 def test_migration_0002_fills_service_types_from_existing_programs(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     upgrade(engine, "0001")
     with engine.begin() as c:
-        c.execute(text("INSERT INTO organization (id, name) VALUES ('o', 'O')"))
-        c.execute(
-            text(
-                "INSERT INTO program (id, organization_id, service_types, lat, lon,"
-                " excludes_active_use, excludes_sex_work, requires_religious_participation,"
-                " conversion_therapy, excludes_criminal_history, eligibility, serves, languages)"
-                " VALUES ('g', 'o', '[\"food.meals\", \"food.pantry\"]', 47.6, -122.3,"
-                " 0, 0, 0, 0, 0, '{}', '[]', '[]')"
-            )
-        )
+        old_program(c, ["food.meals", "food.pantry"])
     upgrade(engine)
     with session_scope(engine) as session:
         assert programs_offering(session, ["food.pantry"]) == ["g"]
@@ -115,16 +121,7 @@ def test_migration_0008_keeps_programs_and_their_references(tmp_path: Path) -> N
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     upgrade(engine, "0007")
     with engine.begin() as c:
-        c.execute(text("INSERT INTO organization (id, name) VALUES ('o', 'O')"))
-        c.execute(
-            text(
-                "INSERT INTO program (id, organization_id, service_types, lat, lon,"
-                " excludes_active_use, excludes_sex_work, requires_religious_participation,"
-                " conversion_therapy, excludes_criminal_history, eligibility, serves, languages)"
-                " VALUES ('g', 'o', '[\"food.meals\"]', 47.6, -122.3,"
-                " 0, 0, 0, 0, 0, '{}', '[]', '[]')"
-            )
-        )
+        old_program(c, ["food.meals"])
         c.execute(text("INSERT INTO program_service VALUES ('g', 'food.meals')"))
     upgrade(engine)
     with session_scope(engine) as session:
