@@ -15,6 +15,7 @@ from matcher.service import accounts, capacity, consent, intake, participants, t
 from matcher.store import tables as t
 from matcher.store.engine import session_scope
 from tests.api.conftest import CM, START
+from tests.api.test_funders import add_unreported_needs
 from tests.web.conftest import ORG, OTHER_CM, PASSWORD, SAMPLE, csrf_of, sign_in
 
 PROGRAM = next(p for p in SAMPLE.programs if p.provider_id == ORG)
@@ -223,6 +224,17 @@ def test_the_funder_sees_the_suppressed_table_map_and_a_plan(
         view = capacity.list_programs(s, ORG, START)
     assert view  # the funder page changed nothing a provider sees
     assert all(p.version >= 1 for p in view)
+
+
+def test_the_funder_page_keeps_needs_waiting_on_a_report_apart(
+    pages: TestClient, web_engine: Engine
+) -> None:
+    sign_in(pages, "fiona")
+    add_unreported_needs(web_engine)
+    page = pages.get("/web/funder").text
+    waiting = page.split('id="unreported-h"')[1].split("</section>")[0]
+    assert "Ask the providers to report: these are not places to buy." in waiting
+    assert re.search(r'<th scope="row">legal</th>', waiting)
 
 
 def test_pages_are_audited_without_query_values(pages: TestClient, web_engine: Engine) -> None:
