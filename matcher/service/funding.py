@@ -138,9 +138,7 @@ def fund(session: Session, now: datetime) -> FundView:
         category = category_of(types[0])
         counts[category] = counts.get(category, 0) + places
     table = (
-        table_of(suppress(pd.DataFrame({"places": counts}).astype("int64")))
-        if counts
-        else _empty()
+        table_of(suppress(pd.DataFrame({"places": counts}).astype("int64"))) if counts else _empty()
     )
     return FundView(
         balance=balance / 100,
