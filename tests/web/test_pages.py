@@ -504,3 +504,50 @@ def test_a_teammate_covers_a_case_load_from_the_pages(
     with session_scope(web_engine) as s:
         teams.set_members(s, "downtown", [])
     assert pages.get(f"/web/case-manager/participants/{person}").status_code == 404
+
+
+def test_populations_are_ticked_on_the_forms_and_kept_when_the_form_does_not_offer_them(
+    pages: TestClient, web_engine: Engine
+) -> None:
+    sign_in(pages, "ana")
+    form = pages.get("/web/case-manager/new").text
+    assert 'name="population" value="chronically_homeless"' in form
+    fields = {
+        "csrf_token": csrf_of(form),
+        "pseudonym": "p-web-pop",
+        "lat": "47.6",
+        "lon": "-122.3",
+        "has_id": "yes",
+        "type_0": "food.meals",
+    }
+    unknown = pages.post("/web/case-manager/new", data={**fields, "population": "pirate"})
+    assert unknown.status_code == 422
+    assert "unknown population" in unknown.text
+    made = pages.post("/web/case-manager/new", data={**fields, "population": ["youth", "veteran"]})
+    assert made.status_code == 200, made.text
+    with session_scope(web_engine) as s:
+        person = participants.get(s, CM, "p-web-pop")
+        assert person.attributes.populations == ["veteran", "youth"]  # the form's order
+        extra = person.attributes.model_copy(update={"populations": ["veteran", "farmworker"]})
+        participants.update(s, CM, person.model_copy(update={"attributes": extra}), START)
+    details = pages.get("/web/case-manager/participants/p-web-pop/details").text
+    assert 'value="veteran" checked' in details
+    assert 'value="youth" checked' not in details
+    version = re.search(r'name="version" value="(\d+)"', details)
+    assert version
+    saved = pages.post(
+        "/web/case-manager/participants/p-web-pop/details",
+        data={
+            "csrf_token": csrf_of(details),
+            "version": version.group(1),
+            "lat": "47.6",
+            "lon": "-122.3",
+            "has_id": "yes",
+            "active": "yes",
+            "population": ["hiv"],
+        },
+    )
+    assert "Details saved" in saved.text
+    with session_scope(web_engine) as s:
+        after = participants.get(s, CM, "p-web-pop")
+    assert after.attributes.populations == ["hiv", "farmworker"]
