@@ -506,7 +506,7 @@ def test_a_teammate_covers_a_case_load_from_the_pages(
     assert pages.get(f"/web/case-manager/participants/{person}").status_code == 404
 
 
-def test_populations_are_ticked_on_the_forms_and_kept_when_the_form_does_not_offer_them(
+def test_populations_are_ticked_and_languages_stored_as_codes_from_the_forms(
     pages: TestClient, web_engine: Engine
 ) -> None:
     sign_in(pages, "ana")
@@ -518,6 +518,7 @@ def test_populations_are_ticked_on_the_forms_and_kept_when_the_form_does_not_off
         "lat": "47.6",
         "lon": "-122.3",
         "has_id": "yes",
+        "languages": "Spanish, vi, es-MX",
         "type_0": "food.meals",
     }
     unknown = pages.post("/web/case-manager/new", data={**fields, "population": "pirate"})
@@ -528,6 +529,7 @@ def test_populations_are_ticked_on_the_forms_and_kept_when_the_form_does_not_off
     with session_scope(web_engine) as s:
         person = participants.get(s, CM, "p-web-pop")
         assert person.attributes.populations == ["veteran", "youth"]  # the form's order
+        assert person.languages == ["es", "vi"]
         extra = person.attributes.model_copy(update={"populations": ["veteran", "farmworker"]})
         participants.update(s, CM, person.model_copy(update={"attributes": extra}), START)
     details = pages.get("/web/case-manager/participants/p-web-pop/details").text
