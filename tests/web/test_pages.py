@@ -11,11 +11,14 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from matcher.demo import pick_participant
+from matcher.scenario import parse_scenario
 from matcher.service import accounts, capacity, consent, intake, participants, teams
 from matcher.store import tables as t
 from matcher.store.engine import session_scope
+from matcher.store.snapshot import add_program
 from tests.api.conftest import CM, START
-from tests.api.test_funders import add_unreported_needs
+from tests.api.test_funders import UNREPORTED_TYPE, add_unreported_needs
+from tests.builders import make_program, make_scenario_json
 from tests.web.conftest import ORG, OTHER_CM, PASSWORD, SAMPLE, csrf_of, sign_in
 
 PROGRAM = next(p for p in SAMPLE.programs if p.provider_id == ORG)
@@ -553,3 +556,25 @@ def test_populations_are_ticked_and_languages_stored_as_codes_from_the_forms(
     with session_scope(web_engine) as s:
         after = participants.get(s, CM, "p-web-pop")
     assert after.attributes.populations == ["hiv", "farmworker"]
+
+
+def test_find_places_says_which_programs_never_reported_and_which_are_reserved(
+    pages: TestClient, web_engine: Engine
+) -> None:
+    add_unreported_needs(web_engine, count=1)
+    vets = make_program(
+        id="vets-clinic",
+        provider_id="org-silent",
+        service_types=[UNREPORTED_TYPE],
+        eligibility={"reserved_for": ["veteran"]},
+    )
+    with session_scope(web_engine) as s:
+        add_program(s, parse_scenario(make_scenario_json([vets])).programs[0], START)
+    sign_in(pages, "ana")
+    page = pages.get("/web/case-manager/participants/u-0")
+    found = pages.post(
+        "/web/case-manager/participants/u-0/find", data={"csrf_token": csrf_of(page.text)}
+    )
+    assert found.status_code == 200
+    assert "1 program has never reported free places" in found.text
+    assert "1 program is reserved for other populations" in found.text
