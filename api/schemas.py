@@ -206,6 +206,9 @@ class NeedMatchOut(_Out):
     would_displace: int = Field(
         0, description="of those, programs whose free places are owed to people waiting"
     )
+    unreported: int = Field(
+        0, description="of those, programs that never reported their free places"
+    )
     reason: str | None
     detail: str | None
 

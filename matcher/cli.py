@@ -233,6 +233,11 @@ def report(
         return
     typer.echo("\nunmet needs by service category and reason (* = suppressed):")
     typer.echo(render(gap_table(frame, "category", "reason")))
+    typer.echo(
+        "\nunmet needs by service category and what would help (* = suppressed; "
+        "'ask the providers to report' is not a place to buy):"
+    )
+    typer.echo(render(gap_table(frame, "category", "action")))
     typer.echo("\nunmet needs by service category and neighbourhood (* = suppressed):")
     typer.echo(render(gap_table(frame, "category", "neighborhood")))
     rules = rule_table(frame)

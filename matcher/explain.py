@@ -51,6 +51,8 @@ def explain_participant(
                 room.append(f"{pools.general[g]} unused")
             elif pools.free[g]:
                 room.append(f"{pools.free[g]} free but owed to {pools.waitlist[g]} waiting")
+            elif not pools.reported[g]:
+                room.append("free places never reported")
             if pools.lead_reserved[g]:
                 room.append(f"{pools.lead_reserved[g]} LEAD-reserved")
             if pools.purchase[g]:

@@ -36,7 +36,9 @@ class Option:
 
 @dataclass(slots=True)
 class NeedOptions:
-    """A need's options, and the programs of its type excluded (rule -> count)."""
+    """A need's options, and the programs of its type excluded (rule -> count); of the
+    eligible programs without a place, how many owe their free places to people waiting
+    and how many never reported their places at all."""
 
     need_id: str
     service_types: list[str]
@@ -45,6 +47,7 @@ class NeedOptions:
     excluded: dict[str, int] = field(default_factory=dict)
     eligible_but_full: int = 0
     owed_to_waitlist: int = 0
+    unreported: int = 0
 
 
 def participant_options(scenario: Scenario, participant_id: str) -> list[NeedOptions]:
@@ -91,6 +94,7 @@ def participant_options(scenario: Scenario, participant_id: str) -> list[NeedOpt
             if not found:
                 view.eligible_but_full += 1
                 view.owed_to_waitlist += int(pools.free[g] > 0)
+                view.unreported += int(not pools.reported[g])
         order = {name: i for i, name in enumerate(p.label for p in Pool)}
         view.options.sort(key=lambda o: (not o.preferred, order[o.pool], o.distance_km))
         out.append(view)

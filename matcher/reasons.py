@@ -11,7 +11,11 @@ The reason is the first of these that holds (``spec/SCENARIO.md``):
    fund could buy).
 4. ``budget_exhausted``: an eligible fundable program still had a place to sell,
    but the budget left after the answer's spend could not pay its price.
-5. ``capacity_exhausted``: otherwise; the eligible programs' room was taken by
+5. ``capacity_unknown``: no eligible program has reported its free places
+   (``open_slots`` unknown at every one) and none had a LEAD-reserved or
+   purchasable place: the need might be met if the providers reported. For a
+   funder this asks the providers to report; it is not a place to buy.
+6. ``capacity_exhausted``: otherwise; the eligible programs' room was taken by
    needs the objective ranks at least as high, or there was none.
 
 ``blocked_by`` counts, over the programs of the need's type the participant is
@@ -36,6 +40,7 @@ NO_PROGRAM_OF_TYPE = "no_program_of_type"
 NOT_ELIGIBLE = "not_eligible"
 WOULD_DISPLACE = "would_displace"
 BUDGET_EXHAUSTED = "budget_exhausted"
+CAPACITY_UNKNOWN = "capacity_unknown"
 CAPACITY_EXHAUSTED = "capacity_exhausted"
 
 
@@ -78,6 +83,8 @@ class _Evidence:
     owed_places: IntArray
     owed_waiting: IntArray
     room: BoolArray
+    reported: BoolArray
+    paid_or_for_sale: BoolArray
     unaffordable: BoolArray
     cheapest: IntArray
     budget_left: int
@@ -103,6 +110,8 @@ def _evidence(solution: Solution, unmet: IntArray) -> _Evidence:
         owed_places=np.zeros(m, dtype=np.int64),
         owed_waiting=np.zeros(m, dtype=np.int64),
         room=np.zeros(m, dtype=bool),
+        reported=np.zeros(m, dtype=bool),
+        paid_or_for_sale=np.zeros(m, dtype=bool),
         unaffordable=np.zeros(m, dtype=bool),
         cheapest=np.full(m, np.iinfo(np.int64).max, dtype=np.int64),
         budget_left=budget_left,
@@ -116,6 +125,8 @@ def _evidence(solution: Solution, unmet: IntArray) -> _Evidence:
     ev.owed_places[:] = np.bincount(r[owed], pools.free[g[owed]], minlength=m)
     ev.owed_waiting[:] = np.bincount(r[owed], pools.waitlist[g[owed]], minlength=m)
     ev.room[:] = np.bincount(r[room_at[g]], minlength=m) > 0
+    ev.reported[:] = np.bincount(r[pools.reported[g]], minlength=m) > 0
+    ev.paid_or_for_sale[:] = np.bincount(r[pools.paid_or_for_sale[g]], minlength=m) > 0
     dear = unaffordable_at[g]
     ev.unaffordable[:] = np.bincount(r[dear], minlength=m) > 0
     np.minimum.at(ev.cheapest, r[dear], price[g[dear]])
@@ -165,6 +176,13 @@ def unmatched_needs(solution: Solution) -> list[Unmatched]:
             detail = (
                 f"a place could be bought for {ev.cheapest[i] / 100:,.2f}, "
                 f"but only {ev.budget_left / 100:,.2f} of the fund is left"
+            )
+        elif not ev.reported[i] and not ev.paid_or_for_sale[i]:
+            reason = CAPACITY_UNKNOWN
+            detail = (
+                f"{eligible} eligible program{'s' if eligible != 1 else ''}, "
+                f"{'it has never' if eligible == 1 else 'none has ever'} reported its free "
+                "places: the need might be met if the providers reported"
             )
         else:
             reason = CAPACITY_EXHAUSTED

@@ -12,6 +12,7 @@ REASON_WORDS = {
     "not_eligible": "every program's rules exclude the person",
     "would_displace": "free places exist but are owed to people already waiting",
     "budget_exhausted": "a place could be bought but the fund is spent",
+    "capacity_unknown": "no eligible program reported its free places: ask them to report",
     "capacity_exhausted": "no room left at eligible programs",
 }
 

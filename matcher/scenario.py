@@ -117,6 +117,7 @@ class Eligibility(_Model):
     households: NonEmptyTexts | None = None
     pets_allowed: Flag = True
     requires_id: Flag = False
+    reserved_for: NonEmptyTexts | None = None
 
     @model_validator(mode="after")
     def _age_bounds_ordered(self) -> Eligibility:
@@ -161,6 +162,7 @@ class Attributes(_Model):
     has_pet: Flag = False
     has_id: Flag = True
     accepts_faith_based: Flag = False
+    populations: list[Text] = Field(default_factory=list)
 
 
 class StayAway(_Model):

@@ -58,6 +58,7 @@ def _broken_rules(person: Participant, program: Program, types: list[str]) -> li
         "household": e.households is not None and a.household not in e.households,
         "pets": a.has_pet and not e.pets_allowed,
         "requires_id": e.requires_id and not a.has_id,
+        "reserved_for": e.reserved_for is not None and not set(e.reserved_for) & set(a.populations),
         "max_distance": person.max_distance_km is not None
         and km > person.max_distance_km + TOLERANCE_KM,
         "stay_away": any(

@@ -30,6 +30,7 @@ CONTRACT_ORDER = (
     "household",
     "pets",
     "requires_id",
+    "reserved_for",
     "max_distance",
     "stay_away",
     "avoid",

@@ -26,6 +26,7 @@ BARRIERS = (
 )
 GENDERS = ("woman", "man", "trans woman", "nonbinary")
 HOUSEHOLDS = ("single", "couple", "family")
+POPULATIONS = ("veteran", "youth", "dv_survivor")
 MAX_PROGRAMS = 6
 PROGRAM_IDS = tuple(f"g-{i}" for i in range(MAX_PROGRAMS))
 """Ids a participant may name; those beyond the scenario's programs are unknown (warnings)."""
@@ -80,6 +81,9 @@ criteria: st.SearchStrategy[Json] = st.one_of(
         lambda households: {"households": households}
     ),
     st.builds(_ages, st.none() | st.integers(16, 30), st.none() | st.integers(16, 70)),
+    st.lists(st.sampled_from(POPULATIONS), min_size=1, max_size=2, unique=True).map(
+        lambda populations: {"reserved_for": populations}
+    ),
 )
 eligibilities = st.builds(
     lambda flags, criterion: {**flags, **criterion},
@@ -108,6 +112,7 @@ attributes = st.fixed_dictionaries(
         "age": st.integers(16, 70),
         "gender": st.sampled_from(GENDERS),
         "household": st.sampled_from(HOUSEHOLDS),
+        "populations": st.lists(st.sampled_from(POPULATIONS), max_size=2, unique=True),
     },
 )
 need_bodies = st.fixed_dictionaries(

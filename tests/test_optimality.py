@@ -52,6 +52,8 @@ def random_scenario(seed: int) -> Scenario:
         eligibility: Json = {"requires_id": bool(rng.random() < 0.15)}
         if rng.random() < 0.15:
             eligibility["min_age"] = 25
+        if rng.random() < 0.1:
+            eligibility["reserved_for"] = ["veteran"]
         programs.append(
             make_program(
                 id=f"g-{i}",
@@ -80,6 +82,7 @@ def random_scenario(seed: int) -> Scenario:
                 "sex_work": bool(rng.random() < 0.2),
                 "has_id": bool(rng.random() < 0.8),
                 "age": int(rng.integers(18, 60)),
+                "populations": ["veteran"] if rng.random() < 0.3 else [],
             },
             needs=needs,
         )
@@ -115,6 +118,7 @@ def allowed(person: Participant, program: Program, types: list[str]) -> bool:
         or (e.households is not None and a.household not in e.households)
         or (a.has_pet and not e.pets_allowed)
         or (e.requires_id and not a.has_id)
+        or (e.reserved_for is not None and not set(e.reserved_for) & set(a.populations))
         or (person.max_distance_km is not None and km > person.max_distance_km)
         or any(great_circle((c.lat, c.lon), there).km < c.radius_m / 1000 for c in person.stay_away)
         or program.id in person.avoid_programs

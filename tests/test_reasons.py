@@ -83,6 +83,7 @@ def test_blocked_by_has_one_count_per_rule_in_contract_order() -> None:
         make_program(id="g-house", eligibility={"households": ["family"]}),
         make_program(id="g-pets", eligibility={"pets_allowed": False}),
         make_program(id="g-id", eligibility={"requires_id": True}),
+        make_program(id="g-vets", eligibility={"reserved_for": ["veteran"]}),
         make_program(id="g-far", location=offset(km_east=30)),
         make_program(id="g-stay", location=here),
         make_program(id="g-avoid"),
@@ -198,6 +199,70 @@ def test_capacity_exhausted_when_every_free_place_is_held() -> None:
     why = unmet(make_scenario([program], [person]))["a"]
     assert why.reason == "capacity_exhausted"
     assert why.blocked_by is None
+
+
+UNREPORTED = {"open_slots": None, "waitlist": 0}
+
+
+def test_capacity_unknown_when_no_eligible_program_ever_reported() -> None:
+    programs = [
+        make_program(id="silent-1", capacity=UNREPORTED),
+        make_program(id="silent-2", capacity={"waitlist": 2}),
+        make_program(id="full-but-sober", barriers={"excludes_active_use": True}),
+    ]
+    person = make_participant(attributes={"active_use": True}, needs=[make_need(id="a")])
+    why = unmet(make_scenario(programs, [person]))["a"]
+    assert why.reason == "capacity_unknown"
+    assert why.blocked_by == {"excludes_active_use": 1}
+    assert why.detail == (
+        "2 eligible programs, none has ever reported its free places: "
+        "the need might be met if the providers reported"
+    )
+
+
+@pytest.mark.parametrize(
+    ("other", "reason"),
+    [
+        ({"open_slots": 0, "waitlist": 0}, "capacity_exhausted"),
+        ({"open_slots": 1, "held": 1, "waitlist": 0}, "capacity_exhausted"),
+        ({"open_slots": 2, "waitlist": 4}, "would_displace"),
+        ({"lead_reserved_open": 1}, "capacity_exhausted"),
+        ({"purchasable": 1, "price": 500.0}, "budget_exhausted"),
+        ({"purchasable": 1, "price": 0.0}, "capacity_exhausted"),
+    ],
+    ids=[
+        "another_reported_none_free",
+        "another_reported_all_held",
+        "another_reported_places_owed",
+        "a_paid_place_taken_by_a_higher_ranked_need",
+        "a_place_for_sale_the_fund_cannot_pay",
+        "a_place_for_sale_bought_for_a_higher_ranked_need",
+    ],
+)
+def test_capacity_unknown_only_when_nothing_else_could_have_room(other: Json, reason: str) -> None:
+    programs = [
+        make_program(id="silent", capacity=UNREPORTED),
+        make_program(id="other", capacity=other),
+    ]
+    people = [
+        make_participant(id="first", needs=[make_need(id="acute", acute=True)]),
+        make_participant(id="second", needs=[make_need(id="b")]),
+    ]
+    why = unmet(make_scenario(programs, people, budget=100.0))
+    assert why["b"].reason == reason
+
+
+def test_a_silent_program_the_participant_may_not_use_is_no_reason_to_wait() -> None:
+    programs = [
+        make_program(
+            id="silent-vets", capacity=UNREPORTED, eligibility={"reserved_for": ["veteran"]}
+        ),
+        make_program(id="full", capacity={"open_slots": 0, "waitlist": 0}),
+    ]
+    person = make_participant(needs=[make_need(id="a")])
+    why = unmet(make_scenario(programs, [person]))["a"]
+    assert why.reason == "capacity_exhausted"
+    assert why.blocked_by == {"reserved_for": 1}
 
 
 def test_one_place_serves_one_of_a_participants_two_needs() -> None:

@@ -117,6 +117,9 @@ REJECTIONS: list[tuple[str, str, object]] = [
     ("empty_need_types", "participants[0].needs[0].service_types", []),
     ("empty_genders", "programs[1].eligibility.genders", []),
     ("empty_households", "programs[1].eligibility.households", []),
+    ("empty_reserved_for", "programs[1].eligibility.reserved_for", []),
+    ("reserved_for_a_string", "programs[1].eligibility.reserved_for", "veteran"),
+    ("populations_a_string", "participants[0].attributes.populations", "veteran"),
     # coordinates out of range
     ("lat_91", "programs[0].location.lat", 91.0),
     ("lat_minus_91", "participants[2].location.lat", -91.0),

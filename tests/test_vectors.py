@@ -14,9 +14,24 @@ from matcher.validate import check_assignment
 from tests.conftest import SPEC
 
 CASES: list[dict[str, Any]] = json.loads((SPEC / "vectors.json").read_text())["cases"]
+ADDITIONS: list[dict[str, Any]] = json.loads((SPEC / "vectors-additions.json").read_text())["cases"]
+_NO_TURNS = "participants' waitlist_positions (pool waitlist_turn) are not implemented yet"
+PENDING = {
+    "declined_program_not_offered_again": "needs' declined_programs is not implemented yet",
+    "own_waitlist_turn": _NO_TURNS,
+    "waitlist_turn_not_yet": _NO_TURNS,
+    "one_turn_per_waitlist": _NO_TURNS,
+}
+"""Cases of the fields added after the first release whose field the engine lacks so far."""
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def _vector(case: dict[str, Any]) -> Any:
+    reason = PENDING.get(case["name"])
+    marks = [pytest.mark.skip(reason=reason)] if reason else []
+    return pytest.param(case, id=case["name"], marks=marks)
+
+
+@pytest.mark.parametrize("case", [_vector(c) for c in CASES + ADDITIONS])
 def test_vector_levels_and_reasons_match_the_contract(case: dict[str, Any]) -> None:
     scenario = parse_scenario(case["scenario"])
     answer = build_assignment(solve(scenario, SolverOptions(time_limit=10)))

@@ -17,14 +17,16 @@ router = APIRouter(
     responses=RESPONSES, prefix="/funders", tags=["funders"], dependencies=[Depends(funder)]
 )
 
-Dimension = Literal["category", "neighborhood", "reason", "rule"]
+Dimension = Literal["category", "neighborhood", "reason", "action", "rule"]
 
 
 @router.get("/unmet-need", response_model=CountTableOut, dependencies=[Depends(expensive)])
 def unmet_need(
     ctx: Ctx, rows: Dimension = "category", columns: Dimension = "reason"
 ) -> CountTableOut:
-    """Unmet needs now, ``rows`` x ``columns``; counts 1-10 and their complements are null."""
+    """Unmet needs now, ``rows`` x ``columns``; counts 1-10 and their complements are null.
+    ``action`` says what would help: needs whose programs never reported their free places
+    (reason ``capacity_unknown``) are "ask the providers to report", apart from "buy places"."""
     table = ctx.read(
         lambda s: funding.unmet_need(
             s, ctx.now, rows=rows, columns=columns, time_limit=ctx.settings.solver_time_limit

@@ -83,12 +83,12 @@ def page(
     now, limit = web.ctx.now, settings.solver_time_limit
 
     def read(s: Session) -> dict[str, Any]:
-        table = funding.unmet_need(
-            s, now, rows="category", columns="neighborhood", time_limit=limit
-        )
+        split = funding.unmet_by_neighborhood(s, now, time_limit=limit)
+        table = split.unmet
         programs, hoods = funding.map_points(s)
         return {
             "table": table,
+            "unreported": split.unreported,
             "fund": funding.fund(s, now),
             "map": draw(table, programs, hoods),
             "plan": None

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from api.web.render import PageError, WebPage, form_fields, service_type_labels
+from matcher.populations import KNOWN as POPULATIONS
 from matcher.scenario import Attributes, Location, Need, Participant, category_of
 from matcher.service import funding, participants
 from matcher.service import intake as intakes
@@ -144,6 +145,7 @@ def new_form(web: WebPage, intake: str = "") -> HTMLResponse:
         choices=choices(),
         flags=FLAGS,
         households=HOUSEHOLDS,
+        populations=POPULATIONS,
     )
 
 
@@ -190,6 +192,14 @@ def read_participant(
     if household is not None and household not in HOUSEHOLDS:
         raise PageError(422, "household must be single, couple or family")
     languages = [x.strip() for x in str(form.get("languages") or "").split(",") if x.strip()]
+    checked = [str(v) for v in form.getlist("population")]
+    if unknown := sorted(set(checked) - set(POPULATIONS)):
+        raise PageError(422, f"unknown population {unknown[0]!r}")
+    # Populations the form does not offer (recorded through the API) are kept.
+    others = (
+        [] if base is None else [x for x in base.attributes.populations if x not in POPULATIONS]
+    )
+    populations = [code for code in POPULATIONS if code in checked] + others
     try:
         return Participant(
             id=pseudonym,
@@ -198,6 +208,7 @@ def read_participant(
                 age=None if age is None else int(age),
                 gender=str(form.get("gender") or "").strip() or None,
                 household=household,
+                populations=populations,
                 **{flag: form.get(flag) == "yes" for flag in FLAGS},
             ),
             languages=languages,

@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 from api.problems import status_of
 from api.web.plans import FLAGS, HOUSEHOLDS, neighbourhoods, read_participant
 from api.web.render import PageError, Token, WebPage, form_fields
+from matcher.populations import KNOWN as POPULATIONS
 from matcher.service import consent, participants
 from matcher.service.errors import ServiceError
 
@@ -37,7 +38,13 @@ def details_form(web: WebPage, participant_id: str) -> HTMLResponse:
             "hoods": neighbourhoods(s),
         }
 
-    return web.page("details.html", flags=FLAGS, households=HOUSEHOLDS, **web.read(read))
+    return web.page(
+        "details.html",
+        flags=FLAGS,
+        households=HOUSEHOLDS,
+        populations=POPULATIONS,
+        **web.read(read),
+    )
 
 
 @router.post(PAGE + "/details")

@@ -3,7 +3,8 @@
 A participant may take only a place that nobody already waiting could take:
 
 - ``general``: the program's *unused* capacity, ``max(0, open_slots - held - waitlist)``,
-  and nothing when the program never reported (``open_slots`` unknown). Free places
+  and nothing when the program never reported (``open_slots`` unknown: ``reported`` is
+  False, and a need whose eligible programs all are so is ``capacity_unknown``). Free places
   up to the waitlist length are owed to the community members waiting for them.
 - ``lead_reserved``: places the fund already paid for (``lead_reserved_open``),
   counted apart from ``open_slots``.
@@ -70,6 +71,13 @@ class Pools:
     free: IntArray
     waitlist: IntArray
     fundable: BoolArray
+    reported: BoolArray
+
+    @property
+    def paid_or_for_sale(self) -> BoolArray:
+        """Programs with a place the fund already paid for or may buy: room that does not
+        depend on the provider's report."""
+        return np.asarray((self.lead_reserved > 0) | (self.purchase > 0))
 
     def size(self, pool: Pool) -> IntArray:
         """The size column of one pool."""
@@ -92,4 +100,5 @@ def pools_of(programs: Sequence[Program]) -> Pools:
         free=np.array([free_places(g.capacity) for g in programs], dtype=np.int64),
         waitlist=np.array([g.capacity.waitlist for g in programs], dtype=np.int64),
         fundable=fundable,
+        reported=np.array([g.capacity.open_slots is not None for g in programs], dtype=bool),
     )

@@ -1,5 +1,10 @@
 """Unmet need for funders: by service category, neighbourhood and reason, counts only.
 
+Each reason says what would help (``ACTIONS``, the frame's ``action`` column): places
+to buy, money, a conversation about a program's rules, a new program, or, for
+``capacity_unknown``, asking the providers to report their free places. A need
+waiting on a report is never counted as a place to buy.
+
 Every table a funder sees goes through ``suppression.suppress``; the raw
 per-need frame (``unmet_frame``) is for the case manager's own participants and
 for further aggregation, never for display to a funder.
@@ -12,12 +17,40 @@ import pandas as pd
 from matcher.assignment import Assignment
 from matcher.funding.neighborhoods import participant_neighborhoods
 from matcher.funding.suppression import SuppressedTable, suppress
+from matcher.reasons import (
+    BUDGET_EXHAUSTED,
+    CAPACITY_EXHAUSTED,
+    CAPACITY_UNKNOWN,
+    NO_PROGRAM_OF_TYPE,
+    NOT_ELIGIBLE,
+    WOULD_DISPLACE,
+)
 from matcher.rules.registry import RULES
 from matcher.scenario import Scenario
 
 BARRIERS = frozenset(rule.name for rule in RULES if rule.family == "barriers")
 
-COLUMNS = ["need_id", "category", "neighborhood", "reason", "blocked_most", "blocked_by_barrier"]
+BUY_PLACES = "buy places"
+ASK_PROVIDERS_TO_REPORT = "ask the providers to report"
+ACTIONS = {
+    NO_PROGRAM_OF_TYPE: "find or start a program",
+    NOT_ELIGIBLE: "talk with providers about their rules",
+    WOULD_DISPLACE: BUY_PLACES,
+    BUDGET_EXHAUSTED: "add to the fund",
+    CAPACITY_UNKNOWN: ASK_PROVIDERS_TO_REPORT,
+    CAPACITY_EXHAUSTED: BUY_PLACES,
+}
+"""What would help, per reason: the funder's reading of an unmet need."""
+
+COLUMNS = [
+    "need_id",
+    "category",
+    "neighborhood",
+    "reason",
+    "action",
+    "blocked_most",
+    "blocked_by_barrier",
+]
 
 
 def unmet_frame(
@@ -43,6 +76,7 @@ def _row(
         "category": category,
         "neighborhood": hood,
         "reason": reason,
+        "action": ACTIONS.get(reason, ""),
         "blocked_most": max(counts, key=lambda k: counts[k]) if counts else "",
         "blocked_by_barrier": any(b in counts for b in BARRIERS),
     }

@@ -20,7 +20,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from matcher.assignment import Assignment
-from matcher.funding.gaps import gap_table, rule_table, unmet_frame
+from matcher.funding.gaps import ACTIONS, gap_table, rule_table, unmet_frame
 from matcher.funding.neighborhoods import centroids_from
 from matcher.funding.planner import Comparison
 from matcher.funding.suppression import TOTAL, SuppressedTable
@@ -31,6 +31,7 @@ REASONS = {
     "not_eligible": "a program rule excludes the person",
     "would_displace": "free places are owed to people waiting",
     "budget_exhausted": "the fund is spent",
+    "capacity_unknown": "no eligible program has reported its free places (not a place to buy)",
     "capacity_exhausted": "no room left",
 }
 
@@ -46,6 +47,7 @@ class FunderReport:
     by_neighborhood: SuppressedTable | None
     by_rule: SuppressedTable | None
     centroids: pd.DataFrame
+    by_action: SuppressedTable | None = None
 
 
 def build(
@@ -63,6 +65,7 @@ def build(
         None if empty else gap_table(frame, "category", "neighborhood"),
         None if empty else rule_table(frame),
         known,
+        None if empty else gap_table(frame, "category", "action"),
     )
 
 
@@ -196,11 +199,21 @@ def render(report: FunderReport, comparison: Comparison | None = None) -> str:
         )
         parts += [
             "<h2>Why needs go unmet</h2><ul>",
-            *(f"<li><b>{k}</b>: {v}</li>" for k, v in REASONS.items()),
+            *(f"<li><b>{k}</b>: {v}; {ACTIONS[k]}</li>" for k, v in REASONS.items()),
             "</ul>",
             f"<img alt='unmet needs by service category' src='data:image/png;base64,"
             f"{png(margin_bars(report.by_reason, 'Unmet needs by service category'))}'>",
             table_html(report.by_reason),
+            *(
+                [
+                    "<h3>What would help</h3><p>The same needs by what would meet them. "
+                    "Needs whose programs never reported their free places ask the providers "
+                    "to report: they are not places to buy.</p>",
+                    table_html(report.by_action),
+                ]
+                if report.by_action is not None
+                else []
+            ),
             *(
                 [
                     "<h3>Which rule keeps people out</h3><p>Needs that no program would "

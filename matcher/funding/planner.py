@@ -20,6 +20,10 @@ it still sells, at its price, with a budget of ``B``.
 
 Both plans are then scored the same way: the places bought become paid-for places
 in the planning scenario, and the solver matches unmet needs to them.
+
+Needs unmet with ``capacity_unknown`` are left out of the planning scenario: their
+eligible programs never reported their free places and sell none, so money cannot
+meet them; they ask the providers to report, and are not a place to buy.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import numpy as np
 from matcher.assignment import Assignment, build_assignment
 from matcher.capacity.pools import Pool, pools_of
 from matcher.money import one_price_cents
+from matcher.reasons import CAPACITY_UNKNOWN
 from matcher.rules.arcs import candidate_arcs
 from matcher.rules.tables import build_tables
 from matcher.scenario import Capacity, Fund, Need, Program, Scenario, category_of
@@ -101,8 +106,9 @@ class Plan:
 
 def planning_scenario(scenario: Scenario, answer: Assignment, budget: float) -> Scenario:
     """The unmet needs (housing ranked first) and the places fundable programs still
-    sell, with ``budget`` to spend. Nothing else: no general or reserved places."""
-    unmet = {u.need_id for u in answer.unmatched}
+    sell, with ``budget`` to spend. Nothing else: no general or reserved places, and no
+    need that waits on a provider's report (``capacity_unknown``)."""
+    unmet = {u.need_id for u in answer.unmatched if u.reason != CAPACITY_UNKNOWN}
     bought = Counter(a.program_id for a in answer.assignments if a.pool == "purchase")
     programs = []
     for program in scenario.programs:

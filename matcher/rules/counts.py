@@ -37,6 +37,7 @@ def _profiles(progs: Programs) -> tuple[IntArray, IntArray]:
         progs.households_set,
         progs.pets_allowed,
         progs.requires_id,
+        progs.reserved_set,
     ]
     key = np.column_stack(
         [np.asarray(c, dtype=np.int64) for c in columns]
@@ -45,6 +46,7 @@ def _profiles(progs: Programs) -> tuple[IntArray, IntArray]:
             np.where(np.isnan(progs.max_age), unset, np.nan_to_num(progs.max_age)).astype(np.int64),
             progs.genders.view(np.int64),
             progs.households.view(np.int64),
+            progs.reserved_for.view(np.int64),
         ]
     )
     _, first, profile = np.unique(key, axis=0, return_index=True, return_inverse=True)
@@ -68,7 +70,10 @@ def _people_profiles(people: Participants) -> tuple[IntArray, IntArray]:
                 people.household,
             )
         ]
-        + [np.where(np.isnan(people.age), unset, np.nan_to_num(people.age)).astype(np.int64)]
+        + [
+            np.where(np.isnan(people.age), unset, np.nan_to_num(people.age)).astype(np.int64),
+            people.populations.view(np.int64),
+        ]
     )
     _, first, profile = np.unique(key, axis=0, return_index=True, return_inverse=True)
     return profile.reshape(-1).astype(np.int64), first.astype(np.int64)

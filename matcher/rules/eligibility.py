@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from matcher.rules.tables import BoolArray, IntArray, Participants, Programs, has_bit
+from matcher.rules.tables import (
+    BoolArray,
+    IntArray,
+    Participants,
+    Programs,
+    has_bit,
+    shares_bit,
+)
 
 
 def gender(people: Participants, progs: Programs, p: IntArray, g: IntArray) -> BoolArray:
@@ -42,3 +49,10 @@ def pets(people: Participants, progs: Programs, p: IntArray, g: IntArray) -> Boo
 def requires_id(people: Participants, progs: Programs, p: IntArray, g: IntArray) -> BoolArray:
     """The program requires government ID and the participant has none."""
     return np.asarray(progs.requires_id[g] & ~people.has_id[p])
+
+
+def reserved_for(people: Participants, progs: Programs, p: IntArray, g: IntArray) -> BoolArray:
+    """The program's places are reserved for some populations and the participant is in
+    none of them (a participant who stated no population is in none)."""
+    reserved = progs.reserved_set[g]
+    return np.asarray(reserved & ~shares_bit(progs.reserved_for[g], people.populations[p]))

@@ -125,6 +125,13 @@ RULES: tuple[Rule, ...] = (
         "require government ID",
     ),
     Rule(
+        "reserved_for",
+        "eligibility",
+        _pairwise(eligibility.reserved_for),
+        "is reserved for other populations",
+        "are reserved for other populations",
+    ),
+    Rule(
         "max_distance",
         "geography",
         _too_far,
@@ -151,7 +158,7 @@ RULE_NAMES: tuple[str, ...] = tuple(r.name for r in RULES)
 
 
 RULE_CODE = {rule.name: i for i, rule in enumerate(RULES, start=1)}
-PAIR_FREE_RULES = RULE_CODE["requires_id"]
+PAIR_FREE_RULES = RULE_CODE["reserved_for"]
 """Rules 1..this read only the two sides' attributes (barriers, eligibility), not where they are."""
 
 

@@ -2,7 +2,8 @@
 
 The rules are vectorised: every attribute a rule reads is a numpy column indexed
 by position (program ``g``, participant ``p``, need ``n``). Sets of strings
-(service types, genders, households, languages, populations served) become bit
+(service types, genders, households, languages, populations served, populations a
+program's places are reserved for) become bit
 masks over a vocabulary, so "shares a type" is one ``&`` over the arrays. The
 tables are plain data: building them is the only place that walks the pydantic
 objects, once per entity, never once per pair.
@@ -99,6 +100,8 @@ class Programs:
     households: Bits
     pets_allowed: BoolArray
     requires_id: BoolArray
+    reserved_set: BoolArray
+    reserved_for: Bits
     serves: Bits
     languages: Bits
 
@@ -135,6 +138,7 @@ class Participants:
     has_pet: BoolArray
     has_id: BoolArray
     accepts_faith_based: BoolArray
+    populations: Bits
     max_distance_km: FloatArray
     prefers: Bits
     has_prefers: BoolArray
@@ -197,6 +201,7 @@ def build_tables(scenario: Scenario) -> Tables:
     languages = Vocab()
     genders = Vocab()
     households = Vocab()
+    reserved = Vocab()
     progs: list[Program] = list(scenario.programs)
     people: list[Participant] = list(scenario.participants)
     index = {g.id: i for i, g in enumerate(progs)}
@@ -219,6 +224,8 @@ def build_tables(scenario: Scenario) -> Tables:
         households=households.bits([g.eligibility.households or [] for g in progs]),
         pets_allowed=_flags(progs, "eligibility.pets_allowed"),
         requires_id=_flags(progs, "eligibility.requires_id"),
+        reserved_set=np.array([g.eligibility.reserved_for is not None for g in progs], dtype=bool),
+        reserved_for=reserved.bits([g.eligibility.reserved_for or [] for g in progs]),
         serves=populations.bits([g.serves for g in progs]),
         languages=languages.bits([g.languages for g in progs]),
     )
@@ -252,6 +259,7 @@ def build_tables(scenario: Scenario) -> Tables:
         has_pet=_flags(people, "attributes.has_pet"),
         has_id=_flags(people, "attributes.has_id"),
         accepts_faith_based=_flags(people, "attributes.accepts_faith_based"),
+        populations=reserved.bits([p.attributes.populations for p in people]),
         max_distance_km=np.array(
             [np.inf if p.max_distance_km is None else p.max_distance_km for p in people],
             dtype=np.float64,
@@ -307,4 +315,9 @@ def build_tables(scenario: Scenario) -> Tables:
         programs.languages, max(programs.languages.shape[1], participants.languages.shape[1])
     )
     participants.languages = _widen(participants.languages, programs.languages.shape[1])
+    programs.reserved_for = _widen(
+        programs.reserved_for,
+        max(programs.reserved_for.shape[1], participants.populations.shape[1]),
+    )
+    participants.populations = _widen(participants.populations, programs.reserved_for.shape[1])
     return Tables(programs, participants, needs, types, index)

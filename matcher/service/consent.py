@@ -161,7 +161,10 @@ def valid_consent(
 
 
 def minimum(program: t.Program, participant: t.Participant) -> dict[str, Any]:
-    """The eligibility facts this program's own rules ask about, and nothing else."""
+    """The eligibility facts this program's own rules ask about, and nothing else.
+
+    A program whose places are reserved (``reserved_for``) learns which of those
+    populations the participant belongs to, never the others."""
     rules = program.eligibility
     asked = set()
     if rules.get("genders"):
@@ -174,7 +177,14 @@ def minimum(program: t.Program, participant: t.Participant) -> dict[str, Any]:
         asked.add("has_pet")
     if rules.get("requires_id") is True:
         asked.add("has_id")
-    return {k: participant.attributes[k] for k in sorted(asked) if k in participant.attributes}
+    facts = {k: participant.attributes[k] for k in sorted(asked) if k in participant.attributes}
+    reserved = rules.get("reserved_for")
+    if reserved:
+        # Only the populations the program's places are reserved for: a veterans'
+        # program learns that the participant is a veteran, nothing else they belong to.
+        mine = participant.attributes.get("populations") or []
+        facts["populations"] = [x for x in mine if x in reserved]
+    return dict(sorted(facts.items()))
 
 
 def disclose(

@@ -18,6 +18,7 @@ from matcher.funding.impact import Change, ChangeInvalid, gains_for, impact, imp
 from matcher.funding.neighborhoods import participant_neighborhoods
 from matcher.funding.planner import Plan, compare
 from matcher.funding.suppression import SuppressedTable, suppress
+from matcher.reasons import CAPACITY_UNKNOWN
 from matcher.scenario import Scenario, category_of
 from matcher.service.errors import Invalid
 from matcher.service.matching import REFERRED_STATUSES
@@ -25,7 +26,7 @@ from matcher.solver.solve import SolverOptions, solve
 from matcher.store import tables as t
 from matcher.store.snapshot import available_budget_cents, export_scenario
 
-DIMENSIONS = ("category", "neighborhood", "reason", "rule")
+DIMENSIONS = ("category", "neighborhood", "reason", "action", "rule")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,27 +51,63 @@ def table_of(table: SuppressedTable) -> CountTable:
     )
 
 
+def _empty() -> CountTable:
+    return CountTable(rows=[], columns=[], cells=[], suppressed_cells=0)
+
+
+def _unmet_now(session: Session, now: datetime, time_limit: float) -> pd.DataFrame:
+    """One row per unmet need of the active participants now, after the best assignment
+    the solver finds (``matcher.funding.gaps.unmet_frame``)."""
+    scenario = _live(session, now)
+    answer = build_assignment(solve(scenario, SolverOptions(time_limit=time_limit)))
+    return unmet_frame(scenario, answer)
+
+
+def _counts(frame: pd.DataFrame, rows: str, columns: str) -> CountTable:
+    if "rule" in (rows, columns):  # which rule keeps out the needs no program would take
+        frame = frame[(frame["reason"] == "not_eligible") & (frame["blocked_most"] != "")]
+        frame = frame.rename(columns={"blocked_most": "rule"})
+    if frame.empty:
+        return _empty()
+    return table_of(gap_table(frame, rows, columns))
+
+
 def unmet_need(
     session: Session, now: datetime, *, rows: str, columns: str, time_limit: float
 ) -> CountTable:
     """Unmet needs of all active participants now, ``rows`` x ``columns`` (any two of
-    category, neighbourhood, reason, rule), after the best assignment the solver finds.
-    ``rule`` counts only needs that no program would take, by the rule that excludes
-    the person from most programs of the type."""
+    category, neighbourhood, reason, action, rule), after the best assignment the solver
+    finds. ``action`` is what would help (``matcher.funding.gaps.ACTIONS``): needs whose
+    programs never reported are counted as "ask the providers to report", never as places
+    to buy. ``rule`` counts only needs that no program would take, by the rule that
+    excludes the person from most programs of the type."""
     for name, value in (("rows", rows), ("columns", columns)):
         if value not in DIMENSIONS:
             raise Invalid("enum", f"{name} must be one of {', '.join(DIMENSIONS)}", field=name)
     if rows == columns:
         raise Invalid("distinct", "rows and columns must differ", field="columns")
-    scenario = _live(session, now)
-    answer = build_assignment(solve(scenario, SolverOptions(time_limit=time_limit)))
-    frame = unmet_frame(scenario, answer)
-    if "rule" in (rows, columns):  # which rule keeps out the needs no program would take
-        frame = frame[(frame["reason"] == "not_eligible") & (frame["blocked_most"] != "")]
-        frame = frame.rename(columns={"blocked_most": "rule"})
-    if frame.empty:
-        return CountTable(rows=[], columns=[], cells=[], suppressed_cells=0)
-    return table_of(gap_table(frame, rows, columns))
+    return _counts(_unmet_now(session, now, time_limit), rows, columns)
+
+
+@dataclass(frozen=True, slots=True)
+class UnmetSplit:
+    """Unmet needs by service category and neighbourhood, in two tables: those that
+    places, money or rules could meet, and those waiting on providers' reports."""
+
+    unmet: CountTable
+    unreported: CountTable
+
+
+def unmet_by_neighborhood(session: Session, now: datetime, *, time_limit: float) -> UnmetSplit:
+    """Category x neighbourhood of the unmet needs now, with ``capacity_unknown`` apart:
+    a need no eligible program has reported places for asks the providers to report; it
+    is not a place to buy. One solve serves both tables."""
+    frame = _unmet_now(session, now, time_limit)
+    waiting = frame["reason"] == CAPACITY_UNKNOWN
+    return UnmetSplit(
+        _counts(frame[~waiting], "category", "neighborhood"),
+        _counts(frame[waiting], "category", "neighborhood"),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +138,7 @@ def fund(session: Session, now: datetime) -> FundView:
         category = category_of(types[0])
         counts[category] = counts.get(category, 0) + places
     table = (
-        table_of(suppress(pd.DataFrame({"places": counts}).astype("int64")))
-        if counts
-        else CountTable(rows=[], columns=[], cells=[], suppressed_cells=0)
+        table_of(suppress(pd.DataFrame({"places": counts}).astype("int64"))) if counts else _empty()
     )
     return FundView(
         balance=balance / 100,
@@ -179,7 +214,7 @@ def plan(session: Session, now: datetime, *, budget: float, time_limit: float) -
     comparison = compare(scenario, budget, time_limit)
     hoods = participant_neighborhoods(scenario)
     rows = [(m.category, hoods[m.participant_id]) for m in comparison.exact.met]
-    met = CountTable(rows=[], columns=[], cells=[], suppressed_cells=0)
+    met = _empty()
     if rows:
         frame = pd.DataFrame(rows, columns=["category", "neighborhood"])
         counts = frame.groupby(["category", "neighborhood"]).size().unstack(fill_value=0)
@@ -215,9 +250,7 @@ def change_impact(session: Session, now: datetime, change: Change, time_limit: f
         needs_met_now=result.before.objective.matched,
         net_gain=_small(result.net),
         acute_net_gain=None if _small(result.net) is None else _small(result.net_acute),
-        gained=table_of(table)
-        if table is not None
-        else CountTable(rows=[], columns=[], cells=[], suppressed_cells=0),
+        gained=table_of(table) if table is not None else _empty(),
     )
 
 
@@ -258,7 +291,7 @@ def trends(session: Session, now: datetime, *, days: int) -> CountTable:
         )
     ).all()
     if not rows:
-        return CountTable(rows=[], columns=[], cells=[], suppressed_cells=0)
+        return _empty()
     frame = pd.DataFrame(
         [
             (f"{at.isocalendar().year}-W{at.isocalendar().week:02d}", TREND_KINDS[k])

@@ -40,6 +40,7 @@ class NeedMatch:
     excluded: dict[str, int] = field(default_factory=dict)
     full: int = 0
     would_displace: int = 0
+    unreported: int = 0
     reason: str | None = None
     detail: str | None = None
 
@@ -101,6 +102,7 @@ def match_participant(
         view: NeedOptions = options[need.id]
         match.options, match.excluded = view.options, view.excluded
         match.full, match.would_displace = view.eligible_but_full, view.owed_to_waitlist
+        match.unreported = view.unreported
         if need.id in picked:
             match.recommended = next(
                 (o for o in view.options if (o.program_id, o.pool) == picked[need.id]), None

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlmodel import Session, col, func, select
 
 from matcher.capacity.ledger import Event, EventKind, ProgramLedger
+from matcher.languages import to_codes
 from matcher.money import budget_cents, one_price_cents
 from matcher.scenario import (
     Attributes,
@@ -227,7 +228,8 @@ def add_program(session: Session, program: Program, at: datetime, actor: str = "
 
 
 def write_program(session: Session, row: t.Program, program: Program) -> None:
-    """Copy a program's facts (not its capacity) onto its row and its service types."""
+    """Copy a program's facts (not its capacity) onto its row and its service types;
+    languages are stored as standard codes (``matcher.languages``)."""
     b = program.barriers
     row.name = program.name
     row.service_types = program.service_types
@@ -240,7 +242,7 @@ def write_program(session: Session, row: t.Program, program: Program) -> None:
     row.excludes_criminal_history = b.excludes_criminal_history
     row.eligibility = program.eligibility.model_dump(mode="json", exclude_none=True)
     row.serves = program.serves
-    row.languages = program.languages
+    row.languages = to_codes(program.languages)
     session.add(row)
     query = select(t.ProgramService).where(t.ProgramService.program_id == program.id)
     for old in session.exec(query):
@@ -271,13 +273,14 @@ def add_participant(
 
 
 def write_participant(row: t.Participant, participant: Participant) -> None:
-    """Copy a participant's attributes (not the plan) onto its row."""
+    """Copy a participant's attributes (not the plan) onto its row; languages are stored
+    as standard codes (``matcher.languages``)."""
     row.lat = participant.location.lat
     row.lon = participant.location.lon
     row.neighborhood = participant.location.neighborhood
     row.attributes = participant.attributes.model_dump(mode="json", exclude_none=True)
     row.prefers = participant.prefers
-    row.languages = participant.languages
+    row.languages = to_codes(participant.languages)
     row.max_distance_km = participant.max_distance_km
     row.stay_away = [z.model_dump(mode="json") for z in participant.stay_away]
     row.avoid_programs = participant.avoid_programs

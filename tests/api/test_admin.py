@@ -69,3 +69,16 @@ def test_admin_manages_accounts(anonymous: TestClient, app_engine: Engine) -> No
         ).status_code
         == 401
     )
+
+
+def test_an_empty_reserved_for_is_refused_naming_the_field(
+    anonymous: TestClient, app_engine: Engine
+) -> None:
+    admin = bearer(app_engine, "admin")
+    body = {**PROGRAM, "eligibility": {"reserved_for": []}}
+    refused = anonymous.post("/admin/programs", json=body, headers=admin)
+    problem = refused.json()
+    assert (refused.status_code, problem["rule"]) == (422, "too_short")
+    assert problem["field"] == "eligibility.reserved_for"
+    body["eligibility"] = {"reserved_for": ["veteran"]}
+    assert anonymous.post("/admin/programs", json=body, headers=admin).status_code == 201

@@ -54,6 +54,24 @@ def test_participant_is_stored_under_a_pseudonym(client: TestClient) -> None:
     assert (other.status_code, other.json()["rule"]) == (404, "not_found")
 
 
+def test_languages_are_stored_as_codes_and_populations_round_trip(client: TestClient) -> None:
+    made = new_participant(
+        client,
+        languages=["Spanish", "english", "es-MX"],
+        attributes={"populations": ["veteran", "youth"]},
+    )
+    assert made["languages"] == ["es", "en"]
+    assert made["attributes"]["populations"] == ["veteran", "youth"]
+    url = f"{BASE}/participants/{made['id']}"
+    fields = {k: made[k] for k in ("location", "attributes", "max_distance_km")}
+    changed = client.put(url, json={**fields, "languages": ["Vietnamese"]})
+    assert changed.json()["languages"] == ["vi"]
+    bad = client.post(
+        f"{BASE}/participants", json={"location": HOME, "attributes": {"populations": "veteran"}}
+    )
+    assert (bad.status_code, bad.json()["field"]) == (422, "attributes.populations")
+
+
 def test_update_deactivate_and_plan_order(client: TestClient) -> None:
     made = new_participant(client)
     url = f"{BASE}/participants/{made['id']}"

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import CM, Clock
+from tests.api.conftest import CM, Clock, bearer
 
 BASE = f"/case-managers/{CM}"
 HOME = {"lat": 47.6145, "lon": -122.3446}
@@ -118,3 +118,50 @@ def test_consents_are_the_case_managers_own(client: TestClient) -> None:
         f"{BASE}/participants/{pid}/consents", json={**body, "recipient_id": "org-none"}
     )
     assert (nowhere.status_code, nowhere.json()["field"]) == (404, "recipient_id")
+
+
+def test_populations_go_only_to_a_program_reserved_for_them_and_only_those(
+    client: TestClient,
+) -> None:
+    admin = bearer(client.engine, "admin")  # type: ignore[attr-defined]
+    vets_id = "belltown-veterans-house"
+    vets: dict[str, Any] = {
+        "id": vets_id,
+        "provider_id": "org-harbor",
+        "service_types": ["housing.supportive"],
+        "location": HOME,
+        "eligibility": {"reserved_for": ["veteran"]},
+    }
+    assert client.post("/admin/programs", json=vets, headers=admin).status_code == 201
+    client.put(
+        f"/providers/org-harbor/programs/{vets_id}/capacity",
+        json={"open_slots": 3, "waitlist": 0},
+    )
+    client.put(
+        "/providers/org-harbor/programs/belltown-harbor-shelter/capacity",
+        json={"open_slots": 9, "waitlist": 0},
+    )
+    pid = participant(
+        client,
+        [
+            {"id": "v-1", "service_types": ["housing.supportive"]},
+            {"id": "v-2", "service_types": ["housing.shelter"]},
+        ],
+        populations=["hiv", "veteran"],
+    )
+    stored = client.get(f"{BASE}/participants/{pid}").json()
+    assert stored["attributes"]["populations"] == ["hiv", "veteran"]
+    client.post(
+        f"{BASE}/participants/{pid}/consents",
+        json={"recipient_type": "organization", "recipient_id": "org-harbor", "categories": ["*"]},
+    )
+    for need, program in (("v-1", vets_id), ("v-2", "belltown-harbor-shelter")):
+        assert hold_and_confirm(client, pid, need, program).status_code == 200
+    seen = {r["program_id"]: r for r in client.get("/providers/org-harbor/referrals").json()}
+    assert seen[vets_id]["facts"]["populations"] == ["veteran"]  # never "hiv"
+    assert "populations" not in seen["belltown-harbor-shelter"]["facts"]
+    fields = {
+        d["referral_id"]: d["fields"]
+        for d in client.get(f"{BASE}/participants/{pid}/disclosures").json()
+    }
+    assert sorted("populations" in f for f in fields.values()) == [False, True]

@@ -3,6 +3,40 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from matcher.scenario import parse_scenario
+from matcher.store import tables as t
+from matcher.store.engine import session_scope
+from matcher.store.snapshot import add_participant, add_program
+from tests.api.conftest import CM, START
+from tests.builders import make_need, make_participant, make_program, make_scenario_json
+
+UNREPORTED_TYPE = "legal.expungement"
+
+
+def add_unreported_needs(engine: Engine, count: int = 11) -> None:
+    """A program that never reported its places, the only one of its type, and ``count``
+    participants who need it."""
+    silent = make_program(
+        id="silent-clinic",
+        provider_id="org-silent",
+        service_types=[UNREPORTED_TYPE],
+        capacity={"waitlist": 0},
+    )
+    people = [
+        make_participant(
+            id=f"u-{i}", needs=[make_need(id=f"u-{i}-1", service_types=[UNREPORTED_TYPE])]
+        )
+        for i in range(count)
+    ]
+    scenario = parse_scenario(make_scenario_json([silent], people))
+    with session_scope(engine) as s:
+        s.add(t.Organization(id="org-silent", name="Silent clinic"))
+        s.flush()
+        add_program(s, scenario.programs[0], START)
+        for person in scenario.participants:
+            add_participant(s, person, CM, START)
 
 
 def test_unmet_need_is_suppressed(client: TestClient) -> None:
@@ -21,6 +55,18 @@ def test_unmet_need_rejects_unknown_dimensions(client: TestClient) -> None:
     assert (bad.status_code, bad.json()["field"]) == (422, "rows")
     same = client.get("/funders/unmet-need", params={"rows": "reason", "columns": "reason"})
     assert (same.status_code, same.json()["rule"]) == (422, "distinct")
+
+
+def test_needs_waiting_on_a_report_are_apart_from_places_to_buy(
+    client: TestClient, app_engine: Engine
+) -> None:
+    add_unreported_needs(app_engine)
+    by_reason = client.get("/funders/unmet-need", params={"columns": "reason"}).json()
+    assert "capacity_unknown" in by_reason["columns"]
+    table = client.get("/funders/unmet-need", params={"columns": "action"}).json()
+    assert {"ask the providers to report", "buy places"} <= set(table["columns"])
+    row = table["cells"][table["rows"].index("legal")]
+    assert row[table["columns"].index("ask the providers to report")] == 11
 
 
 def test_fund(client: TestClient) -> None:

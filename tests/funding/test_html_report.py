@@ -29,7 +29,7 @@ def test_report_shows_no_small_count() -> None:
     assert "<iframe" in page
     assert "What 20,000.00 of new money would buy" in page
     tables = re.findall(r"<table class=\"dataframe counts\">.*?</table>", page, re.S)
-    assert len(tables) == 3  # by reason, by neighbourhood, by the rule that keeps people out
+    assert len(tables) == 4  # by reason, by what would help, by the rule, by neighbourhood
     cells = [c for t in tables for c in re.findall(r"<td>([^<]*)</td>", t)]
     assert cells
     assert all(c == "*" or int(c) == 0 or int(c) > 10 for c in cells)

@@ -16,6 +16,7 @@ from tests.builders import (
 
 WOMEN = {"genders": ["woman", "trans woman"]}
 YOUNG = {"min_age": 18, "max_age": 24}
+VETERANS = {"reserved_for": ["veteran"]}
 
 # (id, participant attributes, program eligibility, the rule reported or None)
 TABLE: list[tuple[str, dict[str, Any], dict[str, Any], str | None]] = [
@@ -46,6 +47,18 @@ TABLE: list[tuple[str, dict[str, Any], dict[str, Any], str | None]] = [
     ("no_id_where_id_required", {"has_id": False}, {"requires_id": True}, "requires_id"),
     ("id_assumed_by_default", {}, {"requires_id": True}, None),
     ("no_id_where_none_required", {"has_id": False}, {}, None),
+    ("in_the_reserved_population", {"populations": ["veteran"]}, VETERANS, None),
+    (
+        "in_one_of_the_reserved",
+        {"populations": ["youth"]},
+        {"reserved_for": ["veteran", "youth"]},
+        None,
+    ),
+    ("in_another_population", {"populations": ["youth"]}, VETERANS, "reserved_for"),
+    ("population_unstated", {}, VETERANS, "reserved_for"),
+    ("population_compares_case", {"populations": ["Veteran"]}, VETERANS, "reserved_for"),
+    ("nothing_reserved", {"populations": ["veteran"]}, {}, None),
+    ("nothing_reserved_nothing_stated", {}, {}, None),
     ("gender_before_age", {"gender": "man", "age": 40}, {**WOMEN, **YOUNG}, "gender"),
     ("age_before_household", {"age": 40}, {**YOUNG, "households": ["family"]}, "age"),
     (
@@ -59,6 +72,12 @@ TABLE: list[tuple[str, dict[str, Any], dict[str, Any], str | None]] = [
         {"has_pet": True, "has_id": False},
         {"pets_allowed": False, "requires_id": True},
         "pets",
+    ),
+    (
+        "id_before_reserved_for",
+        {"has_id": False},
+        {"requires_id": True, **VETERANS},
+        "requires_id",
     ),
 ]
 
@@ -100,3 +119,25 @@ def test_genders_beyond_the_first_sixty_four_are_still_matched() -> None:
         make_participant(id="early", attributes={"gender": "gender-3"}),
     ]
     assert broken_matrix(make_scenario(programs, people)) == [[None, None], [None, "gender"]]
+
+
+def test_populations_beyond_the_first_sixty_four_are_still_matched() -> None:
+    many = [f"population-{i}" for i in range(70)]
+    programs = [
+        make_program(id="many", eligibility={"reserved_for": many}),
+        make_program(id="one", eligibility={"reserved_for": ["population-69"]}),
+    ]
+    people = [
+        make_participant(id="late", attributes={"populations": ["population-69"]}),
+        make_participant(id="early", attributes={"populations": ["population-3", "other"]}),
+    ]
+    assert broken_matrix(make_scenario(programs, people)) == [
+        [None, None],
+        [None, "reserved_for"],
+    ]
+
+
+def test_a_population_no_program_reserves_for_breaks_the_rule_only_where_reserved() -> None:
+    programs = [make_program(id="vets", eligibility=VETERANS), make_program(id="open")]
+    people = [make_participant(id="y", attributes={"populations": ["dv_survivor"]})]
+    assert broken_matrix(make_scenario(programs, people)) == [["reserved_for", None]]

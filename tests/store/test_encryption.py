@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from matcher.scenario import load_scenario
+from matcher.scenario import Attributes, Location, Participant, load_scenario
 from matcher.service import participants
 from matcher.service.retention import deidentify_inactive
 from matcher.store import crypto
@@ -43,6 +43,24 @@ def test_a_raw_select_shows_no_plaintext(loaded: Engine) -> None:
     with session_scope(loaded) as s:
         person = participants.get(s, "cm", "p-2895")
     assert person.attributes.active_use is True
+
+
+def test_populations_are_encrypted_at_rest_and_come_back_whole(engine: Engine) -> None:
+    person = Participant(
+        id="p-vet",
+        location=Location(lat=47.6, lon=-122.3),
+        attributes=Attributes(populations=["veteran", "dv_survivor"]),
+        needs=[],
+    )
+    with session_scope(engine) as s:
+        participants.create(s, "cm", person, NOW)
+    with engine.connect() as c:
+        raw = str(c.execute(text("SELECT attributes FROM participant")).scalar_one())
+    for word in ("populations", "veteran", "dv_survivor"):
+        assert word not in raw
+    with session_scope(engine) as s:
+        back = participants.get(s, "cm", "p-vet")
+    assert back.attributes.populations == ["veteran", "dv_survivor"]
 
 
 def test_keys_rotate(loaded: Engine) -> None:

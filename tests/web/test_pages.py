@@ -11,10 +11,14 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from matcher.demo import pick_participant
+from matcher.scenario import parse_scenario
 from matcher.service import accounts, capacity, consent, intake, participants, teams
 from matcher.store import tables as t
 from matcher.store.engine import session_scope
+from matcher.store.snapshot import add_program
 from tests.api.conftest import CM, START
+from tests.api.test_funders import UNREPORTED_TYPE, add_unreported_needs
+from tests.builders import make_program, make_scenario_json
 from tests.web.conftest import ORG, OTHER_CM, PASSWORD, SAMPLE, csrf_of, sign_in
 
 PROGRAM = next(p for p in SAMPLE.programs if p.provider_id == ORG)
@@ -223,6 +227,17 @@ def test_the_funder_sees_the_suppressed_table_map_and_a_plan(
         view = capacity.list_programs(s, ORG, START)
     assert view  # the funder page changed nothing a provider sees
     assert all(p.version >= 1 for p in view)
+
+
+def test_the_funder_page_keeps_needs_waiting_on_a_report_apart(
+    pages: TestClient, web_engine: Engine
+) -> None:
+    sign_in(pages, "fiona")
+    add_unreported_needs(web_engine)
+    page = pages.get("/web/funder").text
+    waiting = page.split('id="unreported-h"')[1].split("</section>")[0]
+    assert "Ask the providers to report: these are not places to buy." in waiting
+    assert re.search(r'<th scope="row">legal</th>', waiting)
 
 
 def test_pages_are_audited_without_query_values(pages: TestClient, web_engine: Engine) -> None:
@@ -492,3 +507,74 @@ def test_a_teammate_covers_a_case_load_from_the_pages(
     with session_scope(web_engine) as s:
         teams.set_members(s, "downtown", [])
     assert pages.get(f"/web/case-manager/participants/{person}").status_code == 404
+
+
+def test_populations_are_ticked_and_languages_stored_as_codes_from_the_forms(
+    pages: TestClient, web_engine: Engine
+) -> None:
+    sign_in(pages, "ana")
+    form = pages.get("/web/case-manager/new").text
+    assert 'name="population" value="chronically_homeless"' in form
+    fields = {
+        "csrf_token": csrf_of(form),
+        "pseudonym": "p-web-pop",
+        "lat": "47.6",
+        "lon": "-122.3",
+        "has_id": "yes",
+        "languages": "Spanish, vi, es-MX",
+        "type_0": "food.meals",
+    }
+    unknown = pages.post("/web/case-manager/new", data={**fields, "population": "pirate"})
+    assert unknown.status_code == 422
+    assert "unknown population" in unknown.text
+    made = pages.post("/web/case-manager/new", data={**fields, "population": ["youth", "veteran"]})
+    assert made.status_code == 200, made.text
+    with session_scope(web_engine) as s:
+        person = participants.get(s, CM, "p-web-pop")
+        assert person.attributes.populations == ["veteran", "youth"]  # the form's order
+        assert person.languages == ["es", "vi"]
+        extra = person.attributes.model_copy(update={"populations": ["veteran", "farmworker"]})
+        participants.update(s, CM, person.model_copy(update={"attributes": extra}), START)
+    details = pages.get("/web/case-manager/participants/p-web-pop/details").text
+    assert 'value="veteran" checked' in details
+    assert 'value="youth" checked' not in details
+    version = re.search(r'name="version" value="(\d+)"', details)
+    assert version
+    saved = pages.post(
+        "/web/case-manager/participants/p-web-pop/details",
+        data={
+            "csrf_token": csrf_of(details),
+            "version": version.group(1),
+            "lat": "47.6",
+            "lon": "-122.3",
+            "has_id": "yes",
+            "active": "yes",
+            "population": ["hiv"],
+        },
+    )
+    assert "Details saved" in saved.text
+    with session_scope(web_engine) as s:
+        after = participants.get(s, CM, "p-web-pop")
+    assert after.attributes.populations == ["hiv", "farmworker"]
+
+
+def test_find_places_says_which_programs_never_reported_and_which_are_reserved(
+    pages: TestClient, web_engine: Engine
+) -> None:
+    add_unreported_needs(web_engine, count=1)
+    vets = make_program(
+        id="vets-clinic",
+        provider_id="org-silent",
+        service_types=[UNREPORTED_TYPE],
+        eligibility={"reserved_for": ["veteran"]},
+    )
+    with session_scope(web_engine) as s:
+        add_program(s, parse_scenario(make_scenario_json([vets])).programs[0], START)
+    sign_in(pages, "ana")
+    page = pages.get("/web/case-manager/participants/u-0")
+    found = pages.post(
+        "/web/case-manager/participants/u-0/find", data={"csrf_token": csrf_of(page.text)}
+    )
+    assert found.status_code == 200
+    assert "1 program has never reported free places" in found.text
+    assert "1 program is reserved for other populations" in found.text

@@ -43,6 +43,7 @@ from matcher.interop.hsds.schemas import (
     object_schema,
     tabular_schema,
 )
+from matcher.languages import to_code
 from matcher.store import tables as t
 from matcher.store.ledger import load_many
 
@@ -134,7 +135,8 @@ def _places(directory: Directory, row: t.Program) -> None:
         directory.put("address", dict(address))
     for area in details.get("service_areas", []):
         directory.put("service_area", {**area, "service_id": row.id})
-    kept = {str(x.get("name") or x.get("code")): x for x in details.get("languages", [])}
+    # Stored languages are codes (``matcher.languages``): find each one's source record.
+    kept = {to_code(str(x.get("name") or x.get("code"))): x for x in details.get("languages", [])}
     for name in row.languages:
         record = kept.get(name) or {"id": mint("language", row.id, name), "name": name}
         directory.put("language", {**record, "service_id": row.id})

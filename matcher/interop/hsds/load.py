@@ -21,6 +21,7 @@ from sqlmodel import Session
 from matcher.capacity.ledger import Event, EventKind, ProgramLedger
 from matcher.interop.hsds.mapping import Draft
 from matcher.interop.hsds.problems import Problem
+from matcher.languages import to_codes
 from matcher.money import one_price_cents
 from matcher.scenario import Barriers, Eligibility, Location, Program
 from matcher.store import tables as t
@@ -81,7 +82,7 @@ def contract_program(draft: Draft) -> Program:
         barriers=Barriers(**draft.barriers),
         eligibility=Eligibility(**draft.eligibility),
         serves=draft.serves,
-        languages=draft.languages,
+        languages=to_codes(draft.languages),
     )
 
 

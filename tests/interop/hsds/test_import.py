@@ -39,7 +39,7 @@ def test_a_json_page_imports_services_as_programs_keyed_by_service_id(engine: En
         assert shelter.service_types == ["housing.shelter"]
         assert (shelter.lat, shelter.lon) == (47.6015, -122.3343)
         assert shelter.eligibility["min_age"] == 18
-        assert shelter.languages == ["Spanish"]
+        assert shelter.languages == ["es"]  # stored as a standard code
         assert shelter.details["service"]["eligibility_description"] == "Adults"
         state = load(s, SHELTER)
         assert state is not None
@@ -71,7 +71,7 @@ def test_a_tabular_datapackage_imports_the_same_way(engine: Engine) -> None:
         assert (state.state.open_slots, state.state.waitlist) == (5, 2)
         annex = s.get(t.Program, "c5a8c3f0-1d2b-4c6a-9e7f-000000000002")
         assert annex is not None
-        assert annex.languages == ["Vietnamese"]
+        assert annex.languages == ["vi"]
         assert annex.lat is not None  # placed by the ZIP code of its address
 
 
