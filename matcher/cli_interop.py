@@ -6,7 +6,7 @@ the file, row and field, on stderr."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -120,36 +120,49 @@ def import_hmis(
         typer.Option(
             "--as-of",
             formats=["%Y-%m-%d"],
-            help="Count open beds on this day (default: today); the report is dated then.",
+            help="Count open beds on this day (default: the last day of the export period); "
+            "the report is dated then.",
         ),
     ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Import facilities and open beds from a HUD HMIS CSV export, in one transaction:
-    one program per project and household type, capacity reported through the ledger.
-    Importing the same export again changes nothing."""
+    one program per project, household type and dedicated population, capacity
+    reported through the ledger. Importing the same export again changes nothing.
+    Exits 0 when every project came in, 1 when some were skipped (listed with why),
+    2 when the export cannot be read (nothing is written)."""
     from matcher.cli_store import _engine
     from matcher.interop.geocode import GeocoderSettingsInvalid, default_locator
     from matcher.interop.hmis import HmisInvalid, read_export
     from matcher.interop.hmis_store import import_export
     from matcher.store.engine import session_scope, upgrade
 
-    now = datetime.now(UTC)
-    at = now if as_of is None else as_of.replace(tzinfo=UTC)
     try:
         locator = default_locator()
-        export = read_export(directory, at.date())
+        export = read_export(directory, None if as_of is None else as_of.date())
     except (HmisInvalid, GeocoderSettingsInvalid) as error:
         _say(f"import-hmis: {error}")
         raise typer.Exit(2) from None
+    at = datetime.combine(export.day, time.min, UTC)
     engine = _engine(database_url)
     upgrade(engine)
     with session_scope(engine) as session:
         summary = import_export(session, export, locator=locator, at=at)
+    if export.info is not None:
+        info = export.info
+        _say(f"export {info.export_id}: FY{info.csv_version} format, {info.start} to {info.end}")
+    for problem in summary.warnings:
+        _say(f"warning: {problem}")
     for problem in summary.skipped:
         _say(f"skipped: {problem}")
     for program_id in summary.unlocated:
         _say(f"unlocated (kept, not matched until it has a location): {program_id}")
+    for program_id in summary.coc_area:
+        _say(f"placed at its CoC's area (address could not be placed): {program_id}")
+    for program_id in summary.capacity_unknown:
+        _say(f"capacity unknown (no bed count to report, never matched to a place): {program_id}")
     for program_id in summary.stale:
         _say(f"left to a newer capacity report: {program_id}")
     _say(f"import-hmis: {summary.line()} (open beds on {export.day})")
+    if summary.skipped:
+        raise typer.Exit(1)

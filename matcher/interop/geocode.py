@@ -73,6 +73,20 @@ def zip_centroid(postal_code: str | None, country: str | None = None) -> Located
     return None
 
 
+def zip_state(postal_code: str | None) -> str | None:
+    """The two-letter state of a US ZIP code, or None when the code is malformed or
+    unknown (so that an address's State can be checked against its ZIP)."""
+    match = _ZIP.match(postal_code or "")
+    if match is None:
+        return None
+    rows: list[dict[str, Any]] = zipcodes.matching(match.group(1))  # type: ignore[no-untyped-call]
+    for row in rows:
+        state = row.get("state")
+        if isinstance(state, str) and state:
+            return state.upper()
+    return None
+
+
 class Locator:
     """Turns addresses into points, each distinct query answered once per locator.
 

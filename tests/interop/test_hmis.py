@@ -76,7 +76,7 @@ def test_projects_without_beds_or_not_operating_are_skipped_and_reported() -> No
 def test_a_domestic_violence_project_keeps_no_street_address() -> None:
     shelter = facilities()["hmis-P5-adults"]
     assert shelter.confidential
-    assert shelter.address == {"CoCCode": "WA-500", "State": "WA", "Zip": "98144"}
+    assert shelter.address == {"CoCCode": "WA-500", "State": "WA", "ZIP": "98144"}
 
 
 def test_an_inventory_row_naming_an_unknown_project_is_skipped(tmp_path: Path) -> None:
