@@ -59,6 +59,7 @@ def _tree(tax: Taxonomy, facet: str) -> list[str]:
 
 
 def taxonomy(
+    ctx: typer.Context,
     service_type: Annotated[
         str | None, typer.Option("--service-type", help="Show the terms this service type maps to.")
     ] = None,
@@ -72,7 +73,10 @@ def taxonomy(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a tree.")] = False,
 ) -> None:
     """List the service taxonomy (Open Eligibility plus the LEAD extension, marked [lead])
-    as a tree, each term with the service types it means."""
+    as a tree, each term with the service types it means; ``unmapped`` and ``remap``
+    look at the terms of the programs in the store."""
+    if ctx.invoked_subcommand is not None:
+        return
     tax = _loaded()
     for note in tax.notes:
         _say(f"note: {note}")
@@ -105,6 +109,69 @@ def taxonomy(
         typer.echo(json.dumps(rows, indent=2))
         return
     typer.echo("\n".join(_tree(tax, facet)))
+
+
+TaxonomyMap = Annotated[
+    Path | None,
+    typer.Option(
+        "--taxonomy-map",
+        exists=True,
+        dir_okay=False,
+        help="A site's own crosswalk (CSV: term,service_type), applied before the shipped one.",
+    ),
+]
+
+
+def load_with_site_map(site_map: Path | None) -> Taxonomy:
+    """The shipped taxonomy with the site's crosswalk, or exit 2 naming the bad row."""
+    tax = _loaded()
+    if site_map is None:
+        return tax
+    try:
+        return tax.with_site_map(site_map)
+    except TaxonomyInvalid as error:
+        _say(f"--taxonomy-map: {error}")
+        raise typer.Exit(2) from None
+
+
+def taxonomy_unmapped(
+    top: Annotated[int, typer.Option(min=1, help="How many terms to list.")] = 25,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List the taxonomy terms of stored programs that map to no service type, most
+    frequent first (such programs are kept but never matched)."""
+    from matcher.cli_store import _engine
+    from matcher.interop.taxonomy_store import unmapped_terms
+    from matcher.store.engine import session_scope
+
+    with session_scope(_engine(database_url), read_only=True) as session:
+        programs, terms = unmapped_terms(session)
+    for label, count in terms[:top]:
+        typer.echo(f"{count:>6}  {label}")
+    _say(f"taxonomy unmapped: {programs} program(s) without a service type, {len(terms)} term(s)")
+
+
+def taxonomy_remap(
+    taxonomy_map: TaxonomyMap = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Map the stored programs' taxonomy terms again with the current crosswalk (and
+    ``--taxonomy-map``), without re-importing: changed programs are listed."""
+    from matcher.cli_store import _engine
+    from matcher.interop.taxonomy_store import remap
+    from matcher.store.engine import session_scope, upgrade
+
+    tax = load_with_site_map(taxonomy_map)
+    engine = _engine(database_url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        result = remap(session, tax)
+    for program_id, (before, after) in sorted(result.changed.items()):
+        _say(f"{program_id}: {', '.join(before) or '(none)'} -> {', '.join(after) or '(none)'}")
+    _say(
+        f"taxonomy remap: {len(result.changed)} program(s) changed, "
+        f"{len(result.unmapped)} without a service type"
+    )
 
 
 def import_hmis(

@@ -29,6 +29,7 @@ from matcher.interop.geocode import Locator
 from matcher.interop.hmis import Facility, HmisExport, Problem
 from matcher.store import tables as t
 from matcher.store.ledger import Loaded, load, record
+from matcher.store.programs import ensure_organization, set_service_types
 
 ACTOR = "hmis-import"
 SOURCE = "hmis"
@@ -164,22 +165,8 @@ def _coc_areas(points: dict[str, Point], export: HmisExport) -> dict[str, tuple[
 def _organizations(session: Session, export: HmisExport) -> None:
     names = {f.organization_id: f.organization_name[:300] for f in export.facilities}
     for oid, name in sorted(names.items()):
-        row = session.get(t.Organization, oid)
-        if row is None:
-            session.add(t.Organization(id=oid, name=name))
-        elif row.name != name:
-            row.name = name
-            session.add(row)
+        ensure_organization(session, oid, name)
     session.flush()
-
-
-def _services(session: Session, program_id: str, service_types: list[str]) -> None:
-    query = select(t.ProgramService).where(t.ProgramService.program_id == program_id)
-    for old in session.exec(query):
-        session.delete(old)
-    session.flush()
-    for kind in sorted(set(service_types)):
-        session.add(t.ProgramService(program_id=program_id, service_type=kind))
 
 
 def import_export(
@@ -215,7 +202,7 @@ def import_export(
         if changed:
             session.add(row)
             session.flush()
-            _services(session, pid, facts["service_types"])
+            set_service_types(session, row, facts["service_types"])
         reason = f"HMIS export, {facility.beds} beds, {facility.occupied} in use on {export.day}"
         if facility.open_beds is None:
             reason = f"HMIS export: {facility.details['hmis']['ProjectTypeName']} is no bed count"

@@ -26,16 +26,3 @@ def to_code(name: str) -> str | None:
     except (LookupError, ValueError):
         return None
     return code or None
-
-
-def to_codes(names: list[str]) -> tuple[list[str], list[str]]:
-    """The codes of ``names`` (each once, in order) and the names that are no language."""
-    codes: list[str] = []
-    unknown: list[str] = []
-    for name in names:
-        code = to_code(name)
-        if code is None:
-            unknown.append(name)
-        elif code not in codes:
-            codes.append(code)
-    return codes, unknown

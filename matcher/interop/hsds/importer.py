@@ -7,6 +7,7 @@ transaction, which commits all of them or none.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,14 +35,20 @@ class ImportReport:
     events: int = 0
     problems: list[Problem] = field(default_factory=list)
     not_read: list[str] = field(default_factory=list)
+    unmapped: dict[str, list[str]] = field(default_factory=dict)
+
+    def top_unmapped(self, n: int = 10) -> list[tuple[str, int]]:
+        """The unmapped terms most programs carry, with how many."""
+        counts = Counter(label for labels in self.unmapped.values() for label in set(labels))
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
 
     def summary(self) -> str:
         """One line of counts."""
         return (
             f"{len(self.created)} created, {len(self.updated)} updated, "
             f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped, "
-            f"{len(self.unlocated)} unlocated; {self.events} capacity event(s); "
-            f"{len(self.problems)} problem(s)"
+            f"{len(self.unlocated)} unlocated, {len(self.unmapped)} unmapped; "
+            f"{self.events} capacity event(s); {len(self.problems)} problem(s)"
         )
 
 
@@ -73,4 +80,5 @@ def import_hsds(
         events=written.events,
         problems=[*mapped.problems, *written.problems],
         not_read=feed.not_read,
+        unmapped={k: v for k, v in mapped.unmapped.items() if k not in written.refused},
     )

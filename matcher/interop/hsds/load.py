@@ -25,6 +25,7 @@ from matcher.money import one_price_cents
 from matcher.scenario import Barriers, Eligibility, Location, Program
 from matcher.store import tables as t
 from matcher.store.ledger import Loaded, load, record
+from matcher.store.programs import ensure_organization
 from matcher.store.snapshot import write_program
 
 ACTOR = "hsds-import"
@@ -65,14 +66,20 @@ def _facts(row: t.Program) -> dict[str, Any]:
     }
 
 
+UNMAPPED_STAND_IN = "unmapped"
+"""Validates an unmapped draft (the contract wants a service type), then is removed."""
+
+
 def contract_program(draft: Draft) -> Program:
     """The draft as the contract's program (validated). An unlocated draft is given a
-    stand-in point that ``write_facts`` replaces with no location."""
-    return Program(
+    stand-in point that ``write_facts`` replaces with no location; an unmapped one (no
+    service type) is checked with a stand-in type and stored with none, so it is
+    never matched or exported as a scenario program."""
+    program = Program(
         id=draft.program_id,
         provider_id=draft.organization_id,
         name=draft.name,
-        service_types=draft.service_types,
+        service_types=draft.service_types or [UNMAPPED_STAND_IN],
         location=Location(
             lat=draft.lat if draft.lat is not None else 0.0,
             lon=draft.lon if draft.lon is not None else 0.0,
@@ -83,6 +90,9 @@ def contract_program(draft: Draft) -> Program:
         serves=draft.serves,
         languages=draft.languages,
     )
+    if draft.service_types:
+        return program
+    return program.model_copy(update={"service_types": []})
 
 
 def write_facts(session: Session, row: t.Program, draft: Draft, program: Program) -> None:
@@ -95,13 +105,7 @@ def write_facts(session: Session, row: t.Program, draft: Draft, program: Program
 
 
 def _organization(session: Session, draft: Draft) -> None:
-    org = session.get(t.Organization, draft.organization_id)
-    if org is None:
-        session.add(t.Organization(id=draft.organization_id, name=draft.organization_name))
-        session.flush()
-    elif org.name != draft.organization_name:
-        org.name = draft.organization_name
-        session.add(org)
+    ensure_organization(session, draft.organization_id, draft.organization_name)
 
 
 def _capacity_events(state: ProgramLedger, draft: Draft, now: datetime) -> list[Event]:

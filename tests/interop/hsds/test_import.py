@@ -28,9 +28,10 @@ from tests.interop.hsds.conftest import (
 
 def test_a_json_page_imports_services_as_programs_keyed_by_service_id(engine: Engine) -> None:
     report = run_import(engine, JSON_FEED)
-    assert sorted(report.created) == sorted([SHELTER, CLINIC, PANTRY])
-    assert report.skipped == {KITES: "no taxonomy term maps to a service type"}
-    assert report.unlocated == [PANTRY]
+    assert sorted(report.created) == sorted([SHELTER, CLINIC, PANTRY, KITES])
+    assert report.skipped == {}
+    assert list(report.unmapped) == [KITES]  # kept with its terms, never matched
+    assert sorted(report.unlocated) == sorted([PANTRY, KITES])
     with session_scope(engine) as s:
         shelter = s.get(t.Program, SHELTER)
         assert shelter is not None
@@ -39,7 +40,7 @@ def test_a_json_page_imports_services_as_programs_keyed_by_service_id(engine: En
         assert shelter.service_types == ["housing.shelter"]
         assert (shelter.lat, shelter.lon) == (47.6015, -122.3343)
         assert shelter.eligibility["min_age"] == 18
-        assert shelter.languages == ["Spanish"]
+        assert shelter.languages == ["es"]
         assert shelter.details["service"]["eligibility_description"] == "Adults"
         state = load(s, SHELTER)
         assert state is not None
@@ -71,7 +72,7 @@ def test_a_tabular_datapackage_imports_the_same_way(engine: Engine) -> None:
         assert (state.state.open_slots, state.state.waitlist) == (5, 2)
         annex = s.get(t.Program, "c5a8c3f0-1d2b-4c6a-9e7f-000000000002")
         assert annex is not None
-        assert annex.languages == ["Vietnamese"]
+        assert annex.languages == ["vi"]
         assert annex.lat is not None  # placed by the ZIP code of its address
 
 
