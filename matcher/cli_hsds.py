@@ -72,7 +72,7 @@ def import_hsds(
         _say(f"tables not read: {', '.join(sorted(report.not_read))}")
     for label, count in report.top_unmapped():
         _say(f"unmapped term ({count} program(s)): {label}")
-    _say(f"import-hsds ({report.format}): {report.summary()}")
+    _say(f"import-hsds ({report.format}, HSDS {report.version}): {report.summary()}")
     if report.skipped:
         raise typer.Exit(1)
 

@@ -27,6 +27,7 @@ class ImportReport:
     """What an import did: program ids by outcome, services skipped and why, problems."""
 
     format: str
+    version: str = "3.1"
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
@@ -72,6 +73,7 @@ def import_hsds(
     written = write_drafts(session, mapped.drafts, now)
     return ImportReport(
         format=feed.format,
+        version=feed.version,
         created=written.created,
         updated=written.updated,
         unchanged=written.unchanged,
