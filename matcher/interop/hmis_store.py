@@ -29,7 +29,7 @@ from matcher.interop.geocode import Locator
 from matcher.interop.hmis import Facility, HmisExport, Problem
 from matcher.store import tables as t
 from matcher.store.ledger import Loaded, load, record
-from matcher.store.programs import ensure_organization, set_service_types
+from matcher.store.programs import add_capacity_row, ensure_organization, set_service_types
 
 ACTOR = "hmis-import"
 SOURCE = "hmis"
@@ -84,19 +84,16 @@ def _report(
     reason: str,
 ) -> str:
     """Record a report unless it repeats the last HMIS one or a newer report exists;
-    returns ``unchanged``, ``stale`` or ``recorded``. Unknown free places with nobody
-    waiting and no earlier report need no event: capacity is unknown already."""
+    returns ``unchanged``, ``stale`` or ``recorded``. Unknown free places where the
+    ledger already says unknown (with the same waitlist) need no event."""
     last = _last_hmis_report(session, program_id)
     if last is not None and (last.open_slots, last.waitlist) == (open_slots, waitlist):
         return "unchanged"
-    if last is None and open_slots is None and not waitlist and load(session, program_id) is None:
-        return "unchanged"
     loaded = load(session, program_id, lock=True)
     if loaded is None:
-        row = t.ProgramCapacity(program_id=program_id)
-        session.add(row)
-        session.flush()
-        loaded = Loaded(row, ProgramLedger())
+        loaded = Loaded(add_capacity_row(session, program_id), ProgramLedger())
+    if open_slots is None and (loaded.state.open_slots, loaded.state.waitlist) == (None, waitlist):
+        return "unchanged"  # capacity unknown, as the ledger already says
     reported_at = loaded.state.reported_at
     if reported_at is not None and reported_at > at:
         return "stale"

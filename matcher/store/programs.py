@@ -1,4 +1,4 @@
-"""The one way organisations and programs' service types get into the store.
+"""The one way organisations, programs' service types and capacity rows get into the store.
 
 Every writer (``import-scenario``, the HSDS and HMIS importers, the taxonomy remap)
 goes through these, so an organisation is created or renamed in one place and a
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import inspect
 from sqlmodel import Session, select
 
 from matcher.store import tables as t
@@ -38,9 +39,23 @@ def set_service_types(session: Session, row: t.Program, service_types: Iterable[
     kinds = list(dict.fromkeys(service_types))
     row.service_types = kinds
     session.add(row)
-    query = select(t.ProgramService).where(t.ProgramService.program_id == row.id)
-    for old in session.exec(query):
-        session.delete(old)
-    session.flush()
+    old: list[t.ProgramService] = []
+    if inspect(row).persistent:  # a new program has no rows to replace
+        query = select(t.ProgramService).where(t.ProgramService.program_id == row.id)
+        old = list(session.exec(query))
+        if sorted(o.service_type for o in old) == sorted(kinds):
+            return
+        for stale in old:
+            session.delete(stale)
+        session.flush()
     for kind in sorted(kinds):
         session.add(t.ProgramService(program_id=row.id, service_type=kind))
+
+
+def add_capacity_row(session: Session, program_id: str) -> t.ProgramCapacity:
+    """The capacity row every program has, for a new program: capacity unknown, no
+    event yet (the ledger's events come through ``matcher.store.ledger.record``)."""
+    row = t.ProgramCapacity(program_id=program_id)
+    session.add(row)
+    session.flush()
+    return row

@@ -31,7 +31,7 @@ from matcher.scenario import (
 )
 from matcher.store import tables as t
 from matcher.store.ledger import Loaded, load_many, record
-from matcher.store.programs import ensure_organization, set_service_types
+from matcher.store.programs import add_capacity_row, ensure_organization, set_service_types
 
 
 def program_of(row: t.Program, state: ProgramLedger, now: datetime) -> Program:
@@ -201,10 +201,7 @@ def add_program(session: Session, program: Program, at: datetime, actor: str = "
         lon=program.location.lon,
     )
     write_program(session, facts, program)
-    row = t.ProgramCapacity(program_id=program.id)
-    session.add(row)
-    session.flush()
-    loaded = Loaded(row, ProgramLedger())
+    loaded = Loaded(add_capacity_row(session, program.id), ProgramLedger())
     cap = program.capacity
     events: list[Event] = []
     if cap.open_slots is not None or cap.waitlist:

@@ -25,7 +25,7 @@ from matcher.money import one_price_cents
 from matcher.scenario import Barriers, Eligibility, Location, Program
 from matcher.store import tables as t
 from matcher.store.ledger import Loaded, load, record
-from matcher.store.programs import ensure_organization
+from matcher.store.programs import add_capacity_row, ensure_organization
 from matcher.store.snapshot import write_program
 
 ACTOR = "hsds-import"
@@ -135,13 +135,18 @@ def _capacity_events(state: ProgramLedger, draft: Draft, now: datetime) -> list[
     return events
 
 
-def _record_capacity(session: Session, draft: Draft, now: datetime) -> int:
+def _record_capacity(session: Session, draft: Draft, now: datetime, *, new: bool) -> int:
+    cap = draft.capacity
+    said = (cap.waitlist, cap.purchasable, cap.price, cap.lead_reserved)
+    if not cap.reported and all(value is None for value in said):
+        # The feed says nothing of capacity: no event could follow, so the ledger is
+        # not read (a county feed of older HSDS has thousands of such services).
+        if new:
+            add_capacity_row(session, draft.program_id)
+        return 0
     loaded = load(session, draft.program_id, lock=True)
     if loaded is None:
-        row = t.ProgramCapacity(program_id=draft.program_id)
-        session.add(row)
-        session.flush()
-        loaded = Loaded(row, ProgramLedger())
+        loaded = Loaded(add_capacity_row(session, draft.program_id), ProgramLedger())
     events = _capacity_events(loaded.state, draft, now)
     for event in events:
         loaded = record(session, loaded, draft.program_id, event)
@@ -192,7 +197,7 @@ def write_drafts(session: Session, drafts: list[Draft], now: datetime) -> Writte
             changed = probe != before
             if changed:
                 write_facts(session, row, draft, program)
-        events = _record_capacity(session, draft, now)
+        events = _record_capacity(session, draft, now, new=draft.program_id in out.created)
         out.events += events
         if draft.lat is None:
             out.unlocated.append(draft.program_id)

@@ -23,7 +23,13 @@ from typing import Any
 
 from matcher.interop.geocode import Locator
 from matcher.interop.hsds.problems import Problem, Severity
-from matcher.interop.hsds.profile import TERMS, TERMS_BY_ID, parse_value, service_types
+from matcher.interop.hsds.profile import (
+    TERMS,
+    TERMS_BY_ID,
+    parse_value,
+    service_types,
+    service_types_by_term_id,
+)
 from matcher.interop.hsds.read import Feed, Row
 from matcher.interop.hsds.schemas import parse_datetime
 from matcher.interop.languages import to_code
@@ -155,7 +161,7 @@ def service_types_of_term(terms: Taxonomy | None, term: Json) -> list[str]:
             continue
         if key in ours:
             return [key]
-        by_id = next((c for c, s in ours.items() if s.id == key), None)
+        by_id = service_types_by_term_id().get(key)
         if by_id is not None:
             return [by_id]
     return terms.service_types_for(*keys) if terms is not None else []
