@@ -33,13 +33,24 @@ from matcher.interop.hsds.profile import (
 from matcher.interop.hsds.read import Feed, Row
 from matcher.interop.hsds.schemas import parse_datetime
 from matcher.interop.languages import to_code
-from matcher.interop.taxonomy import Taxonomy
+from matcher.interop.taxonomy import Taxonomy, name_key
 
 Json = dict[str, Any]
 
 SERVICE_FIELDS = ("id", "organization_id", "name", "description", "minimum_age", "maximum_age")
 """Service fields the program holds in its own columns; the rest are kept in details."""
-PLACE_UNITS = ("place", "places", "bed", "beds", "slot", "slots", "seat", "seats", "unit")
+PLACE_UNITS = frozenset(
+    {"place", "bed", "slot", "seat", "unit", "space", "spot", "room", "opening", "vacancy"}
+    | {"appointment", "person", "people", "client", "participant"}
+)
+"""Capacity units that count people's places (compared singular, in any case). Any
+other unit (kilograms, meals, hours...) is kept as information, never as places."""
+
+
+def is_place_unit(unit: Json) -> bool:
+    """Whether a capacity's unit counts places (its name, or its identifier)."""
+    names = (unit.get("name"), unit.get("identifier"))
+    return any(isinstance(n, str) and name_key(n) in PLACE_UNITS for n in names)
 
 
 @dataclass
@@ -335,8 +346,7 @@ def _capacity(ctx: _Context, draft: Draft, stale_after: timedelta) -> None:
         return unit.data if unit else {}
 
     def score(row: Row) -> tuple[bool, str]:
-        name = str(unit_of(row).get("name", "")).strip().lower()
-        return (name in PLACE_UNITS, str(row.data.get("updated", "")))
+        return (is_place_unit(unit_of(row)), str(row.data.get("updated", "")))
 
     row = max(rows, key=score)
     if len(rows) > 1:
@@ -355,6 +365,11 @@ def _capacity(ctx: _Context, draft: Draft, stale_after: timedelta) -> None:
         ctx.warn(
             row, "unit_id", "unknown_id", f"unit_id {data.get('unit_id')} names no unit in the feed"
         )
+    if not is_place_unit(unit_of(row)):
+        unit = unit_of(row).get("name") or "no known unit"
+        message = f"capacity in {unit} is not places: kept as information, capacity unknown"
+        ctx.warn(row, "unit_id", "not_places", message)
+        return
     available = data.get("available")
     try:
         updated = parse_datetime(str(data.get("updated")))

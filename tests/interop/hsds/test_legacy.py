@@ -18,7 +18,8 @@ from matcher.interop.hsds import HsdsUnreadable
 from matcher.interop.hsds.read import read_feed
 from matcher.store import tables as t
 from matcher.store.engine import session_scope
-from tests.interop.hsds.conftest import FIXTURES, row_counts, run_import
+from matcher.store.ledger import load
+from tests.interop.hsds.conftest import FIXTURES, JSON_FEED, SHELTER, row_counts, run_import
 
 V1 = FIXTURES / "hsds-1x"
 V1_ZIP = FIXTURES / "hsds-1x.zip"
@@ -132,3 +133,20 @@ def test_the_command_exits_1_when_services_were_skipped(tmp_path: Path) -> None:
     assert "import-hsds (tabular, HSDS 1.x): 4 created" in result.stderr
     assert "1 unmapped" in result.stderr
     assert "unmapped term (1 program(s)): DT-8800.9300 Tax help" in result.stderr
+
+
+@pytest.mark.parametrize(("unit", "counted"), [("Beds", True), ("kilograms", False)])
+def test_only_place_like_capacity_units_count_as_places(
+    engine: Engine, tmp_path: Path, unit: str, counted: bool
+) -> None:
+    feed = tmp_path / "feed.json"
+    feed.write_text(JSON_FEED.read_text().replace('"name": "bed"', f'"name": "{unit}"'))
+    report = run_import(engine, feed)
+    with session_scope(engine) as s:
+        state = load(s, SHELTER)
+        shelter = s.get(t.Program, SHELTER)
+    assert state is not None
+    assert shelter is not None
+    assert state.state.open_slots == (3 if counted else None)
+    assert shelter.details["capacity"]["unit"]["name"] == unit  # kept either way
+    assert any(p.rule == "not_places" for p in report.problems) is not counted
