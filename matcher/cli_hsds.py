@@ -73,8 +73,7 @@ def import_hsds(
     for label, count in report.top_unmapped():
         _say(f"unmapped term ({count} program(s)): {label}")
     _say(f"import-hsds ({report.format}, HSDS {report.version}): {report.summary()}")
-    if report.skipped:
-        raise typer.Exit(1)
+    raise typer.Exit(report.exit_code())
 
 
 def export_hsds(

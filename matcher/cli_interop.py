@@ -218,18 +218,15 @@ def import_hmis(
     if export.info is not None:
         info = export.info
         _say(f"export {info.export_id}: FY{info.csv_version} format, {info.start} to {info.end}")
-    for problem in summary.warnings:
-        _say(f"warning: {problem}")
-    for problem in summary.skipped:
-        _say(f"skipped: {problem}")
+    for problem in summary.problems:
+        _say(str(problem))
     for program_id in summary.unlocated:
         _say(f"unlocated (kept, not matched until it has a location): {program_id}")
-    for program_id in summary.coc_area:
+    for program_id in summary.fallback:
         _say(f"placed at its CoC's area (address could not be placed): {program_id}")
     for program_id in summary.capacity_unknown:
         _say(f"capacity unknown (no bed count to report, never matched to a place): {program_id}")
     for program_id in summary.stale:
         _say(f"left to a newer capacity report: {program_id}")
-    _say(f"import-hmis: {summary.line()} (open beds on {export.day})")
-    if summary.skipped:
-        raise typer.Exit(1)
+    _say(f"import-hmis: {summary.summary()} (open beds on {export.day})")
+    raise typer.Exit(summary.exit_code())

@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from matcher.interop.geocode import zip_state
+from matcher.interop.problems import Problem, Severity
+from matcher.interop.problems import row as row_at
 
 FILES = ("Export.csv", "Organization.csv", "Project.csv", "ProjectCoC.csv", "Inventory.csv")
 OCCUPANCY_FILES = ("Enrollment.csv", "Exit.csv")
@@ -147,18 +149,11 @@ OVERFLOW = 3
 """Availability code of overflow beds, opened only in emergencies: never counted open."""
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One problem in the export: where (file, row = line number, field) and what."""
-
-    file: str
-    row: int | None
-    field: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file + (f", row {self.row}" if self.row is not None else "")
-        return where + (f", {self.field}" if self.field else "") + f": {self.message}"
+def _problem(
+    file: str, line: int | None, field: str | None, message: str, severity: Severity = "error"
+) -> Problem:
+    """A problem at a line of an export file (HMIS names no rules of its own)."""
+    return Problem(file, row_at(line), field, None, message, severity)
 
 
 class HmisInvalid(ValueError):
@@ -261,15 +256,15 @@ def read_rows(directory: Path, name: str, deleted: list[Row] | None = None) -> l
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise HmisInvalid(Problem(name, None, None, "file is missing from the export")) from None
+        raise HmisInvalid(_problem(name, None, None, "file is missing from the export")) from None
     except OSError as error:
-        raise HmisInvalid(Problem(name, None, None, f"cannot read: {error}")) from None
+        raise HmisInvalid(_problem(name, None, None, f"cannot read: {error}")) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         message = f"not UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start})"
-        raise HmisInvalid(Problem(name, line, None, message)) from None
+        raise HmisInvalid(_problem(name, line, None, message)) from None
     # Strict: a stray quote swallows the rows after it into one value, and a row
     # lost that way is an enrolment not counted, a bed shown free that is not.
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -278,30 +273,32 @@ def read_rows(directory: Path, name: str, deleted: list[Row] | None = None) -> l
         header = _canonical(next(reader, []))
         for column in REQUIRED[name]:
             if column not in header:
-                raise HmisInvalid(Problem(name, 1, column, "required column is missing"))
+                raise HmisInvalid(_problem(name, 1, column, "required column is missing"))
         for values in reader:
             if not values:
                 continue
             if len(values) != len(header):
                 message = f"{len(values)} values for {len(header)} columns (broken quoting?)"
-                raise HmisInvalid(Problem(name, reader.line_num, None, message))
+                raise HmisInvalid(_problem(name, reader.line_num, None, message))
             if any("\n" in v or "\r" in v for v in values):
                 message = "a value runs over several lines (a stray quote?)"
-                raise HmisInvalid(Problem(name, reader.line_num, None, message))
+                raise HmisInvalid(_problem(name, reader.line_num, None, message))
             clean = {k: v.strip() for k, v in zip(header, values, strict=True)}
             if not clean.get("DateDeleted"):
                 rows.append((reader.line_num, clean))
             elif deleted is not None:
                 deleted.append((reader.line_num, clean))
     except csv.Error as error:
-        raise HmisInvalid(Problem(name, reader.line_num, None, f"malformed CSV: {error}")) from None
+        raise HmisInvalid(
+            _problem(name, reader.line_num, None, f"malformed CSV: {error}")
+        ) from None
     return rows
 
 
 def _text(name: str, line: int, row: dict[str, str], column: str) -> str:
     value = row.get(column, "")
     if not value:
-        raise _RowError(Problem(name, line, column, "must not be empty"))
+        raise _RowError(_problem(name, line, column, "must not be empty"))
     return value
 
 
@@ -312,9 +309,9 @@ def _int(name: str, line: int, row: dict[str, str], column: str, *, optional: bo
     try:
         number = int(value)
     except ValueError:
-        raise _RowError(Problem(name, line, column, f"{value!r} is not a whole number")) from None
+        raise _RowError(_problem(name, line, column, f"{value!r} is not a whole number")) from None
     if number < 0:
-        raise _RowError(Problem(name, line, column, f"{number} must be >= 0"))
+        raise _RowError(_problem(name, line, column, f"{number} must be >= 0"))
     return number
 
 
@@ -328,7 +325,7 @@ def _date(name: str, line: int, row: dict[str, str], column: str) -> date | None
         )
     except ValueError:
         raise _RowError(
-            Problem(name, line, column, f"{value!r} is not a date (YYYY-MM-DD)")
+            _problem(name, line, column, f"{value!r} is not a date (YYYY-MM-DD)")
         ) from None
 
 
@@ -360,7 +357,7 @@ def export_info(directory: Path) -> ExportInfo:
     name = "Export.csv"
     rows = read_rows(directory, name)
     if len(rows) != 1:
-        raise HmisInvalid(Problem(name, None, None, f"must hold one export, not {len(rows)}"))
+        raise HmisInvalid(_problem(name, None, None, f"must hold one export, not {len(rows)}"))
     line, row = rows[0]
     try:
         start = _date(name, line, row, "ExportStartDate")
@@ -370,9 +367,9 @@ def export_info(directory: Path) -> ExportInfo:
         raise HmisInvalid(error.problem) from None
     if start is None or end is None:
         field_name = "ExportStartDate" if start is None else "ExportEndDate"
-        raise HmisInvalid(Problem(name, line, field_name, "must not be empty"))
+        raise HmisInvalid(_problem(name, line, field_name, "must not be empty"))
     if start > end:
-        raise HmisInvalid(Problem(name, line, "ExportEndDate", f"{end} is before {start}"))
+        raise HmisInvalid(_problem(name, line, "ExportEndDate", f"{end} is before {start}"))
     version = (row.get("CSVVersion") or "").split(" ")[0]
     if not version:
         header = (directory / "Project.csv").read_text("utf-8-sig").split("\n", 1)[0]
@@ -389,22 +386,24 @@ def _export_warnings(info: ExportInfo, day: date) -> list[Problem]:
     warnings: list[Problem] = []
     if info.csv_version not in KNOWN_VERSIONS:
         warnings.append(
-            Problem(
+            _problem(
                 "Export.csv",
                 2,
                 "CSVVersion",
                 f"format {info.csv_version!r} is not one of FY{', FY'.join(sorted(KNOWN_VERSIONS))}"
                 "; read as FY2026",
+                "warning",
             )
         )
     if not info.covers(day):
         warnings.append(
-            Problem(
+            _problem(
                 "Export.csv",
                 2,
                 "ExportEndDate",
                 f"{day} is outside the export period {info.start} to {info.end}: "
                 "beds are counted from enrolments the export may not hold",
+                "warning",
             )
         )
     return warnings
@@ -428,7 +427,9 @@ def _addresses(directory: Path, warnings: list[Problem]) -> dict[str, dict[str, 
         if state and in_state is not None and in_state != state:
             address["ZIPConflict"] = f"ZIP {address['ZIP']} is in {in_state}, not {state}"
             warnings.append(
-                Problem("ProjectCoC.csv", line, "ZIP", address["ZIPConflict"] + "; not used")
+                _problem(
+                    "ProjectCoC.csv", line, "ZIP", address["ZIPConflict"] + "; not used", "warning"
+                )
             )
         out[pid] = address
     return out
@@ -455,22 +456,22 @@ def _projects(
             pid = _text(name, line, row, "ProjectID")
             listed.add(pid)
             if pid in active:
-                raise _RowError(Problem(name, line, "ProjectID", f"{pid} is listed twice"))
+                raise _RowError(_problem(name, line, "ProjectID", f"{pid} is listed twice"))
             kind = _int(name, line, row, "ProjectType")
             if kind not in SERVICE_TYPE:
                 what = PROJECT_TYPE_NAME.get(kind, "unknown type")
                 raise _RowError(
-                    Problem(name, line, "ProjectType", f"{kind} ({what}) has no beds to match")
+                    _problem(name, line, "ProjectType", f"{kind} ({what}) has no beds to match")
                 )
             org = _text(name, line, row, "OrganizationID")
             if org not in organizations:
-                raise _RowError(Problem(name, line, "OrganizationID", f"unknown {org}"))
+                raise _RowError(_problem(name, line, "OrganizationID", f"unknown {org}"))
             start = _date(name, line, row, "OperatingStartDate")
             end = _date(name, line, row, "OperatingEndDate")
             if start is not None and start > day:
-                raise _RowError(Problem(name, line, "OperatingStartDate", f"opens after {day}"))
+                raise _RowError(_problem(name, line, "OperatingStartDate", f"opens after {day}"))
             if end is not None and end < day:
-                raise _RowError(Problem(name, line, "OperatingEndDate", f"closed before {day}"))
+                raise _RowError(_problem(name, line, "OperatingEndDate", f"closed before {day}"))
         except _RowError as error:
             skipped.append(error.problem)
             continue
@@ -491,10 +492,10 @@ def _beds(
         pid = row.get("ProjectID", "")
         try:
             if pid not in projects:
-                raise _RowError(Problem(name, line, "ProjectID", f"unknown or skipped {pid!r}"))
+                raise _RowError(_problem(name, line, "ProjectID", f"unknown or skipped {pid!r}"))
             household = _int(name, line, row, "HouseholdType")
             if household not in HOUSEHOLD:
-                raise _RowError(Problem(name, line, "HouseholdType", f"unknown {household}"))
+                raise _RowError(_problem(name, line, "HouseholdType", f"unknown {household}"))
             beds = _int(name, line, row, "BedInventory")
             units = _int(name, line, row, "UnitInventory", optional=True)
             start = _date(name, line, row, "InventoryStartDate")
@@ -503,7 +504,7 @@ def _beds(
             dedicated = {c: _int(name, line, row, c, optional=True) for c in DEDICATED}
             if sum(dedicated.values()) > beds:
                 raise _RowError(
-                    Problem(name, line, "BedInventory", f"{beds} is fewer than its dedicated beds")
+                    _problem(name, line, "BedInventory", f"{beds} is fewer than its dedicated beds")
                 )
         except _RowError as error:
             skipped.append(error.problem)
@@ -525,7 +526,9 @@ def _beds(
     for pid in sorted(broken):
         for key in [k for k in out if k[0] == pid]:
             del out[key]
-        skipped.append(Problem(name, None, None, f"project {pid} skipped: an inventory row is bad"))
+        skipped.append(
+            _problem(name, None, None, f"project {pid} skipped: an inventory row is bad")
+        )
     return out, broken
 
 
@@ -548,7 +551,7 @@ def _exit_day(rows: list[Row]) -> date | None:
         except _RowError as error:
             raise HmisInvalid(error.problem) from None
         if when is None:
-            raise HmisInvalid(Problem("Exit.csv", line, "ExitDate", "must not be empty"))
+            raise HmisInvalid(_problem("Exit.csv", line, "ExitDate", "must not be empty"))
         days.append(when)
     return min(days, default=None)
 
@@ -576,7 +579,7 @@ def _households(
             enrollment = _text(name, line, row, "EnrollmentID")
             entry = _date(name, line, row, "EntryDate")
             if entry is None:
-                raise _RowError(Problem(name, line, "EntryDate", "must not be empty"))
+                raise _RowError(_problem(name, line, "EntryDate", "must not be empty"))
             move_in = _date(name, line, row, "MoveInDate")
             relationship = row.get("RelationshipToHoH", "")
         except _RowError as error:
@@ -612,10 +615,10 @@ def read_export(directory: Path, day: date | None = None) -> HmisExport:
     that aborts the import."""
     skipped: list[Problem] = []
     if not directory.is_dir():
-        raise HmisInvalid(Problem(str(directory), None, None, "not a folder of export files"))
+        raise HmisInvalid(_problem(str(directory), None, None, "not a folder of export files"))
     for name in (*FILES, *OCCUPANCY_FILES):
         if not (directory / name).is_file():
-            raise HmisInvalid(Problem(name, None, None, "file is missing from the export"))
+            raise HmisInvalid(_problem(name, None, None, "file is missing from the export"))
     info = export_info(directory)
     day = info.end if day is None else day
     warnings = _export_warnings(info, day)
@@ -643,7 +646,7 @@ def read_export(directory: Path, day: date | None = None) -> HmisExport:
     for pid, project in sorted(projects.items()):
         if pid not in types and pid not in broken:
             message = f"project {pid} has no inventory on {day}"
-            skipped.append(Problem("Project.csv", project.line, "ProjectID", message))
+            skipped.append(_problem("Project.csv", project.line, "ProjectID", message))
     parts = [part for facility in facilities.values() for part in _parts(facility)]
     return HmisExport(day, parts, listed, skipped, info, warnings)
 

@@ -18,7 +18,6 @@ programs of the same ``CoCCode`` in this export that were placed. It is flagged
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,39 +25,14 @@ from sqlmodel import Session, col, select
 
 from matcher.capacity.ledger import Event, EventKind, ProgramLedger
 from matcher.interop.geocode import Locator
-from matcher.interop.hmis import Facility, HmisExport, Problem
+from matcher.interop.hmis import Facility, HmisExport
+from matcher.interop.summary import ImportSummary
 from matcher.store import tables as t
 from matcher.store.ledger import Loaded, load, record
 from matcher.store.programs import add_capacity_row, ensure_organization, set_service_types
 
 ACTOR = "hmis-import"
 SOURCE = "hmis"
-
-
-@dataclass
-class ImportSummary:
-    """What an import did, by program id; ``skipped`` lists export rows left out."""
-
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    closed: list[str] = field(default_factory=list)
-    stale: list[str] = field(default_factory=list)
-    unlocated: list[str] = field(default_factory=list)
-    coc_area: list[str] = field(default_factory=list)
-    capacity_unknown: list[str] = field(default_factory=list)
-    skipped: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-
-    def line(self) -> str:
-        """One line for a person: the counts."""
-        return (
-            f"{len(self.created)} created, {len(self.updated)} updated, "
-            f"{len(self.unchanged)} unchanged, {len(self.closed)} closed, "
-            f"{len(self.stale)} left to a newer report, {len(self.skipped)} skipped, "
-            f"{len(self.unlocated)} unlocated, {len(self.coc_area)} placed at the CoC's area, "
-            f"{len(self.capacity_unknown)} with capacity unknown"
-        )
 
 
 def _last_hmis_report(session: Session, program_id: str) -> t.CapacityEvent | None:
@@ -170,7 +144,12 @@ def import_export(
     session: Session, export: HmisExport, *, locator: Locator, at: datetime
 ) -> ImportSummary:
     """Create or update the export's programs and report their open beds at ``at``."""
-    summary = ImportSummary(skipped=list(export.skipped), warnings=list(export.warnings))
+    summary = ImportSummary(
+        format="HMIS CSV",
+        version=export.info.csv_version if export.info is not None else "",
+        skipped={f"{p.file}, {p.where}".rstrip(", "): p.message for p in export.skipped},
+        problems=[*export.warnings, *export.skipped],
+    )
     _organizations(session, export)
     existing = {p.id: p for p in session.exec(select(t.Program).where(t.Program.source == SOURCE))}
     points = {
@@ -186,7 +165,7 @@ def import_export(
         area = areas.get(facility.address.get("CoCCode", ""))
         if point[0] is None and area is not None:
             point = (*area, "coc_area")
-            summary.coc_area.append(pid)
+            summary.fallback.append(pid)
         if facility.open_beds is None:
             summary.capacity_unknown.append(pid)
         facts = _facts(facility, *point)
@@ -204,6 +183,7 @@ def import_export(
         if facility.open_beds is None:
             reason = f"HMIS export: {facility.details['hmis']['ProjectTypeName']} is no bed count"
         outcome = _report(session, pid, facility.open_beds, facility.waiting, at, reason)
+        summary.events += outcome == "recorded"
         if pid not in existing:
             summary.created.append(pid)
         elif outcome == "stale":
@@ -220,4 +200,5 @@ def import_export(
         reason = f"HMIS export: no beds on {export.day}"
         if _report(session, pid, 0, 0, at, reason) == "recorded":
             summary.closed.append(pid)
+            summary.events += 1
     return summary

@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 from matcher.cli import app
 from matcher.interop.geocode import Locator
 from matcher.interop.hmis import Facility, HmisInvalid, read_export
-from matcher.interop.hmis_store import ImportSummary, import_export
+from matcher.interop.hmis_store import import_export
+from matcher.interop.summary import ImportSummary
 from matcher.service.matching import match_participant
 from matcher.store import tables as t
 from matcher.store.engine import session_scope
@@ -90,8 +91,8 @@ def test_rapid_rehousing_is_kept_with_no_bed_count(directory: Path) -> None:
 def test_projects_without_a_service_or_inventory_are_skipped_with_why(directory: Path) -> None:
     skipped = [str(p) for p in read_export(directory).skipped]
     assert skipped == [
-        "Project.csv, row 5, ProjectType: 6 (Services Only) has no beds to match",
-        "Project.csv, row 6, ProjectID: project P14 has no inventory on "
+        "error: Project.csv, row 5, ProjectType: 6 (Services Only) has no beds to match",
+        "error: Project.csv, row 6, ProjectID: project P14 has no inventory on "
         + ("2026-09-30" if directory == FY2026 else "2022-09-30"),
     ]
 
@@ -107,9 +108,12 @@ def test_import_stores_reserved_for_ages_and_unknown_capacity(engine: Engine) ->
         "hmis-P15-adults",
     ]
     assert summary.capacity_unknown == ["hmis-P12-families"]
-    assert summary.coc_area == ["hmis-P15-adults"]
+    assert summary.fallback == ["hmis-P15-adults"]
     assert summary.unlocated == []
-    assert [w.field for w in summary.warnings] == ["ZIP"]
+    assert [(p.field, p.severity) for p in summary.problems if p.severity == "warning"] == [
+        ("ZIP", "warning")
+    ]
+    assert len(summary.skipped) == 2  # the services-only project and the one without beds
     with session_scope(engine) as s:
         veterans = s.get(t.Program, "hmis-P10-adults-veteran")
         assert veterans is not None

@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 from matcher.cli import app
 from matcher.interop.geocode import Located, Locator
 from matcher.interop.hmis import read_export
-from matcher.interop.hmis_store import ACTOR, ImportSummary, import_export
+from matcher.interop.hmis_store import ACTOR, import_export
+from matcher.interop.summary import ImportSummary
 from matcher.scenario import parse_scenario
 from matcher.service.matching import match_participant
 from matcher.store import tables as t
@@ -206,7 +207,7 @@ def test_import_hmis_command_then_export_and_solve(tmp_path: Path) -> None:
     assert first.exit_code == 1, first.output  # two projects skipped, each with why
     assert "5 created, 0 updated, 0 unchanged" in first.stderr
     assert "2 skipped, 1 unlocated" in first.stderr
-    assert "skipped: Project.csv, row 4, ProjectType" in first.stderr
+    assert "error: Project.csv, row 4, ProjectType" in first.stderr
     assert "unlocated (kept, not matched until it has a location): hmis-P4-adults" in first.stderr
     again = runner.invoke(
         app, ["import-hmis", directory, "--as-of", "2026-11-01", "--database-url", url]

@@ -91,8 +91,8 @@ def test_malformed_records_are_reported_and_the_rest_imported(engine: Engine) ->
     report = run_import(engine, MALFORMED)
     text = [str(p) for p in report.problems]
     name = str(MALFORMED)
-    assert f"error: {name}: [0]: minimum_age: 'eighteen' is not of type 'number' (type)" in text
-    assert f"error: {name}: [1]: name: 'name' is a required property (required)" in text
+    assert f"error: {name}, [0], minimum_age: 'eighteen' is not of type 'number' (type)" in text
+    assert f"error: {name}, [1], name: 'name' is a required property (required)" in text
     rules = {(p.where, p.field, p.rule) for p in report.problems}
     assert ("[2]", "organization_id", "unknown_id") in rules
     assert ("[3].capacities[0]", "available", "available_above_maximum") in rules
