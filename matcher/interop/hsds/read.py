@@ -287,10 +287,26 @@ def _read_package(feed: Feed, folder: Path, shown: str) -> None:
         if given is None:
             continue
         relative: str = given
-        target = folder / relative
-        if not target.is_file():
+        name = Path(relative).name
+        found = [folder / relative, folder / name, folder / "data" / name]
+        target = next((f for f in found if f.is_file()), None)
+        if target is None and table == "service":
             raise HsdsUnreadable(f"{shown}/{relative}", "listed in datapackage.json but missing")
-        _read_table(feed, table, target, f"{shown}/{relative}")
+        if target is None:
+            message = f"listed in datapackage.json as {relative} but not found: not read"
+            feed.problems.append(
+                Problem(f"{shown}/datapackage.json", "", table, "missing", message, "warning")
+            )
+            continue
+        shown_table = f"{shown}/{target.relative_to(folder)}"
+        try:
+            _read_table(feed, table, target, shown_table)
+        except HsdsUnreadable as error:
+            if table == "service":
+                raise
+            feed.problems.append(
+                Problem(shown_table, "", None, error.rule, f"{error.message}: table not read")
+            )
 
 
 def _unzip(path: Path, into: Path) -> Path:

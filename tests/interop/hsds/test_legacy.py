@@ -19,7 +19,14 @@ from matcher.interop.hsds.read import read_feed
 from matcher.store import tables as t
 from matcher.store.engine import session_scope
 from matcher.store.ledger import load
-from tests.interop.hsds.conftest import FIXTURES, JSON_FEED, SHELTER, row_counts, run_import
+from tests.interop.hsds.conftest import (
+    CSV_FEED,
+    FIXTURES,
+    JSON_FEED,
+    SHELTER,
+    row_counts,
+    run_import,
+)
 
 V1 = FIXTURES / "hsds-1x"
 V1_ZIP = FIXTURES / "hsds-1x.zip"
@@ -150,3 +157,23 @@ def test_only_place_like_capacity_units_count_as_places(
     assert state.state.open_slots == (3 if counted else None)
     assert shelter.details["capacity"]["unit"]["name"] == unit  # kept either way
     assert any(p.rule == "not_places" for p in report.problems) is not counted
+
+
+def test_a_3x_package_with_a_moved_and_a_missing_table_is_read(
+    engine: Engine, tmp_path: Path
+) -> None:
+    folder = tmp_path / "pkg"
+    shutil.copytree(CSV_FEED, folder)
+    (folder / "data").mkdir()
+    (folder / "locations.csv").rename(folder / "data" / "locations.csv")
+    (folder / "languages.csv").unlink()
+    (folder / "addresses.csv").write_bytes(b"id,location_id\r\n\xff\xfe,x\r\n")
+    report = run_import(engine, folder)
+    assert len(report.created) == 2
+    found = {(p.field, p.rule) for p in report.problems}
+    assert ("language", "missing") in found
+    assert (None, "encoding") in found
+    with session_scope(engine) as s:
+        shelter = s.get(t.Program, "c5a8c3f0-1d2b-4c6a-9e7f-000000000001")
+        assert shelter is not None
+        assert shelter.lat is not None  # its location read from data/
