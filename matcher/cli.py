@@ -281,7 +281,11 @@ def _register_store_commands() -> None:
 
     app.command("import-hsds")(cli_hsds.import_hsds)
     app.command("export-hsds")(cli_hsds.export_hsds)
-    app.command("taxonomy")(cli_interop.taxonomy)
+    taxonomy_app = typer.Typer(no_args_is_help=False)
+    taxonomy_app.callback(invoke_without_command=True)(cli_interop.taxonomy)
+    taxonomy_app.command("unmapped")(cli_interop.taxonomy_unmapped)
+    taxonomy_app.command("remap")(cli_interop.taxonomy_remap)
+    app.add_typer(taxonomy_app, name="taxonomy")
     app.command("import-hmis")(cli_interop.import_hmis)
 
 

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from matcher.cli_interop import TaxonomyMap, load_with_site_map
 from matcher.cli_store import DatabaseUrl, _engine
 
 
@@ -27,16 +28,20 @@ def import_hsds(
     stale_days: Annotated[
         float, typer.Option(min=0, help="Ignore capacity last updated longer ago than this.")
     ] = 30.0,
+    taxonomy_map: TaxonomyMap = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Import an HSDS 3.1 feed: organisations, services (as programs), locations,
-    eligibility, taxonomy terms and capacity. Re-importing the same feed changes nothing."""
+    """Import an HSDS feed: organisations, services (as programs), locations,
+    eligibility, taxonomy terms and capacity. Re-importing the same feed changes nothing.
+    Services whose terms map to no service type are kept with their terms, never
+    matched, and counted. Exits 0 when everything came in, 1 when some services were
+    skipped, 2 when the feed cannot be read (nothing is written)."""
     from matcher.interop.geocode import GeocoderSettingsInvalid, default_locator
     from matcher.interop.hsds import HsdsUnreadable
     from matcher.interop.hsds import import_hsds as run
-    from matcher.interop.taxonomy import load_taxonomy
     from matcher.store.engine import session_scope, upgrade
 
+    terms = load_with_site_map(taxonomy_map)
     try:
         locator = default_locator()
     except GeocoderSettingsInvalid as error:
@@ -51,7 +56,7 @@ def import_hsds(
                 path,
                 datetime.now(UTC),
                 locator=locator,
-                terms=load_taxonomy(),
+                terms=terms,
                 stale_after=timedelta(days=stale_days),
             )
     except HsdsUnreadable as error:
@@ -65,7 +70,10 @@ def import_hsds(
         _say(f"unlocated {program_id}: kept, not matched until located")
     if report.not_read:
         _say(f"tables not read: {', '.join(sorted(report.not_read))}")
-    _say(f"import-hsds ({report.format}): {report.summary()}")
+    for label, count in report.top_unmapped():
+        _say(f"unmapped term ({count} program(s)): {label}")
+    _say(f"import-hsds ({report.format}, HSDS {report.version}): {report.summary()}")
+    raise typer.Exit(report.exit_code())
 
 
 def export_hsds(

@@ -6,7 +6,7 @@ the file, row and field, on stderr."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -59,6 +59,7 @@ def _tree(tax: Taxonomy, facet: str) -> list[str]:
 
 
 def taxonomy(
+    ctx: typer.Context,
     service_type: Annotated[
         str | None, typer.Option("--service-type", help="Show the terms this service type maps to.")
     ] = None,
@@ -72,7 +73,10 @@ def taxonomy(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a tree.")] = False,
 ) -> None:
     """List the service taxonomy (Open Eligibility plus the LEAD extension, marked [lead])
-    as a tree, each term with the service types it means."""
+    as a tree, each term with the service types it means; ``unmapped`` and ``remap``
+    look at the terms of the programs in the store."""
+    if ctx.invoked_subcommand is not None:
+        return
     tax = _loaded()
     for note in tax.notes:
         _say(f"note: {note}")
@@ -107,6 +111,69 @@ def taxonomy(
     typer.echo("\n".join(_tree(tax, facet)))
 
 
+TaxonomyMap = Annotated[
+    Path | None,
+    typer.Option(
+        "--taxonomy-map",
+        exists=True,
+        dir_okay=False,
+        help="A site's own crosswalk (CSV: term,service_type), applied before the shipped one.",
+    ),
+]
+
+
+def load_with_site_map(site_map: Path | None) -> Taxonomy:
+    """The shipped taxonomy with the site's crosswalk, or exit 2 naming the bad row."""
+    tax = _loaded()
+    if site_map is None:
+        return tax
+    try:
+        return tax.with_site_map(site_map)
+    except TaxonomyInvalid as error:
+        _say(f"--taxonomy-map: {error}")
+        raise typer.Exit(2) from None
+
+
+def taxonomy_unmapped(
+    top: Annotated[int, typer.Option(min=1, help="How many terms to list.")] = 25,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List the taxonomy terms of stored programs that map to no service type, most
+    frequent first (such programs are kept but never matched)."""
+    from matcher.cli_store import _engine
+    from matcher.interop.taxonomy_store import unmapped_terms
+    from matcher.store.engine import session_scope
+
+    with session_scope(_engine(database_url), read_only=True) as session:
+        programs, terms = unmapped_terms(session)
+    for label, count in terms[:top]:
+        typer.echo(f"{count:>6}  {label}")
+    _say(f"taxonomy unmapped: {programs} program(s) without a service type, {len(terms)} term(s)")
+
+
+def taxonomy_remap(
+    taxonomy_map: TaxonomyMap = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Map the stored programs' taxonomy terms again with the current crosswalk (and
+    ``--taxonomy-map``), without re-importing: changed programs are listed."""
+    from matcher.cli_store import _engine
+    from matcher.interop.taxonomy_store import remap
+    from matcher.store.engine import session_scope, upgrade
+
+    tax = load_with_site_map(taxonomy_map)
+    engine = _engine(database_url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        result = remap(session, tax)
+    for program_id, (before, after) in sorted(result.changed.items()):
+        _say(f"{program_id}: {', '.join(before) or '(none)'} -> {', '.join(after) or '(none)'}")
+    _say(
+        f"taxonomy remap: {len(result.changed)} program(s) changed, "
+        f"{len(result.unmapped)} without a service type"
+    )
+
+
 def import_hmis(
     directory: Annotated[
         Path,
@@ -120,36 +187,46 @@ def import_hmis(
         typer.Option(
             "--as-of",
             formats=["%Y-%m-%d"],
-            help="Count open beds on this day (default: today); the report is dated then.",
+            help="Count open beds on this day (default: the last day of the export period); "
+            "the report is dated then.",
         ),
     ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Import facilities and open beds from a HUD HMIS CSV export, in one transaction:
-    one program per project and household type, capacity reported through the ledger.
-    Importing the same export again changes nothing."""
+    one program per project, household type and dedicated population, capacity
+    reported through the ledger. Importing the same export again changes nothing.
+    Exits 0 when every project came in, 1 when some were skipped (listed with why),
+    2 when the export cannot be read (nothing is written)."""
     from matcher.cli_store import _engine
     from matcher.interop.geocode import GeocoderSettingsInvalid, default_locator
     from matcher.interop.hmis import HmisInvalid, read_export
     from matcher.interop.hmis_store import import_export
     from matcher.store.engine import session_scope, upgrade
 
-    now = datetime.now(UTC)
-    at = now if as_of is None else as_of.replace(tzinfo=UTC)
     try:
         locator = default_locator()
-        export = read_export(directory, at.date())
+        export = read_export(directory, None if as_of is None else as_of.date())
     except (HmisInvalid, GeocoderSettingsInvalid) as error:
         _say(f"import-hmis: {error}")
         raise typer.Exit(2) from None
+    at = datetime.combine(export.day, time.min, UTC)
     engine = _engine(database_url)
     upgrade(engine)
     with session_scope(engine) as session:
         summary = import_export(session, export, locator=locator, at=at)
-    for problem in summary.skipped:
-        _say(f"skipped: {problem}")
+    if export.info is not None:
+        info = export.info
+        _say(f"export {info.export_id}: FY{info.csv_version} format, {info.start} to {info.end}")
+    for problem in summary.problems:
+        _say(str(problem))
     for program_id in summary.unlocated:
         _say(f"unlocated (kept, not matched until it has a location): {program_id}")
+    for program_id in summary.fallback:
+        _say(f"placed at its CoC's area (address could not be placed): {program_id}")
+    for program_id in summary.capacity_unknown:
+        _say(f"capacity unknown (no bed count to report, never matched to a place): {program_id}")
     for program_id in summary.stale:
         _say(f"left to a newer capacity report: {program_id}")
-    _say(f"import-hmis: {summary.line()} (open beds on {export.day})")
+    _say(f"import-hmis: {summary.summary()} (open beds on {export.day})")
+    raise typer.Exit(summary.exit_code())

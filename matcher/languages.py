@@ -39,11 +39,12 @@ def _code(tag: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def to_code(value: str) -> str:
-    """The standard code of one language, by the module's rule; "" for blank text."""
+def known_code(value: str) -> str | None:
+    """The standard code of one language by rules 1-4, or None when the text names
+    no language (importers report those instead of keeping them silently)."""
     text = value.strip().replace("_", "-")
     if not text:
-        return ""
+        return None
     folded = text.casefold()
     if folded in ALIASES:
         return ALIASES[folded]
@@ -52,7 +53,15 @@ def to_code(value: str) -> str:
     try:
         return _code(langcodes.find(text).to_tag())
     except LookupError:
-        return " ".join(folded.split())
+        return None
+
+
+def to_code(value: str) -> str:
+    """The standard code of one language, by the module's rule; "" for blank text."""
+    code = known_code(value)
+    if code is not None:
+        return code
+    return " ".join(value.strip().casefold().split())
 
 
 def to_codes(values: Iterable[str]) -> list[str]:

@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal, Protocol
 
 import zipcodes
@@ -55,6 +56,15 @@ def _clean(value: str | None) -> str:
     return " ".join((value or "").split())
 
 
+@lru_cache(maxsize=4096)
+def _zip_rows(zip5: str) -> tuple[dict[str, Any], ...]:
+    """``zipcodes``' rows for a five-digit code, looked up once (each look-up scans
+    the package's whole table)."""
+    # The package is typed only in its compiled core; its public wrapper is not.
+    rows: list[dict[str, Any]] = zipcodes.matching(zip5)  # type: ignore[no-untyped-call]
+    return tuple(rows)
+
+
 def zip_centroid(postal_code: str | None, country: str | None = None) -> Located | None:
     """The centroid of a US ZIP code (``12345`` or ``12345-6789``), offline; None for a
     code that is malformed, unknown, or outside the US."""
@@ -63,13 +73,24 @@ def zip_centroid(postal_code: str | None, country: str | None = None) -> Located
     match = _ZIP.match(postal_code)
     if match is None:
         return None
-    # The package is typed only in its compiled core; its public wrapper is not.
-    rows: list[dict[str, Any]] = zipcodes.matching(match.group(1))  # type: ignore[no-untyped-call]
-    for row in rows:
+    for row in _zip_rows(match.group(1)):
         try:
             return Located(float(row["lat"]), float(row["long"]), "zip_centroid")
         except (KeyError, TypeError, ValueError):
             continue
+    return None
+
+
+def zip_state(postal_code: str | None) -> str | None:
+    """The two-letter state of a US ZIP code, or None when the code is malformed or
+    unknown (so that an address's State can be checked against its ZIP)."""
+    match = _ZIP.match(postal_code or "")
+    if match is None:
+        return None
+    for row in _zip_rows(match.group(1)):
+        state = row.get("state")
+        if isinstance(state, str) and state:
+            return state.upper()
     return None
 
 

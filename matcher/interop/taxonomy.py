@@ -10,14 +10,23 @@ counselling, licence reinstatement, small-business counselling, ...) is added in
 Open Eligibility's numbers. ``data/taxonomy/service-type-map.csv`` maps each service
 type to terms, and says for each mapping whether a term's descendants inherit it, so an
 importer can read a narrower term nobody mapped (``docs/taxonomy.md``).
+
+Real 211 feeds name AIRS / 211 LA codes (``BH-1800.8500``) rather than Open
+Eligibility terms. The AIRS taxonomy is proprietary: none of its names or definitions
+are shipped. ``data/taxonomy/airs-crosswalk.csv`` is the project's own map from code
+*prefixes* to service types (the longest prefix wins; ``-`` maps a prefix to nothing).
+Names are matched tolerant of case, punctuation and plurals ("Food Pantries" is "Food
+Pantry"), and through ``data/taxonomy/synonyms.csv``. A site adds its own crosswalk
+(``--taxonomy-map``), which comes before everything shipped.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,6 +36,43 @@ OPEN_ELIGIBILITY = DATA / "vendor" / "open-eligibility" / "taxonomy.xml"
 EXTENSION = DATA / "taxonomy" / "lead-extension.csv"
 SERVICE_TYPE_MAP = DATA / "taxonomy" / "service-type-map.csv"
 SERVICE_TYPES = DATA / "service_types.csv"
+CROSSWALK = DATA / "taxonomy" / "airs-crosswalk.csv"
+SYNONYMS = DATA / "taxonomy" / "synonyms.csv"
+NOTHING = "-"
+"""A crosswalk's service type for "this term is none of ours": never matched."""
+
+_AIRS = re.compile(r"^[A-Z]{1,2}(?:-\d{4}(?:\.\d{4})?(?:-\d{3}(?:\.\d{2})?)?)?$")
+"""The shape of an AIRS / 211 LA code: ``BH``, ``BH-1800``, ``BH-1800.8500``,
+``RX-8450.8000-050``, ``RP-1400.8000-020.15``."""
+_WORDS = re.compile(r"[^0-9a-z]+")
+
+
+def _singular(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "ches", "shes", "xes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def name_key(name: str) -> str:
+    """A name as compared: case, punctuation and plurals ignored ("Food Pantries" and
+    "food pantry" give the same key; "&" reads as "and")."""
+    words = _WORDS.split(name.casefold().replace("&", " and "))
+    return " ".join(_singular(w) for w in words if w)
+
+
+def code_prefixes(code: str) -> list[str]:
+    """An AIRS-shaped code and its shorter prefixes, longest first
+    (``BH-1800.8500`` -> ``BH-1800.8500``, ``BH-1800``, ``BH``); empty for anything else."""
+    text = code.strip().upper()
+    if not _AIRS.match(text):
+        return []
+    cuts = [m.start() for m in re.finditer(r"[-.]", text)]
+    return [text, *(text[:i] for i in reversed(cuts))]
+
 
 _LEVELS = ("top_level", "second_level", "third_level", "fourth_level")
 _FACETS = {"services": "service", "situations": "situation"}
@@ -76,6 +122,10 @@ class Taxonomy:
     mappings: list[Mapping]
     service_types: list[str]
     notes: list[str] = field(default_factory=list)
+    crosswalk: dict[str, list[str]] = field(default_factory=dict)
+    synonyms: dict[str, str] = field(default_factory=dict)
+    site: dict[str, list[str]] = field(default_factory=dict)
+    """A site's own crosswalk, by code prefix, term id or ``name_key``: first of all."""
 
     def __post_init__(self) -> None:
         self._by_id = {t.id: t for t in self.terms}
@@ -88,6 +138,53 @@ class Taxonomy:
             self._terms_of[m.service_type].append(self._by_id[m.term_id])
             self._direct[m.term_id].append(m)
         self._order = {code: i for i, code in enumerate(self.service_types)}
+        self._by_key: dict[str, list[Term]] = defaultdict(list)
+        for t in self.terms:
+            self._by_key[name_key(t.name)].append(t)
+
+    def with_site_map(self, path: Path) -> Taxonomy:
+        """This taxonomy with a site's own crosswalk (``read_site_map``) put first."""
+        return replace(self, site=read_site_map(path, self.service_types))
+
+    def service_types_for(self, *keys: object) -> list[str]:
+        """The service types a term means, from the first of ``keys`` (its code, id,
+        name...) that anything maps: the site's crosswalk, the shipped map by id or
+        name (tolerant of case and plurals, and through the synonyms), then the AIRS
+        crosswalk by the longest code prefix. A key mapped to nothing (``-``) stops
+        the search: the term is known to be none of ours."""
+        for key in keys:
+            if not isinstance(key, str) or not key.strip():
+                continue
+            found = self._lookup(key.strip())
+            if found is not None:
+                return found
+        return []
+
+    def _lookup(self, key: str) -> list[str] | None:
+        prefixes = code_prefixes(key)
+        for table in (self.site, None, self.crosswalk):
+            if table is None:
+                found = self._by_term(key)
+                if found:
+                    return found
+                continue
+            for candidate in (*prefixes, key, name_key(key)):
+                if candidate in table:
+                    return [c for c in table[candidate] if c != NOTHING]
+        return None
+
+    def _by_term(self, key: str) -> list[str]:
+        direct = self.service_types_for_term(key)
+        if direct:
+            return direct
+        normal = name_key(key)
+        ids = [t.id for t in self._by_key.get(normal, [])]
+        if normal in self.synonyms:
+            ids.append(self.synonyms[normal])
+        codes: set[str] = set()
+        for term_id in ids:
+            codes.update(self._service_types_of(term_id))
+        return sorted(codes, key=lambda c: self._order.get(c, len(self._order)))
 
     def term(self, id_or_name: str) -> Term | None:
         """The term with this id, else the first (services before situations, Open
@@ -254,19 +351,78 @@ def read_mapping(path: Path, term_ids: set[str], service_types: list[str]) -> li
     return mappings
 
 
+def _types(path: Path, line: int, column: str, value: str, known: list[str]) -> list[str]:
+    """A crosswalk cell: service types separated by ``;``, or ``-`` for none."""
+    kinds = [k.strip() for k in value.split(";") if k.strip()]
+    if not kinds:
+        raise TaxonomyInvalid(path, line, column, "must name a service type or -")
+    for kind in kinds:
+        if kind != NOTHING and kind not in known:
+            raise TaxonomyInvalid(path, line, column, f"unknown service type {kind!r}")
+    return kinds
+
+
+def read_crosswalk(path: Path, service_types: list[str]) -> dict[str, list[str]]:
+    """The AIRS crosswalk: each ``prefix`` an AIRS-shaped code, listed once."""
+    out: dict[str, list[str]] = {}
+    for line, row in _rows(path, ("prefix", "service_type")):
+        prefix = row["prefix"].upper()
+        if not code_prefixes(prefix):
+            raise TaxonomyInvalid(path, line, "prefix", f"{row['prefix']!r} is no AIRS code")
+        if prefix in out:
+            raise TaxonomyInvalid(path, line, "prefix", f"{prefix} is listed twice")
+        out[prefix] = _types(path, line, "service_type", row["service_type"], service_types)
+    return out
+
+
+def read_synonyms(path: Path, term_ids: set[str]) -> dict[str, str]:
+    """Other names of terms, by ``name_key``."""
+    out: dict[str, str] = {}
+    for line, row in _rows(path, ("name", "term_id")):
+        if row["term_id"] not in term_ids:
+            raise TaxonomyInvalid(path, line, "term_id", f"no term {row['term_id']!r}")
+        out[name_key(row["name"])] = row["term_id"]
+    return out
+
+
+def read_site_map(path: Path, service_types: list[str]) -> dict[str, list[str]]:
+    """A site's crosswalk: columns ``term`` (an AIRS code prefix, a term id or code, or
+    a name) and ``service_type`` (one or more, ``;``-separated, or ``-`` for none)."""
+    out: dict[str, list[str]] = {}
+    for line, row in _rows(path, ("term", "service_type")):
+        term = row["term"]
+        if not term:
+            raise TaxonomyInvalid(path, line, "term", "must not be empty")
+        kinds = _types(path, line, "service_type", row["service_type"], service_types)
+        key = term.upper() if code_prefixes(term) else term
+        out[key] = kinds
+        out.setdefault(name_key(term), kinds)
+    return out
+
+
 def build_taxonomy(
     open_eligibility: Path = OPEN_ELIGIBILITY,
     extension: Path = EXTENSION,
     service_type_map: Path = SERVICE_TYPE_MAP,
     service_types: Path = SERVICE_TYPES,
+    crosswalk: Path = CROSSWALK,
+    synonyms: Path = SYNONYMS,
 ) -> Taxonomy:
-    """Read and check the four files (see the module docstring) into a ``Taxonomy``."""
+    """Read and check the files (see the module docstring) into a ``Taxonomy``."""
     oe_terms, notes = read_open_eligibility(open_eligibility)
     ext_terms = read_extension(extension, {t.id for t in oe_terms})
     terms = oe_terms + ext_terms
     codes = read_service_types(service_types)
-    mappings = read_mapping(service_type_map, {t.id for t in terms}, codes)
-    return Taxonomy(terms, mappings, codes, notes)
+    ids = {t.id for t in terms}
+    mappings = read_mapping(service_type_map, ids, codes)
+    return Taxonomy(
+        terms,
+        mappings,
+        codes,
+        notes,
+        crosswalk=read_crosswalk(crosswalk, codes),
+        synonyms=read_synonyms(synonyms, ids),
+    )
 
 
 @lru_cache(maxsize=1)

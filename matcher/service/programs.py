@@ -13,6 +13,7 @@ from matcher.scenario import Capacity, Program
 from matcher.service.errors import Conflict, Invalid, NotFound
 from matcher.store import tables as t
 from matcher.store.ledger import load, record
+from matcher.store.programs import ensure_organization
 from matcher.store.snapshot import add_program, write_program
 
 
@@ -20,9 +21,7 @@ def create(session: Session, program: Program, actor: str, now: datetime) -> Non
     """Add a program (and its organisation when new); capacity unknown until reported."""
     if session.get(t.Program, program.id) is not None:
         raise Conflict("duplicate_id", f"program {program.id} already exists", field="id")
-    if session.get(t.Organization, program.provider_id) is None:
-        session.add(t.Organization(id=program.provider_id, name=program.provider_id))
-        session.flush()
+    ensure_organization(session, program.provider_id, program.provider_id, rename=False)
     cap = Capacity(purchasable=program.capacity.purchasable, price=program.capacity.price)
     add_program(session, program.model_copy(update={"capacity": cap}), now, actor=actor)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
+from sqlalchemy import and_, exists
 from sqlmodel import Session, col, func, select
 
 from matcher.capacity.ledger import Event, EventKind, ProgramLedger
@@ -31,6 +32,7 @@ from matcher.scenario import (
 )
 from matcher.store import tables as t
 from matcher.store.ledger import Loaded, load_many, record
+from matcher.store.programs import add_capacity_row, ensure_organization, set_service_types
 
 
 def program_of(row: t.Program, state: ProgramLedger, now: datetime) -> Program:
@@ -113,6 +115,13 @@ def available_budget_cents(session: Session, now: datetime) -> int:
 LOCATED = col(t.Program.lat).is_not(None)
 """Programs that can be matched: an imported record nobody could place is kept, not
 matched, until someone gives it a location."""
+MATCHABLE = and_(
+    LOCATED,
+    exists().where(col(t.ProgramService.program_id) == col(t.Program.id)),
+)
+"""Located programs with at least one service type: an imported record whose taxonomy
+terms map to none of ours is kept with its terms, never matched or exported, until a
+crosswalk maps them (``matcher taxonomy remap``)."""
 
 
 def programs_offering(session: Session, service_types: Collection[str]) -> list[str]:
@@ -139,7 +148,7 @@ def export_scenario(
     """The store at ``now`` as a scenario: all located programs (or those offering any
     of ``service_types``); active participants (all, the ones named, or one case
     manager's)."""
-    program_query = select(t.Program).where(LOCATED).order_by(col(t.Program.id))
+    program_query = select(t.Program).where(MATCHABLE).order_by(col(t.Program.id))
     program_ids: list[str] | None = None
     if service_types is not None:
         program_ids = programs_offering(session, service_types)
@@ -176,8 +185,7 @@ def import_scenario(
         raise StoreNotEmpty("the store already holds programs; import into an empty database")
     at = scenario.as_of or now
     for provider_id in sorted({p.provider_id for p in scenario.programs}):
-        session.add(t.Organization(id=provider_id, name=provider_id))
-    session.flush()
+        ensure_organization(session, provider_id, provider_id)
     for program in scenario.programs:
         add_program(session, program, at)
     for participant in scenario.participants:
@@ -194,10 +202,7 @@ def add_program(session: Session, program: Program, at: datetime, actor: str = "
         lon=program.location.lon,
     )
     write_program(session, facts, program)
-    row = t.ProgramCapacity(program_id=program.id)
-    session.add(row)
-    session.flush()
-    loaded = Loaded(row, ProgramLedger())
+    loaded = Loaded(add_capacity_row(session, program.id), ProgramLedger())
     cap = program.capacity
     events: list[Event] = []
     if cap.open_slots is not None or cap.waitlist:
@@ -232,7 +237,6 @@ def write_program(session: Session, row: t.Program, program: Program) -> None:
     languages are stored as standard codes (``matcher.languages``)."""
     b = program.barriers
     row.name = program.name
-    row.service_types = program.service_types
     row.lat, row.lon = program.location.lat, program.location.lon
     row.neighborhood = program.location.neighborhood
     row.excludes_active_use = b.excludes_active_use
@@ -243,13 +247,7 @@ def write_program(session: Session, row: t.Program, program: Program) -> None:
     row.eligibility = program.eligibility.model_dump(mode="json", exclude_none=True)
     row.serves = program.serves
     row.languages = to_codes(program.languages)
-    session.add(row)
-    query = select(t.ProgramService).where(t.ProgramService.program_id == program.id)
-    for old in session.exec(query):
-        session.delete(old)
-    session.flush()
-    for kind in sorted(set(program.service_types)):
-        session.add(t.ProgramService(program_id=program.id, service_type=kind))
+    set_service_types(session, row, program.service_types)
 
 
 def add_participant(

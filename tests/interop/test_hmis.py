@@ -67,8 +67,8 @@ def test_projects_without_beds_or_not_operating_are_skipped_and_reported() -> No
     export = read_export(GOOD, DAY)
     skipped = [str(p) for p in export.skipped]
     assert skipped == [
-        "Project.csv, row 4, ProjectType: 4 (Street Outreach) has no beds to match",
-        "Project.csv, row 8, OperatingEndDate: closed before 2026-11-01",
+        "error: Project.csv, row 4, ProjectType: 4 (Street Outreach) has no beds to match",
+        "error: Project.csv, row 8, OperatingEndDate: closed before 2026-11-01",
     ]
     assert {"P3", "P6", "P7"} <= export.project_ids  # still listed: their programs close
 
@@ -76,13 +76,14 @@ def test_projects_without_beds_or_not_operating_are_skipped_and_reported() -> No
 def test_a_domestic_violence_project_keeps_no_street_address() -> None:
     shelter = facilities()["hmis-P5-adults"]
     assert shelter.confidential
-    assert shelter.address == {"CoCCode": "WA-500", "State": "WA", "Zip": "98144"}
+    assert shelter.address == {"CoCCode": "WA-500", "State": "WA", "ZIP": "98144"}
 
 
 def test_an_inventory_row_naming_an_unknown_project_is_skipped(tmp_path: Path) -> None:
     export = read_export(export_dir(tmp_path, "unknown-id"), DAY)
     assert "hmis-P5-adults" not in {f.program_id for f in export.facilities}
-    assert "Inventory.csv, row 7, ProjectID: unknown or skipped 'P55'" in map(str, export.skipped)
+    skipped = [str(p) for p in export.skipped]
+    assert "error: Inventory.csv, row 7, ProjectID: unknown or skipped 'P55'" in skipped
 
 
 def test_an_unreadable_bed_count_skips_the_whole_project(tmp_path: Path) -> None:
@@ -94,8 +95,8 @@ def test_an_unreadable_bed_count_skips_the_whole_project(tmp_path: Path) -> None
     export = read_export(directory, DAY)
     assert not any(f.project_id == "P1" for f in export.facilities)
     problems = list(map(str, export.skipped))
-    assert "Inventory.csv, row 3, BedInventory: 'ten' is not a whole number" in problems
-    assert "Inventory.csv: project P1 skipped: an inventory row is bad" in problems
+    assert "error: Inventory.csv, row 3, BedInventory: 'ten' is not a whole number" in problems
+    assert "error: Inventory.csv: project P1 skipped: an inventory row is bad" in problems
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 from matcher.cli import app
 from matcher.interop.geocode import Located, Locator
 from matcher.interop.hmis import read_export
-from matcher.interop.hmis_store import ACTOR, ImportSummary, import_export
+from matcher.interop.hmis_store import ACTOR, import_export
+from matcher.interop.summary import ImportSummary
 from matcher.scenario import parse_scenario
 from matcher.service.matching import match_participant
 from matcher.store import tables as t
@@ -66,7 +67,7 @@ def test_import_creates_programs_and_reports_open_beds_through_the_ledger(
         assert program is not None
         assert program.source == "hmis"
         assert program.organization_id == "hmis-org-O1"
-        assert program.eligibility == {"households": ["single", "couple"]}
+        assert program.eligibility == {"households": ["single", "couple"], "min_age": 18}
         assert program.details["hmis"]["ProjectType"] == 3
         assert program.details["hmis"]["located_by"] == "zip_centroid"
         assert (program.lat, program.lon) != (None, None)
@@ -168,7 +169,7 @@ def test_an_error_while_writing_leaves_nothing_half_imported(engine: Engine) -> 
 def _seed_participant(engine: Engine, *needs: str) -> None:
     person = make_participant(
         id="x-1",
-        attributes={"household": "single"},
+        attributes={"household": "single", "age": 30},
         needs=[make_need(id=f"x-1-{i}", service_types=[kind]) for i, kind in enumerate(needs)],
     )
     with session_scope(engine) as s:
@@ -203,10 +204,10 @@ def test_import_hmis_command_then_export_and_solve(tmp_path: Path) -> None:
     first = runner.invoke(
         app, ["import-hmis", directory, "--as-of", "2026-11-01", "--database-url", url]
     )
-    assert first.exit_code == 0, first.output
+    assert first.exit_code == 1, first.output  # two projects skipped, each with why
     assert "5 created, 0 updated, 0 unchanged" in first.stderr
     assert "2 skipped, 1 unlocated" in first.stderr
-    assert "skipped: Project.csv, row 4, ProjectType" in first.stderr
+    assert "error: Project.csv, row 4, ProjectType" in first.stderr
     assert "unlocated (kept, not matched until it has a location): hmis-P4-adults" in first.stderr
     again = runner.invoke(
         app, ["import-hmis", directory, "--as-of", "2026-11-01", "--database-url", url]
@@ -217,7 +218,11 @@ def test_import_hmis_command_then_export_and_solve(tmp_path: Path) -> None:
     assert exported.exit_code == 0, exported.output
     scenario = parse_scenario(json.loads(out.read_text()))
     assert len(scenario.programs) == 4
-    people = [make_participant(id="x-1", location=dict(HOME), attributes={"household": "single"})]
+    people = [
+        make_participant(
+            id="x-1", location=dict(HOME), attributes={"household": "single", "age": 30}
+        )
+    ]
     data = json.loads(out.read_text())
     data["participants"] = people
     out.write_text(json.dumps(data))

@@ -12,7 +12,8 @@
 ``docs/hsds.md`` describes the mapping and how each problem in a feed is handled.
 """
 
-from matcher.interop.hsds.importer import ImportReport, import_hsds
+from matcher.interop.hsds.importer import import_hsds
 from matcher.interop.hsds.problems import HsdsUnreadable, Problem
+from matcher.interop.summary import ImportSummary
 
-__all__ = ["HsdsUnreadable", "ImportReport", "Problem", "import_hsds"]
+__all__ = ["HsdsUnreadable", "ImportSummary", "Problem", "import_hsds"]

@@ -7,7 +7,6 @@ transaction, which commits all of them or none.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,33 +15,9 @@ from sqlmodel import Session
 from matcher.interop.geocode import Locator
 from matcher.interop.hsds.load import write_drafts
 from matcher.interop.hsds.mapping import map_feed
-from matcher.interop.hsds.problems import Problem
 from matcher.interop.hsds.read import read_feed
+from matcher.interop.summary import ImportSummary
 from matcher.interop.taxonomy import Taxonomy
-
-
-@dataclass
-class ImportReport:
-    """What an import did: program ids by outcome, services skipped and why, problems."""
-
-    format: str
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    skipped: dict[str, str] = field(default_factory=dict)
-    unlocated: list[str] = field(default_factory=list)
-    events: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    not_read: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        """One line of counts."""
-        return (
-            f"{len(self.created)} created, {len(self.updated)} updated, "
-            f"{len(self.unchanged)} unchanged, {len(self.skipped)} skipped, "
-            f"{len(self.unlocated)} unlocated; {self.events} capacity event(s); "
-            f"{len(self.problems)} problem(s)"
-        )
 
 
 def import_hsds(
@@ -53,7 +28,7 @@ def import_hsds(
     locator: Locator | None = None,
     terms: Taxonomy | None = None,
     stale_after: timedelta = timedelta(days=30),
-) -> ImportReport:
+) -> ImportSummary:
     """Import the feed at ``path`` into the store (see the package docstring).
 
     ``locator`` places records that have an address but no coordinates; ``terms`` maps
@@ -63,8 +38,9 @@ def import_hsds(
     feed = read_feed(path)
     mapped = map_feed(feed, now, locator=locator, terms=terms, stale_after=stale_after)
     written = write_drafts(session, mapped.drafts, now)
-    return ImportReport(
+    return ImportSummary(
         format=feed.format,
+        version=feed.version,
         created=written.created,
         updated=written.updated,
         unchanged=written.unchanged,
@@ -73,4 +49,5 @@ def import_hsds(
         events=written.events,
         problems=[*mapped.problems, *written.problems],
         not_read=feed.not_read,
+        unmapped={k: v for k, v in mapped.unmapped.items() if k not in written.refused},
     )

@@ -26,6 +26,7 @@ from matcher.money import one_price_cents
 from matcher.scenario import Barriers, Eligibility, Location, Program
 from matcher.store import tables as t
 from matcher.store.ledger import Loaded, load, record
+from matcher.store.programs import add_capacity_row, ensure_organization
 from matcher.store.snapshot import write_program
 
 ACTOR = "hsds-import"
@@ -66,14 +67,20 @@ def _facts(row: t.Program) -> dict[str, Any]:
     }
 
 
+UNMAPPED_STAND_IN = "unmapped"
+"""Validates an unmapped draft (the contract wants a service type), then is removed."""
+
+
 def contract_program(draft: Draft) -> Program:
     """The draft as the contract's program (validated). An unlocated draft is given a
-    stand-in point that ``write_facts`` replaces with no location."""
-    return Program(
+    stand-in point that ``write_facts`` replaces with no location; an unmapped one (no
+    service type) is checked with a stand-in type and stored with none, so it is
+    never matched or exported as a scenario program."""
+    program = Program(
         id=draft.program_id,
         provider_id=draft.organization_id,
         name=draft.name,
-        service_types=draft.service_types,
+        service_types=draft.service_types or [UNMAPPED_STAND_IN],
         location=Location(
             lat=draft.lat if draft.lat is not None else 0.0,
             lon=draft.lon if draft.lon is not None else 0.0,
@@ -84,6 +91,9 @@ def contract_program(draft: Draft) -> Program:
         serves=draft.serves,
         languages=to_codes(draft.languages),
     )
+    if draft.service_types:
+        return program
+    return program.model_copy(update={"service_types": []})
 
 
 def write_facts(session: Session, row: t.Program, draft: Draft, program: Program) -> None:
@@ -96,13 +106,7 @@ def write_facts(session: Session, row: t.Program, draft: Draft, program: Program
 
 
 def _organization(session: Session, draft: Draft) -> None:
-    org = session.get(t.Organization, draft.organization_id)
-    if org is None:
-        session.add(t.Organization(id=draft.organization_id, name=draft.organization_name))
-        session.flush()
-    elif org.name != draft.organization_name:
-        org.name = draft.organization_name
-        session.add(org)
+    ensure_organization(session, draft.organization_id, draft.organization_name)
 
 
 def _capacity_events(state: ProgramLedger, draft: Draft, now: datetime) -> list[Event]:
@@ -132,13 +136,18 @@ def _capacity_events(state: ProgramLedger, draft: Draft, now: datetime) -> list[
     return events
 
 
-def _record_capacity(session: Session, draft: Draft, now: datetime) -> int:
+def _record_capacity(session: Session, draft: Draft, now: datetime, *, new: bool) -> int:
+    cap = draft.capacity
+    said = (cap.waitlist, cap.purchasable, cap.price, cap.lead_reserved)
+    if not cap.reported and all(value is None for value in said):
+        # The feed says nothing of capacity: no event could follow, so the ledger is
+        # not read (a county feed of older HSDS has thousands of such services).
+        if new:
+            add_capacity_row(session, draft.program_id)
+        return 0
     loaded = load(session, draft.program_id, lock=True)
     if loaded is None:
-        row = t.ProgramCapacity(program_id=draft.program_id)
-        session.add(row)
-        session.flush()
-        loaded = Loaded(row, ProgramLedger())
+        loaded = Loaded(add_capacity_row(session, draft.program_id), ProgramLedger())
     events = _capacity_events(loaded.state, draft, now)
     for event in events:
         loaded = record(session, loaded, draft.program_id, event)
@@ -189,7 +198,7 @@ def write_drafts(session: Session, drafts: list[Draft], now: datetime) -> Writte
             changed = probe != before
             if changed:
                 write_facts(session, row, draft, program)
-        events = _record_capacity(session, draft, now)
+        events = _record_capacity(session, draft, now, new=draft.program_id in out.created)
         out.events += events
         if draft.lat is None:
             out.unlocated.append(draft.program_id)

@@ -23,16 +23,34 @@ from typing import Any
 
 from matcher.interop.geocode import Locator
 from matcher.interop.hsds.problems import Problem, Severity
-from matcher.interop.hsds.profile import TERMS, TERMS_BY_ID, parse_value, service_types
+from matcher.interop.hsds.profile import (
+    TERMS,
+    TERMS_BY_ID,
+    parse_value,
+    service_types,
+    service_types_by_term_id,
+)
 from matcher.interop.hsds.read import Feed, Row
 from matcher.interop.hsds.schemas import parse_datetime
-from matcher.interop.taxonomy import Taxonomy
+from matcher.interop.taxonomy import Taxonomy, name_key
+from matcher.languages import known_code
 
 Json = dict[str, Any]
 
 SERVICE_FIELDS = ("id", "organization_id", "name", "description", "minimum_age", "maximum_age")
 """Service fields the program holds in its own columns; the rest are kept in details."""
-PLACE_UNITS = ("place", "places", "bed", "beds", "slot", "slots", "seat", "seats", "unit")
+PLACE_UNITS = frozenset(
+    {"place", "bed", "slot", "seat", "unit", "space", "spot", "room", "opening", "vacancy"}
+    | {"appointment", "person", "people", "client", "participant"}
+)
+"""Capacity units that count people's places (compared singular, in any case). Any
+other unit (kilograms, meals, hours...) is kept as information, never as places."""
+
+
+def is_place_unit(unit: Json) -> bool:
+    """Whether a capacity's unit counts places (its name, or its identifier)."""
+    names = (unit.get("name"), unit.get("identifier"))
+    return any(isinstance(n, str) and name_key(n) in PLACE_UNITS for n in names)
 
 
 @dataclass
@@ -79,6 +97,20 @@ class Mapped:
     drafts: list[Draft] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    unmapped: dict[str, list[str]] = field(default_factory=dict)
+    """Services kept whose terms map to no service type: id -> the terms' labels."""
+
+
+def term_label(term: Json) -> str:
+    """How a taxonomy term is named in summaries: its code and name when it has both."""
+    code, name = term.get("code"), term.get("name")
+    parts = [str(x) for x in (code, name) if x]
+    return " ".join(parts) if parts else str(term.get("id"))
+
+
+def service_terms(term: Json) -> Json:
+    """What a program keeps of a term to map it again later (``matcher taxonomy remap``)."""
+    return {k: term[k] for k in ("id", "code", "name") if term.get(k)}
 
 
 class _Context:
@@ -130,26 +162,34 @@ def _scalars(data: Json, leave: tuple[str, ...] = ()) -> Json:
     return {k: v for k, v in data.items() if k not in leave}
 
 
-def _service_types_of(ctx: _Context, term: Json) -> list[str]:
+def service_types_of_term(terms: Taxonomy | None, term: Json) -> list[str]:
+    """The service types one taxonomy term (its ``code``, ``id``, ``name``) means: one
+    of ours named outright, else what the taxonomy and its crosswalks map it to."""
     ours = service_types()
-    for key in (term.get("code"), term.get("id"), term.get("name")):
+    keys = [term.get("code"), term.get("id"), term.get("name")]
+    for key in keys:
         if not isinstance(key, str) or not key.strip():
             continue
         if key in ours:
             return [key]
-        by_id = next((c for c, s in ours.items() if s.id == key), None)
+        by_id = service_types_by_term_id().get(key)
         if by_id is not None:
             return [by_id]
-        if ctx.terms is not None:
-            found = ctx.terms.service_types_for_term(key)
-            if found:
-                return found
-    return []
+    return terms.service_types_for(*keys) if terms is not None else []
+
+
+def service_types_of_terms(terms: Taxonomy | None, kept: list[Json]) -> list[str]:
+    """The service types of a program's kept terms (``service_terms``), in our order."""
+    kinds: list[str] = []
+    for term in kept:
+        kinds.extend(k for k in service_types_of_term(terms, term) if k not in kinds)
+    order = {code: i for i, code in enumerate(service_types())}
+    return sorted(kinds, key=lambda c: order.get(c, len(order)))
 
 
 def _attributes(ctx: _Context, service: Row, draft: Draft) -> None:
-    """Service types from taxonomy terms; profile values from the profile's terms."""
-    kinds: list[str] = []
+    """Service types from taxonomy terms (every one kept in ``service_terms``, so that a
+    changed crosswalk can map them again); profile values from the profile's terms."""
     kept: list[Json] = []
     kept_terms: list[Json] = []
     values: dict[str, list[Any]] = defaultdict(list)
@@ -165,15 +205,13 @@ def _attributes(ctx: _Context, service: Row, draft: Draft) -> None:
             except ValueError as error:
                 ctx.warn(row, "value", "profile_value", f"{profile.code}: {error}; ignored")
             continue
-        found = _service_types_of(ctx, term)
-        if found:
-            kinds.extend(k for k in found if k not in kinds)
+        draft.details.setdefault("service_terms", []).append(service_terms(term))
+        if service_types_of_term(ctx.terms, term):
             continue
         kept.append(row.data)
         if term_row is not None:
             kept_terms.append(term_row.data)
-    order = {code: i for i, code in enumerate(service_types())}
-    draft.service_types = sorted(kinds, key=lambda c: order.get(c, len(order)))
+    draft.service_types = service_types_of_terms(ctx.terms, draft.details.get("service_terms", []))
     if kept:
         draft.details["attributes"] = kept
         draft.details["taxonomy_terms"] = kept_terms
@@ -308,8 +346,7 @@ def _capacity(ctx: _Context, draft: Draft, stale_after: timedelta) -> None:
         return unit.data if unit else {}
 
     def score(row: Row) -> tuple[bool, str]:
-        name = str(unit_of(row).get("name", "")).strip().lower()
-        return (name in PLACE_UNITS, str(row.data.get("updated", "")))
+        return (is_place_unit(unit_of(row)), str(row.data.get("updated", "")))
 
     row = max(rows, key=score)
     if len(rows) > 1:
@@ -328,6 +365,11 @@ def _capacity(ctx: _Context, draft: Draft, stale_after: timedelta) -> None:
         ctx.warn(
             row, "unit_id", "unknown_id", f"unit_id {data.get('unit_id')} names no unit in the feed"
         )
+    if not is_place_unit(unit_of(row)):
+        unit = unit_of(row).get("name") or "no known unit"
+        message = f"capacity in {unit} is not places: kept as information, capacity unknown"
+        ctx.warn(row, "unit_id", "not_places", message)
+        return
     available = data.get("available")
     try:
         updated = parse_datetime(str(data.get("updated")))
@@ -369,6 +411,21 @@ def _capacity(ctx: _Context, draft: Draft, stale_after: timedelta) -> None:
     draft.capacity.updated = updated
 
 
+def _language_codes(ctx: _Context, rows: list[Row]) -> list[str]:
+    """The languages' standard codes ("Spanish" -> "es"), which participants' language
+    preferences are compared with; a name that is no language is reported, and kept
+    with the row in the program's details."""
+    codes: set[str] = set()
+    for row in rows:
+        names = [str(row.data[k]) for k in ("code", "name") if row.data.get(k)]
+        found = next((c for c in map(known_code, names) if c is not None), None)
+        if found is not None:
+            codes.add(found)
+        elif names:
+            ctx.warn(row, "name", "unknown_language", f"{names[0]!r} is no known language")
+    return sorted(codes)
+
+
 def _service(ctx: _Context, service: Row, stale_after: timedelta, out: Mapped) -> None:
     data = service.data
     sid = str(data["id"])
@@ -396,23 +453,11 @@ def _service(ctx: _Context, service: Row, stale_after: timedelta, out: Mapped) -
     draft.details["organization"] = _scalars(organization.data, ("id", "name"))
     _attributes(ctx, service, draft)
     if not draft.service_types:
-        out.skipped[sid] = "no taxonomy term maps to a service type"
-        ctx.error(
-            service,
-            "attributes",
-            "no_service_type",
-            "no taxonomy term of the service maps to one of our service types: skipped",
-        )
-        return
+        # Kept with its terms but never matched: a crosswalk may map them later.
+        out.unmapped[sid] = [term_label(t) for t in draft.details.get("service_terms", [])]
     _ages(ctx, service, draft)
     languages = ctx.of("language", sid)
-    draft.languages = sorted(
-        {
-            str(r.data.get("name") or r.data.get("code"))
-            for r in languages
-            if r.data.get("name") or r.data.get("code")
-        }
-    )
+    draft.languages = _language_codes(ctx, languages)
     if languages:
         draft.details["languages"] = [r.data for r in languages]
     areas = ctx.of("service_area", sid)

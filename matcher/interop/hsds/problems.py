@@ -7,28 +7,9 @@ never carry participant data: an HSDS feed describes providers, not people.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from matcher.interop.problems import Problem, Severity
 
-Severity = Literal["error", "warning"]
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One finding: an ``error`` skips the record it is in, a ``warning`` is handled
-    (a value corrected or ignored) and the record is imported."""
-
-    file: str
-    where: str
-    field: str | None
-    rule: str
-    message: str
-    severity: Severity = "error"
-
-    def __str__(self) -> str:
-        at = f"{self.file}: {self.where}" if self.where else self.file
-        field = f": {self.field}" if self.field else ""
-        return f"{self.severity}: {at}{field}: {self.message} ({self.rule})"
+__all__ = ["HsdsUnreadable", "Problem", "Severity"]
 
 
 class HsdsUnreadable(Exception):

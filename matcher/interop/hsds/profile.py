@@ -227,6 +227,12 @@ def service_types() -> dict[str, ServiceType]:
         }
 
 
+@cache
+def service_types_by_term_id() -> dict[str, str]:
+    """Our service types by the id of their taxonomy term (computed once: ids are minted)."""
+    return {kind.id: code for code, kind in service_types().items()}
+
+
 def format_value(term: ProfileTerm, value: object) -> str:
     """An attribute's ``value`` text for a Python value of ``term``'s kind."""
     if term.kind == "flag":

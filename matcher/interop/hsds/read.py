@@ -18,6 +18,8 @@ import csv
 import io
 import json
 import re
+import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -82,6 +84,7 @@ class Feed:
     """An HSDS feed as tables of valid records, with what was found wrong."""
 
     format: Literal["json", "tabular"]
+    version: str = "3.1"
     tables: dict[str, dict[str, Row]] = field(default_factory=lambda: {t: {} for t in TABLES})
     problems: list[Problem] = field(default_factory=list)
     invalid_services: dict[str, str] = field(default_factory=dict)
@@ -284,24 +287,79 @@ def _read_package(feed: Feed, folder: Path, shown: str) -> None:
         if given is None:
             continue
         relative: str = given
-        target = folder / relative
-        if not target.is_file():
+        name = Path(relative).name
+        found = [folder / relative, folder / name, folder / "data" / name]
+        target = next((f for f in found if f.is_file()), None)
+        if target is None and table == "service":
             raise HsdsUnreadable(f"{shown}/{relative}", "listed in datapackage.json but missing")
-        _read_table(feed, table, target, f"{shown}/{relative}")
+        if target is None:
+            message = f"listed in datapackage.json as {relative} but not found: not read"
+            feed.problems.append(
+                Problem(f"{shown}/datapackage.json", "", table, "missing", message, "warning")
+            )
+            continue
+        shown_table = f"{shown}/{target.relative_to(folder)}"
+        try:
+            _read_table(feed, table, target, shown_table)
+        except HsdsUnreadable as error:
+            if table == "service":
+                raise
+            feed.problems.append(
+                Problem(shown_table, "", None, error.rule, f"{error.message}: table not read")
+            )
+
+
+def _unzip(path: Path, into: Path) -> Path:
+    """Extract a zipped package (refusing members that would land outside ``into``) and
+    return the folder holding its ``datapackage.json`` (or its tables)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                target = (into / member).resolve()
+                if not target.is_relative_to(into.resolve()):
+                    raise HsdsUnreadable(str(path), f"unsafe member path {member!r}")
+            archive.extractall(into)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise HsdsUnreadable(str(path), f"not a readable zip file: {error}") from None
+    found = sorted(into.rglob("datapackage.json"), key=lambda p: len(p.parts))
+    if found:
+        return found[0].parent
+    tables = sorted(into.rglob("services.csv"), key=lambda p: len(p.parts))
+    return tables[0].parent if tables else into
+
+
+def _read_tabular(folder: Path, shown: str) -> Feed:
+    """A tabular package, HSDS 3.x or (told by its tables) 1.x / 2.0."""
+    from matcher.interop.hsds.legacy import legacy_version, package_meta, read_legacy, table_stems
+
+    package = folder / "datapackage.json"
+    meta = package_meta(package, f"{shown}/datapackage.json") if package.is_file() else {}
+    version = legacy_version(table_stems(folder, meta))
+    if version is not None:
+        feed = Feed("tabular", version)
+        read_legacy(feed, folder, shown, meta)
+        return feed
+    if not package.is_file():
+        raise HsdsUnreadable(shown, "no datapackage.json and no JSON files", "not_hsds")
+    feed = Feed("tabular")
+    _read_package(feed, folder, shown)
+    return feed
 
 
 def read_feed(path: Path) -> Feed:
     """Read the feed at ``path`` (a JSON file, a directory of them, a datapackage
-    directory or its ``datapackage.json``). Raises ``HsdsUnreadable``."""
+    directory, its ``datapackage.json``, or a ``.zip`` of a datapackage; HSDS 3.x, or
+    a 1.x / 2.0 tabular package). Raises ``HsdsUnreadable``."""
     shown = str(path)
+    if path.is_file() and path.suffix.lower() == ".zip":
+        with tempfile.TemporaryDirectory() as scratch:
+            return _read_tabular(_unzip(path, Path(scratch)), shown)
     if path.is_file() and path.name == "datapackage.json":
         path = path.parent
         shown = str(path)
     if path.is_dir():
-        if (path / "datapackage.json").is_file():
-            feed = Feed("tabular")
-            _read_package(feed, path, shown)
-            return feed
+        if (path / "datapackage.json").is_file() or (path / "services.csv").is_file():
+            return _read_tabular(path, shown)
         files = sorted(path.glob("*.json"))
         if not files:
             raise HsdsUnreadable(shown, "no datapackage.json and no JSON files", "not_hsds")

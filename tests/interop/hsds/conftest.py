@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlmodel import func, select
 
 from matcher.interop.geocode import Locator
-from matcher.interop.hsds import ImportReport, import_hsds
+from matcher.interop.hsds import ImportSummary, import_hsds
 from matcher.interop.taxonomy import load_taxonomy
 from matcher.store import tables as t
 from matcher.store.engine import session_scope
@@ -27,7 +27,7 @@ KITES = "5a8c3f0e-1d2b-4c6a-9e7f-000000000004"
 HARBOR = "0f6e2a41-8b3c-4d5e-a6f7-00000000000a"
 
 
-def run_import(engine: Engine, path: Path, now: datetime = NOW) -> ImportReport:
+def run_import(engine: Engine, path: Path, now: datetime = NOW) -> ImportSummary:
     """Import ``path`` in one transaction, offline (ZIP centroids only)."""
     with session_scope(engine) as session:
         return import_hsds(

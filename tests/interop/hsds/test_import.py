@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from matcher.interop.hsds import HsdsUnreadable
 from matcher.store import tables as t
 from matcher.store.engine import session_scope
 from matcher.store.ledger import load, verify
+from matcher.store.snapshot import export_scenario, import_scenario
+from tests.builders import make_need, make_participant, make_scenario
 from tests.interop.hsds.conftest import (
     CLINIC,
     CSV_FEED,
@@ -28,9 +31,10 @@ from tests.interop.hsds.conftest import (
 
 def test_a_json_page_imports_services_as_programs_keyed_by_service_id(engine: Engine) -> None:
     report = run_import(engine, JSON_FEED)
-    assert sorted(report.created) == sorted([SHELTER, CLINIC, PANTRY])
-    assert report.skipped == {KITES: "no taxonomy term maps to a service type"}
-    assert report.unlocated == [PANTRY]
+    assert sorted(report.created) == sorted([SHELTER, CLINIC, PANTRY, KITES])
+    assert report.skipped == {}
+    assert list(report.unmapped) == [KITES]  # kept with its terms, never matched
+    assert sorted(report.unlocated) == sorted([PANTRY, KITES])
     with session_scope(engine) as s:
         shelter = s.get(t.Program, SHELTER)
         assert shelter is not None
@@ -90,8 +94,8 @@ def test_malformed_records_are_reported_and_the_rest_imported(engine: Engine) ->
     report = run_import(engine, MALFORMED)
     text = [str(p) for p in report.problems]
     name = str(MALFORMED)
-    assert f"error: {name}: [0]: minimum_age: 'eighteen' is not of type 'number' (type)" in text
-    assert f"error: {name}: [1]: name: 'name' is a required property (required)" in text
+    assert f"error: {name}, [0], minimum_age: 'eighteen' is not of type 'number' (type)" in text
+    assert f"error: {name}, [1], name: 'name' is a required property (required)" in text
     rules = {(p.where, p.field, p.rule) for p in report.problems}
     assert ("[2]", "organization_id", "unknown_id") in rules
     assert ("[3].capacities[0]", "available", "available_above_maximum") in rules
@@ -125,29 +129,33 @@ def test_a_bad_row_in_a_csv_names_its_file_row_and_field(engine: Engine, tmp_pat
     assert len(report.created) == 2
 
 
-@pytest.mark.parametrize(
-    ("damage", "rule"),
-    [
-        (
-            lambda d: (d / "services.csv").write_bytes("id,name\nx,Caf\xe9\n".encode("latin-1")),
-            "encoding",
-        ),
-        (lambda d: (d / "units.csv").write_text("name\nbed\n", encoding="utf-8"), "not_hsds"),
-        (lambda d: (d / "units.csv").unlink(), "unreadable"),
-    ],
-    ids=["latin-1", "no-id-column", "missing-file"],
-)
-def test_unreadable_input_writes_nothing(
-    engine: Engine, tmp_path: Path, damage: object, rule: str
-) -> None:
+def test_an_unreadable_services_table_writes_nothing(engine: Engine, tmp_path: Path) -> None:
     run_import(engine, JSON_FEED)
     before = row_counts(engine)
     feed = _copy(CSV_FEED, tmp_path)
-    damage(feed)  # type: ignore[operator]
+    (feed / "services.csv").write_bytes("id,name\nx,Caf\xe9\n".encode("latin-1"))
     with pytest.raises(HsdsUnreadable) as caught:
         run_import(engine, feed)
-    assert caught.value.rule == rule
+    assert caught.value.rule == "encoding"
     assert row_counts(engine) == before
+
+
+@pytest.mark.parametrize(
+    ("damage", "rule"),
+    [
+        (lambda d: (d / "units.csv").write_text("name\nbed\n", encoding="utf-8"), "not_hsds"),
+        (lambda d: (d / "units.csv").unlink(), "missing"),
+    ],
+    ids=["no-id-column", "missing-file"],
+)
+def test_one_bad_table_is_reported_and_the_rest_imported(
+    engine: Engine, tmp_path: Path, damage: object, rule: str
+) -> None:
+    feed = _copy(CSV_FEED, tmp_path)
+    damage(feed)  # type: ignore[operator]
+    report = run_import(engine, feed)
+    assert len(report.created) == 2
+    assert rule in {p.rule for p in report.problems}
 
 
 def test_json_that_is_not_hsds_is_refused(engine: Engine, tmp_path: Path) -> None:
@@ -176,3 +184,19 @@ def test_a_failure_while_writing_rolls_back_the_whole_import(
     with pytest.raises(RuntimeError):
         run_import(engine, JSON_FEED)
     assert set(row_counts(engine).values()) == {0}
+
+
+def test_a_spanish_speakers_preference_meets_imported_programs(engine: Engine) -> None:
+    """A participant who wrote "Spanish" and a feed that wrote "Spanish" meet on "es"."""
+    person = make_participant(
+        id="s-1", languages=["Spanish"], needs=[make_need(id="s-1-0", service_types=["x"])]
+    )
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    with session_scope(engine) as s:
+        import_scenario(s, make_scenario([], [person]), at, case_manager_id="cm-1")
+    run_import(engine, JSON_FEED)
+    with session_scope(engine) as s:
+        scenario = export_scenario(s, at)
+    (stored,) = scenario.participants
+    shelter = next(p for p in scenario.programs if p.id == SHELTER)
+    assert set(stored.languages) & set(shelter.languages) == {"es"}
