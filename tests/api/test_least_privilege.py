@@ -125,12 +125,12 @@ def _race(engine: Engine, jobs: list[Callable[[Session], object]]) -> int:
 def test_concurrent_accounts_on_one_case_load_one_wins(app_engine: Engine) -> None:
     for round_ in range(3):
         jobs: list[Callable[[Session], object]] = [
-            lambda s, i=i: accounts.create_account(
+            lambda s, i=i, r=round_: accounts.create_account(
                 s,
-                username=f"r{round_}-{i}",
+                username=f"r{r}-{i}",
                 role="case_manager",
                 password=None,
-                subject_id=f"cm-race-{round_}",
+                subject_id=f"cm-race-{r}",
                 now=NOW,
             )
             for i in range(6)
@@ -193,15 +193,18 @@ def test_the_command_line_moves_a_case_load_and_records_it(tmp_path: Path) -> No
         ],
         input=PASSWORD + "\n",
     )
-    assert spy.exit_code == 2 and "--subject" in spy.output
+    assert spy.exit_code == 2
+    assert "--subject" in spy.output
     no_reason = runner.invoke(
         cli, ["users", "move-case-load", "cm-ana", "--to", "bob", "--reason", "", *db]
     )
-    assert no_reason.exit_code == 2 and "--reason" in no_reason.output
+    assert no_reason.exit_code == 2
+    assert "--reason" in no_reason.output
     moved = runner.invoke(
         cli, ["users", "move-case-load", "cm-ana", "--to", "bob", "--reason", "ana left", *db]
     )
     assert moved.exit_code == 0, moved.output
     assert moved.output.strip() == "moved cm-ana from ana to bob"
     log = runner.invoke(cli, ["audit", *db])
-    assert "case_load.move" in log.output and "account.create" in log.output
+    assert "case_load.move" in log.output
+    assert "account.create" in log.output
