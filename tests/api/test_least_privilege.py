@@ -5,8 +5,9 @@ reason, and the last active admin stays. Held by the database under concurrency.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -98,7 +99,7 @@ def test_a_case_load_moves_with_a_reason_and_is_audited(
     assert "leave" not in str(log)  # the reason stays with the move, not in the log
 
 
-def _race(engine: Engine, jobs: list[Callable[[Session], object]]) -> int:
+def _race(engine: Engine, jobs: Sequence[Callable[[Session], object]]) -> int:
     """Run ``jobs`` at once, each in its own transaction; how many succeeded."""
     start = threading.Barrier(len(jobs))
     wins: list[bool] = []
@@ -124,13 +125,13 @@ def _race(engine: Engine, jobs: list[Callable[[Session], object]]) -> int:
 
 def test_concurrent_accounts_on_one_case_load_one_wins(app_engine: Engine) -> None:
     for round_ in range(3):
-        jobs: list[Callable[[Session], object]] = [
-            lambda s, i=i, r=round_: accounts.create_account(
-                s,
-                username=f"r{r}-{i}",
+        jobs = [
+            partial(
+                accounts.create_account,
+                username=f"r{round_}-{i}",
                 role="case_manager",
                 password=None,
-                subject_id=f"cm-race-{r}",
+                subject_id=f"cm-race-{round_}",
                 now=NOW,
             )
             for i in range(6)
@@ -149,9 +150,7 @@ def test_two_admins_stopping_each_other_at_once_one_wins(app_engine: Engine) -> 
                 accounts.create_account(
                     s, username=name, role="admin", password=None, subject_id=None, now=NOW
                 )
-        jobs: list[Callable[[Session], object]] = [
-            lambda s, n=n: accounts.deactivate(s, n) for n in names
-        ]
+        jobs = [partial(accounts.deactivate, username=n) for n in names]
         assert _race(app_engine, jobs) == 1
 
 
