@@ -62,11 +62,22 @@ def _word(segment: str) -> str:
     return segment.replace("-", "_").lower()
 
 
+IRREGULAR = {"matches": "match"}
+NOT_COLLECTIONS = {"details", "hsds", "trends", "status"}
+
+
+def _collection(segment: str) -> bool:
+    word = _word(segment)
+    return word.endswith("s") and not word.endswith("ss") and word not in NOT_COLLECTIONS
+
+
 def _singular(segment: str) -> str:
     word = _word(segment)
-    if word.endswith("ies"):
-        return word[:-3] + "y"
-    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+    if word in IRREGULAR:
+        return IRREGULAR[word]
+    if not _collection(word):
+        return word
+    return word[:-3] + "y" if word.endswith("ies") else word[:-1]
 
 
 def action_of(method: str, template: str, params: Mapping[str, Any]) -> str:
@@ -89,7 +100,7 @@ def action_of(method: str, template: str, params: Mapping[str, Any]) -> str:
         owner = _singular(segments[-3])  # .../referrals/{referral_id}/confirm
     else:
         owner = _singular(segments[-2]) if len(segments) > 1 else ""
-    if _word(last).endswith("s") and not _word(last).endswith("ss"):  # a collection
+    if _collection(last):
         return f"{_singular(last)}.{'list' if method == 'GET' else verb}"
     if method == "POST":
         return f"{owner}.{_word(last)}" if owner else f"{_word(last)}.do"

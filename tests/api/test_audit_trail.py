@@ -13,6 +13,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
+from api.audit import action_of
 from api.sweeper import sweep_once
 from matcher.cli import app as cli
 from tests.api.conftest import CM, Clock, bearer
@@ -185,3 +186,52 @@ def test_the_command_line_filters_by_username(client: TestClient) -> None:
     assert all(f"case_manager:{CM}" in line for line in lines)
     assert any("participant.create" in line for line in lines)
     assert not any("funder" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("method", "template", "params", "action"),
+    [
+        (
+            "POST",
+            "/case-managers/{case_manager_id}/referrals/{referral_id}/confirm",
+            {},
+            "referral.confirm",
+        ),
+        (
+            "POST",
+            "/providers/{organization_id}/referrals/{referral_id}/decline",
+            {},
+            "referral.decline",
+        ),
+        (
+            "GET",
+            "/case-managers/{case_manager_id}/participants/{participant_id}",
+            {},
+            "participant.read",
+        ),
+        ("GET", "/case-managers/{case_manager_id}/participants", {}, "participant.list"),
+        (
+            "PUT",
+            "/case-managers/{case_manager_id}/participants/{participant_id}/plan",
+            {},
+            "participant.plan.update",
+        ),
+        (
+            "POST",
+            "/web/case-manager/referrals/{referral_id}/{action}",
+            {"action": "release"},
+            "referral.release",
+        ),
+        (
+            "POST",
+            "/web/case-manager/referrals/{referral_id}/{action}",
+            {"action": "x y"},
+            "referral.unknown",
+        ),
+        ("GET", "/", {}, "app.read"),
+    ],
+)
+def test_actions_are_named_in_words(
+    method: str, template: str, params: dict[str, str], action: str
+) -> None:
+    assert action_of(method, template, params) == action
