@@ -172,7 +172,7 @@ class AuditLog:
 
         try:
             await self.app(scope, receive, watch)
-        except BaseException:
+        except Exception:
             if not started:
                 try:
                     await self._record(scope, 500)

@@ -176,7 +176,7 @@ def audit(
     since: Annotated[
         datetime | None, typer.Option(help="Only records from this time (UTC).")
     ] = None,
-    actor: Annotated[str | None, typer.Option(help="Only this account id.")] = None,
+    actor: Annotated[str | None, typer.Option(help="Only this account (id or username).")] = None,
     username: Annotated[str | None, typer.Option(help="Only this account's username.")] = None,
     object_id: Annotated[str | None, typer.Option(help="Only this object.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=100_000)] = 200,

@@ -40,7 +40,9 @@ class AuditOut(BaseModel):
 def entries(
     ctx: Ctx,
     since: datetime | None = None,
-    actor: Annotated[str | None, Query(max_length=200, description="an account id")] = None,
+    actor: Annotated[
+        str | None, Query(max_length=200, description="an account id or username")
+    ] = None,
     username: Annotated[str | None, Query(max_length=200, description="an account's name")] = None,
     object_id: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,

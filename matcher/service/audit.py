@@ -88,8 +88,8 @@ def query(
     q = select(t.AuditEvent)
     if since is not None:
         q = q.where(t.AuditEvent.at >= since)
-    if actor is not None:
-        q = q.where(t.AuditEvent.actor == actor)
+    if actor is not None:  # an account id or, as people say it, a username
+        q = q.where((col(t.AuditEvent.actor) == actor) | (col(t.AuditEvent.username) == actor))
     if username is not None:
         q = q.where(t.AuditEvent.username == username)
     if object_id is not None:

@@ -121,6 +121,7 @@ def test_every_write_is_recorded_with_its_action_objects_and_username(
     provider = _log(client, username="provider:org-harbor")
     assert [e["action"] for e in provider if e["route"].startswith("PUT")] == ["capacity.report"]
     assert _log(client, actor=log[0]["actor"]) == log  # the account id still filters
+    assert _log(client, actor=f"case_manager:{CM}") == log  # and so does the name
 
 
 def test_a_refused_write_is_recorded_after_its_rollback(client: TestClient) -> None:
