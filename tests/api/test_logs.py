@@ -71,3 +71,9 @@ def test_a_statement_error_carries_no_parameter(app_engine: Engine) -> None:
     with pytest.raises(DBAPIError) as raised, app_engine.connect() as c:
         c.execute(text("SELECT * FROM participant WHERE id = :id AND nope = 1"), {"id": PSEUDONYM})
     assert PSEUDONYM not in str(raised.value)
+
+
+def test_a_command_line_crash_prints_no_variables() -> None:
+    from matcher.cli import app
+
+    assert app.pretty_exceptions_show_locals is False
