@@ -44,6 +44,8 @@ OBJECT_PARAMS = (
     ("organization_id", "organization"),
 )
 NOTED_OBJECTS = ("participant_id", "program_id", "referral_id")
+IRREGULAR = {"matches": "match"}
+NOT_COLLECTIONS = {"details", "hsds", "trends", "status"}  # plural-looking, one thing
 VERBS = {"GET": "read", "PUT": "update", "PATCH": "update", "DELETE": "delete", "POST": "create"}
 AUDITED = "audited"
 NOTE = "audit_note"
@@ -60,10 +62,6 @@ def outcome_of(status: int) -> str:
 
 def _word(segment: str) -> str:
     return segment.replace("-", "_").lower()
-
-
-IRREGULAR = {"matches": "match"}
-NOT_COLLECTIONS = {"details", "hsds", "trends", "status"}
 
 
 def _collection(segment: str) -> bool:
@@ -96,10 +94,10 @@ def action_of(method: str, template: str, params: Mapping[str, Any]) -> str:
     if last.startswith("{"):  # one object: .../participants/{participant_id}
         owner = _singular(segments[-2]) if len(segments) > 1 else "object"
         return f"{owner}.{verb}"
-    if len(segments) > 1 and segments[-2].startswith("{") and len(segments) > 2:
-        owner = _singular(segments[-3])  # .../referrals/{referral_id}/confirm
-    else:
-        owner = _singular(segments[-2]) if len(segments) > 1 else ""
+    before = segments[-3:-1]  # .../referrals/{referral_id}/confirm, or /funders/fund
+    owner = ""
+    if before:
+        owner = _singular(before[0] if before[-1].startswith("{") else before[-1])
     if _collection(last):
         return f"{_singular(last)}.{'list' if method == 'GET' else verb}"
     if method == "POST":
