@@ -60,9 +60,9 @@ def create_app(
     app.state.clock = clock
     app.state.audit = AuditSink(app.state.engine, settings.audit_flush_seconds)
     app.state.credentials = CredentialCache(settings.auth_cache_seconds)
-    problems.install(app)
     app.add_middleware(AuditLog)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    problems.install(app)  # last: its middleware is the outermost
     app.include_router(auth.router)
     app.include_router(providers.router)
     app.include_router(case_managers.router)

@@ -10,6 +10,8 @@ from fastapi import Depends, Query, Request
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from api.audit import AUDITED, NOTE, entry_of
+from matcher.service import audit
 from matcher.settings import Settings
 from matcher.store.engine import session_scope
 
@@ -25,6 +27,7 @@ class Context:
     """The app's engine, settings and clock, for one request."""
 
     def __init__(self, request: Request) -> None:
+        self.request = request
         state = request.app.state
         self.engine: Engine = state.engine
         self.settings: Settings = state.settings
@@ -36,14 +39,40 @@ class Context:
         return timedelta(hours=self.settings.hold_ttl_hours)
 
     def run(self, use_case: Callable[[Session], T]) -> T:
-        """Run one use case in one transaction: committed, or rolled back on refusal."""
+        """Run one use case in one transaction with its audit record: both committed,
+        or both rolled back (on a refusal, or when the record cannot be written; the
+        audit middleware then records the refusal in a transaction of its own)."""
+        with session_scope(self.engine) as session:
+            try:
+                result = use_case(session)
+                route = self.request.scope.get("route")
+                status = getattr(route, "status_code", None) or 200
+                audit.record(session, entry_of(self.request.scope, status, audit.noted(session)))
+            finally:
+                self._keep_note(session)
+        setattr(self.request.state, AUDITED, True)
+        return result
+
+    def count(self, use_case: Callable[[Session], T]) -> T:
+        """Run a unit of work that keeps only the service's own tallies (rate limits):
+        it changes no record anyone acts on, so it writes no audit record of its own."""
         with session_scope(self.engine) as session:
             return use_case(session)
 
     def read(self, use_case: Callable[[Session], T]) -> T:
-        """Run a use case that only reads (on SQLite it runs beside writers)."""
+        """Run a use case that only reads (on SQLite it runs beside writers); the audit
+        middleware records it, with what the use case noted, before the answer leaves."""
         with session_scope(self.engine, read_only=True) as session:
-            return use_case(session)
+            try:
+                return use_case(session)
+            finally:
+                self._keep_note(session)
+
+    def _keep_note(self, session: Session) -> None:
+        """What the use case noted, for the record the middleware writes."""
+        found = audit.noted(session)
+        if found is not None:
+            setattr(self.request.state, NOTE, found)
 
 
 Ctx = Annotated[Context, Depends(Context)]

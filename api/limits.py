@@ -68,7 +68,7 @@ def check_rate(ctx: Context, key: str, per_minute: int) -> None:
     """Count a request against ``key``'s budget for this minute (shared by workers)."""
     now = ctx.now.timestamp()  # the app's clock: wall time, or a test's fixed clock
     window = int(now // 60)
-    count = ctx.run(lambda s: hit(s, key, window))
+    count = ctx.count(lambda s: hit(s, key, window))
     if count > per_minute:
         retry = int(60 - now % 60) + 1
         raise RateLimited(

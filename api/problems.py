@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import asdict, is_dataclass
 from typing import Any
@@ -12,9 +13,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from matcher.service.errors import Conflict, Invalid, NotFound, ServiceError
 
+log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 _TITLES = {
     400: "Bad request",
@@ -126,10 +129,37 @@ def install(app: FastAPI) -> None:
             response.headers["Allow"] = ", ".join(_methods_of(request))
         return response
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, _error: Exception) -> JSONResponse:
-        # No detail: an exception's text may carry participant data.
-        return problem(500, "the server could not complete the request")
+    app.add_middleware(Unexpected)
+
+
+class Unexpected:
+    """ASGI middleware answering an unexpected error with a bare 500 problem and
+    logging only the error's kind and the route's template. The error goes no further:
+    the server would log its traceback, whose text (a database error's detail, say) may
+    carry participant data. Registered by ``install``; it must be the outermost."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as error:
+            template = getattr(scope.get("route"), "path", None) or "unrouted"
+            log.error("unexpected %s in %s %s", type(error).__name__, scope["method"], template)
+            if not started:
+                response = problem(500, "the server could not complete the request")
+                await response(scope, receive, send)
 
 
 class Problem(BaseModel):

@@ -24,6 +24,8 @@ app = typer.Typer(
     "down a waitlist.",
     no_args_is_help=True,
     add_completion=False,
+    # A crash's traceback would otherwise print each frame's variables: participants.
+    pretty_exceptions_show_locals=False,
 )
 
 SAMPLE = SAMPLE_CITY

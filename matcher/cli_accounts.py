@@ -4,25 +4,47 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from matcher.cli_store import DatabaseUrl, _engine
 
+if TYPE_CHECKING:
+    from matcher.service.audit import Entry
+
 users_app = typer.Typer(help="Accounts: who may sign in, in which role.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for provider systems.", no_args_is_help=True)
 
 
+def _operator() -> str:
+    """Who runs the command: the operating system's user name."""
+    import getpass
+
+    try:
+        return getpass.getuser()[:200]
+    except (KeyError, OSError):
+        return "unknown"
+
+
 def _run(database_url: str | None, use_case):  # type: ignore[no-untyped-def]
+    """Run a use case in one transaction; a use case that names itself for the audit
+    log (``audit.note``) is recorded in the same transaction, by the ``cli`` actor."""
+    from matcher.service import audit
     from matcher.service.errors import ServiceError
     from matcher.store.engine import session_scope
 
     try:
         with session_scope(_engine(database_url)) as session:
-            return use_case(session)
+            result = use_case(session)
+            noted = audit.noted(session)
+            if noted is not None:
+                audit.record(session, _cli_entry(noted))
+            return result
     except ServiceError as error:
-        option = {"subject_id": "subject"}.get(error.field or "", error.field or "")
+        option = {"subject_id": "subject", "to_username": "to"}.get(
+            error.field or "", error.field or ""
+        )
         where = f"--{option.replace('_', '-')}: " if option else ""
         typer.echo(f"{where}{error.message}", err=True)
         raise typer.Exit(2) from None
@@ -62,6 +84,48 @@ def users_create(
     )
     typer.echo(
         f"created {who.username} ({who.role}{', ' + who.subject_id if who.subject_id else ''})"
+    )
+
+
+def _cli_entry(noted: dict[str, Any]) -> Entry:
+    from matcher.service import audit
+
+    return audit.Entry(
+        at=datetime.now(UTC),
+        actor="cli",
+        role="cli",
+        action=str(noted["action"]),
+        object_type="collection",
+        object_id=None,
+        outcome="allowed",
+        status=0,
+        username=_operator(),
+        route="cli",
+        participant_id=noted.get("participant_id"),
+        program_id=noted.get("program_id"),
+        referral_id=noted.get("referral_id"),
+    )
+
+
+@users_app.command("move-case-load")
+def users_move_case_load(
+    case_load: Annotated[str, typer.Argument(help="The case load's id (a case manager id).")],
+    to: Annotated[str, typer.Option(help="The case manager account that takes it.")],
+    reason: Annotated[str, typer.Option(help="Why it moves (kept with the audit record).")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Move a case load to another case manager's account; the account that had it
+    is deactivated. Recorded in the audit log with the reason."""
+    from matcher.service import accounts
+
+    moved = _run(
+        database_url,
+        lambda s: accounts.move_case_load(
+            s, case_load, to_username=to, reason=reason, by=_operator(), now=datetime.now(UTC)
+        ),
+    )
+    typer.echo(
+        f"moved {moved.case_load} from {moved.from_username or 'nobody'} to {moved.to_username}"
     )
 
 
@@ -112,7 +176,8 @@ def audit(
     since: Annotated[
         datetime | None, typer.Option(help="Only records from this time (UTC).")
     ] = None,
-    actor: Annotated[str | None, typer.Option(help="Only this account id.")] = None,
+    actor: Annotated[str | None, typer.Option(help="Only this account (id or username).")] = None,
+    username: Annotated[str | None, typer.Option(help="Only this account's username.")] = None,
     object_id: Annotated[str | None, typer.Option(help="Only this object.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=100_000)] = 200,
     database_url: DatabaseUrl = None,
@@ -123,12 +188,24 @@ def audit(
     moment = since.replace(tzinfo=UTC) if since is not None and since.tzinfo is None else since
     rows = _run(
         database_url,
-        lambda s: log.query(s, since=moment, actor=actor, object_id=object_id, limit=limit),
+        lambda s: log.query(
+            s, since=moment, actor=actor, username=username, object_id=object_id, limit=limit
+        ),
     )
     for e in rows:
+        objects = " ".join(
+            f"{kind}:{value}"
+            for kind, value in (
+                ("participant", e.participant_id),
+                ("program", e.program_id),
+                ("referral", e.referral_id),
+            )
+            if value is not None
+        )
         typer.echo(
-            f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor:<32} {e.role:<12} {e.outcome:<15} {e.status} "
-            f"{e.action} {e.object_type}:{e.object_id or '-'}"
+            f"{e.at:%Y-%m-%d %H:%M:%S} {e.username or e.actor:<24} {e.role:<12} "
+            f"{e.outcome:<15} {e.status} {e.action} {e.object_type}:{e.object_id or '-'}"
+            + (f" {objects}" if objects else "")
         )
 
 

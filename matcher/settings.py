@@ -72,8 +72,10 @@ class Settings(BaseSettings):
         default=0.0,
         ge=0,
         le=10,
-        description="0: each request's audit record is written before it ends; above 0: "
-        "records are written in batches this often (faster; a crash loses the last batch)",
+        description="0: every audit record is written before its response starts; above "
+        "0: records of refused requests (4xx/5xx, nothing changed or shown) are written in "
+        "batches this often (a crash loses the last batch). Writes are always recorded in "
+        "their own transaction and reads before their answer leaves",
     )
     session_hours: float = Field(
         default=10.0, gt=0, le=24, description="How long a web sign-in lasts (about a shift)"

@@ -29,12 +29,12 @@ BACKENDS = [
 
 
 @contextmanager
-def fresh_database(backend: str, tmp: Path) -> Iterator[str]:
-    """A migrated, empty database; yields its URL."""
+def fresh_database(backend: str, tmp: Path, revision: str = "head") -> Iterator[str]:
+    """A database migrated up to ``revision``, empty; yields its URL."""
     if backend == "sqlite":
         url = f"sqlite:///{tmp / 'matcher.db'}"
         engine = make_engine(url)
-        upgrade(engine)
+        upgrade(engine, revision)
         engine.dispose()
         yield url
         return
@@ -45,7 +45,7 @@ def fresh_database(backend: str, tmp: Path) -> Iterator[str]:
     sep = "&" if "?" in PG_URL else "?"
     url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
     engine = make_engine(url)
-    upgrade(engine)
+    upgrade(engine, revision)
     engine.dispose()
     try:
         yield url

@@ -48,7 +48,9 @@ def list_accounts(ctx: Ctx, page: Paged) -> list[AccountOut]:
 
 @router.post("/accounts", response_model=AccountOut, status_code=status.HTTP_201_CREATED)
 def create_account(body: AccountIn, ctx: Ctx) -> AccountOut:
-    """A new account with a password (at least 12 characters)."""
+    """A new account with a password (at least 12 characters). A case manager account
+    cannot be made onto a case load that has an active one (409 ``case_load_taken``):
+    move the case load instead."""
     who = ctx.run(
         lambda s: accounts.create_account(
             s,
@@ -91,9 +93,54 @@ def set_team(team_id: Annotated[str, Path(max_length=200)], body: TeamIn, ctx: C
 
 @router.post("/accounts/{username}/deactivate", status_code=status.HTTP_204_NO_CONTENT)
 def deactivate(username: str, ctx: Ctx, request: Request) -> None:
-    """Stop an account: its sign-in, tokens and keys stop working at once."""
+    """Stop an account: its sign-in, tokens and keys stop working at once. The last
+    active admin cannot be stopped (409 ``last_admin``)."""
     ctx.run(lambda s: accounts.deactivate(s, username))
     request.app.state.credentials.clear()
+
+
+class MoveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to_username: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+        description="the case manager account that takes the case load"
+    )
+    reason: Annotated[str, Field(min_length=1, max_length=500)] = Field(
+        description="why it moves (kept with the audit record)"
+    )
+
+
+@router.post("/case-loads/{case_manager_id}/move", response_model=accounts.Move)
+def move_case_load(
+    case_manager_id: Annotated[str, Path(min_length=1, max_length=200)],
+    body: MoveIn,
+    ctx: Ctx,
+    me: Me,
+    request: Request,
+) -> accounts.Move:
+    """Move a case load to another case manager's account, with a reason: the account
+    that had it is deactivated (an account works on one case load; a case load has one
+    active case manager, so an admin cannot make a second one to read it)."""
+    moved = ctx.run(
+        lambda s: accounts.move_case_load(
+            s,
+            case_manager_id,
+            to_username=body.to_username,
+            reason=body.reason,
+            by=me.username,
+            now=ctx.now,
+        )
+    )
+    request.app.state.credentials.clear()
+    return moved
+
+
+@router.get("/case-loads/{case_manager_id}/moves", response_model=list[accounts.Move])
+def case_load_moves(
+    case_manager_id: Annotated[str, Path(min_length=1, max_length=200)], ctx: Ctx
+) -> list[accounts.Move]:
+    """A case load's moves, oldest first: from whom, to whom, by whom and why."""
+    return ctx.read(lambda s: accounts.moves(s, case_manager_id))
 
 
 @router.post("/programs", status_code=status.HTTP_201_CREATED)

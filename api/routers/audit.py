@@ -29,18 +29,30 @@ class AuditOut(BaseModel):
     object_id: str | None
     outcome: str
     status: int
+    username: str | None
+    route: str | None
+    participant_id: str | None
+    program_id: str | None
+    referral_id: str | None
 
 
 @router.get("", response_model=list[AuditOut])
 def entries(
     ctx: Ctx,
     since: datetime | None = None,
-    actor: Annotated[str | None, Query(max_length=200)] = None,
+    actor: Annotated[
+        str | None, Query(max_length=200, description="an account id or username")
+    ] = None,
+    username: Annotated[str | None, Query(max_length=200, description="an account's name")] = None,
     object_id: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[AuditOut]:
-    """Records, newest first: who did what to which object, and how it ended."""
+    """Records, newest first: who did what (``referral.confirm``) to which objects, and
+    how it ended. ``object_id`` also finds records naming it as their participant,
+    program or referral."""
     rows = ctx.read(
-        lambda s: audit.query(s, since=since, actor=actor, object_id=object_id, limit=limit)
+        lambda s: audit.query(
+            s, since=since, actor=actor, username=username, object_id=object_id, limit=limit
+        )
     )
     return [AuditOut.model_validate(r) for r in rows]

@@ -6,14 +6,19 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from matcher.security import keys, oidc, passwords, tokens
+from matcher.service import audit
+from matcher.service.audit import note
 from matcher.service.errors import Conflict, Invalid, NotFound
 from matcher.settings import Settings
 from matcher.store import tables as t
 
 SUBJECT_ROLES = {"case_manager", "provider"}
+RESERVED = {audit.SYSTEM, "anonymous"}
+"""Names the audit log uses for actors that are no account."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +59,13 @@ def create_account(
         )
     if role == "provider" and session.get(t.Organization, subject_id) is None:
         raise NotFound(f"no organization {subject_id}", field="subject_id")
+    if username in RESERVED:
+        raise Conflict("duplicate", f"username {username} is taken", field="username")
+    note(session, "account.create")
     if session.exec(select(t.Account.id).where(t.Account.username == username)).first():
         raise Conflict("duplicate", f"username {username} is taken", field="username")
+    if role == "case_manager" and subject_id is not None:
+        _refuse_occupied(session, subject_id)
     try:
         hashed = passwords.hash_password(password) if password is not None else None
     except ValueError as error:
@@ -70,8 +80,38 @@ def create_account(
         created_at=now,
     )
     session.add(account)
-    session.flush()
+    _flush_unique(session, subject_id)
     return _principal(account)
+
+
+def _case_manager_on(session: Session, case_load: str, *, lock: bool = False) -> t.Account | None:
+    """The active case manager account working on ``case_load``, if any."""
+    query = select(t.Account).where(
+        t.Account.role == "case_manager", t.Account.subject_id == case_load, t.Account.active
+    )
+    return session.exec(query.with_for_update() if lock else query).first()
+
+
+def _refuse_occupied(session: Session, case_load: str) -> None:
+    if _case_manager_on(session, case_load) is not None:
+        raise Conflict(
+            "case_load_taken",
+            f"case load {case_load} already has an active case manager; move it instead",
+            field="subject_id",
+        )
+
+
+def _flush_unique(session: Session, case_load: str | None) -> None:
+    """Flush; a unique index refusing the row (a name or case load taken at the same
+    moment by another request) is a 409, like the checks made before."""
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "duplicate",
+            "the username or the case load was taken at the same moment",
+            field="username" if case_load is None else "subject_id",
+        ) from None
 
 
 def sign_in(session: Session, username: str, password: str) -> Principal:
@@ -202,12 +242,93 @@ def revoke_key(session: Session, key_id: str, now: datetime) -> None:
 
 
 def deactivate(session: Session, username: str) -> None:
-    """Stop an account from signing in or using its tokens and keys."""
+    """Stop an account from signing in or using its tokens and keys. The last active
+    admin cannot be stopped (409): nobody could manage accounts any more. The active
+    admins' rows are locked first, so two admins stopping each other at once cannot
+    both succeed."""
+    note(session, "account.deactivate")
     account = session.exec(select(t.Account).where(t.Account.username == username)).first()
     if account is None:
         raise NotFound(f"no account {username}", field="username")
+    if account.role == "admin" and account.active:
+        admins = session.exec(
+            select(t.Account.id)
+            .where(t.Account.role == "admin", t.Account.active)
+            .order_by(col(t.Account.id))
+            .with_for_update()
+        ).all()
+        if set(admins) <= {account.id}:
+            raise Conflict("last_admin", "the last active admin cannot be deactivated")
     account.active = False
     session.add(account)
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A case load moved: from which account (None: it had nobody) to which."""
+
+    case_load: str
+    from_username: str | None
+    to_username: str
+    reason: str
+    moved_by: str
+    at: datetime
+
+
+def move_case_load(
+    session: Session, case_load: str, *, to_username: str, reason: str, by: str, now: datetime
+) -> Move:
+    """Give ``case_load`` to the case manager account ``to_username``, with a reason
+    kept beside the audit record. An account works on one case load: the account that
+    had this one is deactivated, and the receiving account leaves its previous one
+    (which then has nobody until it is moved on) and is active again if it was not."""
+    note(session, "case_load.move")
+    reason = reason.strip()
+    if not reason:
+        raise Invalid("too_short", "say why the case load moves", field="reason")
+    if len(reason) > 500:
+        raise Invalid("too_long", "the reason is at most 500 characters", field="reason")
+    target = session.exec(
+        select(t.Account).where(t.Account.username == to_username).with_for_update()
+    ).first()
+    if target is None:
+        raise NotFound(f"no account {to_username}", field="to_username")
+    if target.role != "case_manager":
+        raise Invalid("role", "a case load moves only to a case manager", field="to_username")
+    previous = _case_manager_on(session, case_load, lock=True)
+    if previous is not None and previous.id == target.id:
+        raise Conflict("unchanged", f"{to_username} already has case load {case_load}")
+    if previous is not None:
+        previous.active = False
+        session.add(previous)
+        session.flush()
+    target.subject_id = case_load
+    target.active = True
+    session.add(target)
+    _flush_unique(session, case_load)
+    move = t.CaseLoadMove(
+        case_load=case_load,
+        from_username=previous.username if previous is not None else None,
+        to_username=to_username,
+        reason=reason,
+        moved_by=by,
+        at=now,
+    )
+    session.add(move)
+    session.flush()
+    return Move(case_load, move.from_username, to_username, reason, by, now)
+
+
+def moves(session: Session, case_load: str) -> list[Move]:
+    """A case load's moves, oldest first."""
+    rows = session.exec(
+        select(t.CaseLoadMove)
+        .where(t.CaseLoadMove.case_load == case_load)
+        .order_by(col(t.CaseLoadMove.id))
+    )
+    return [
+        Move(r.case_load, r.from_username, r.to_username, r.reason, r.moved_by, r.at) for r in rows
+    ]
 
 
 def listing(session: Session) -> list[t.Account]:

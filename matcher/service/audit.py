@@ -1,19 +1,29 @@
-"""The audit log: who did what to which object and how it ended. No participant values."""
+"""The audit log: who did what to which object and how it ended. No participant values.
+
+A use case names its action and objects with ``note``; whoever runs the use case (the
+API's unit of work, the command line) writes the record in the use case's own
+transaction, so a write and its record commit together or not at all.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from matcher.store import tables as t
 
+SYSTEM = "system"
+"""The actor, role and username of what the service does by itself (hold expiry)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One audit record."""
+    """One audit record: ``action`` in words (``referral.confirm``), ``route`` the
+    request's method and path template, and the ids of the objects when known."""
 
     at: datetime
     actor: str
@@ -23,6 +33,34 @@ class Entry:
     object_id: str | None
     outcome: str
     status: int
+    username: str | None = None
+    route: str | None = None
+    participant_id: str | None = None
+    program_id: str | None = None
+    referral_id: str | None = None
+
+
+def note(
+    session: Session,
+    action: str,
+    *,
+    participant_id: str | None = None,
+    program_id: str | None = None,
+    referral_id: str | None = None,
+) -> None:
+    """Name the action and the objects of the current use case for its audit record."""
+    session.info["audit_note"] = {
+        "action": action,
+        "participant_id": participant_id,
+        "program_id": program_id,
+        "referral_id": referral_id,
+    }
+
+
+def noted(session: Session) -> dict[str, Any] | None:
+    """What the use case run in ``session`` said it did (``note``), if anything."""
+    found = session.info.get("audit_note")
+    return dict(found) if found is not None else None
 
 
 def record(session: Session, entry: Entry) -> None:
@@ -41,19 +79,42 @@ def query(
     *,
     since: datetime | None = None,
     actor: str | None = None,
+    username: str | None = None,
     object_id: str | None = None,
     limit: int = 500,
 ) -> list[Entry]:
-    """Records, newest first, filtered."""
+    """Records, newest first, filtered (``object_id`` also finds records naming the
+    object as their participant, program or referral)."""
     q = select(t.AuditEvent)
     if since is not None:
         q = q.where(t.AuditEvent.at >= since)
-    if actor is not None:
-        q = q.where(t.AuditEvent.actor == actor)
+    if actor is not None:  # an account id or, as people say it, a username
+        q = q.where((col(t.AuditEvent.actor) == actor) | (col(t.AuditEvent.username) == actor))
+    if username is not None:
+        q = q.where(t.AuditEvent.username == username)
     if object_id is not None:
-        q = q.where(t.AuditEvent.object_id == object_id)
+        q = q.where(
+            (col(t.AuditEvent.object_id) == object_id)
+            | (col(t.AuditEvent.participant_id) == object_id)
+            | (col(t.AuditEvent.program_id) == object_id)
+            | (col(t.AuditEvent.referral_id) == object_id)
+        )
     rows = session.exec(q.order_by(col(t.AuditEvent.id).desc()).limit(limit))
     return [
-        Entry(r.at, r.actor, r.role, r.action, r.object_type, r.object_id, r.outcome, r.status)
+        Entry(
+            r.at,
+            r.actor,
+            r.role,
+            r.action,
+            r.object_type,
+            r.object_id,
+            r.outcome,
+            r.status,
+            r.username,
+            r.route,
+            r.participant_id,
+            r.program_id,
+            r.referral_id,
+        )
         for r in rows
     ]

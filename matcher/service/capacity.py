@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from matcher.capacity.ledger import Event, EventKind, LedgerError
 from matcher.capacity.pools import unused_places
+from matcher.service.audit import note
 from matcher.service.errors import Conflict, Invalid, NotFound
 from matcher.store import tables as t
 from matcher.store.ledger import Loaded, load, load_many, record
@@ -134,6 +135,7 @@ def report_capacity(
     """Record a provider's report: ``open_slots`` free places (places held for pending
     referrals included) and ``waitlist`` people waiting. With ``expected_version``, a
     report made from a stale view is refused (409) instead of overwriting newer data."""
+    note(session, "capacity.report", program_id=program_id)
     for name, value in (("open_slots", open_slots), ("waitlist", waitlist)):
         if value < 0:
             raise Invalid("non_negative", f"{name} must be >= 0", field=name)

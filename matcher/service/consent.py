@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from matcher.service.audit import note
 from matcher.service.errors import Conflict, Invalid, NotFound
 from matcher.service.participants import own as own_participant
 from matcher.store import tables as t
@@ -86,6 +87,7 @@ def grant(
     now: datetime,
 ) -> ConsentView:
     """Record a participant's consent (the case manager holds the signed form)."""
+    note(session, "consent.grant", participant_id=participant_id)
     own_participant(session, case_manager_id, participant_id)
     if recipient_type == "organization":
         exists = session.get(t.Organization, recipient_id) is not None
@@ -121,6 +123,7 @@ def revoke(
     session: Session, case_manager_id: str, participant_id: str, consent_id: str, now: datetime
 ) -> ConsentView:
     """Revoke a consent: nothing more is disclosed under it from now on."""
+    note(session, "consent.revoke", participant_id=participant_id)
     own_participant(session, case_manager_id, participant_id)
     row = session.get(t.Consent, consent_id)
     if row is None or row.participant_id != participant_id:

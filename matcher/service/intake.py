@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, or_, select
 
+from matcher.service import audit
 from matcher.service.errors import Conflict, NotFound
 from matcher.service.participants import own as own_participant
 from matcher.store import tables as t
@@ -32,6 +33,7 @@ class Receipt:
 
 def submit(session: Session, referrer_id: str, reference: str, note: str, now: datetime) -> Receipt:
     """Record an intake; the note is stored encrypted."""
+    audit.note(session, "intake.submit")
     row = t.Intake(
         id=uuid.uuid4().hex,
         referrer_id=referrer_id,
@@ -103,6 +105,7 @@ def take(session: Session, case_manager_id: str, intake_id: str, now: datetime) 
     """Take an intake up (again by the same case manager: no change). Once taken it
     leaves the other case managers' queue; two taking it at once: one wins, the
     other is told it is gone."""
+    audit.note(session, "intake.take")
     row = _visible(session, case_manager_id, intake_id)
     if row.taken_by is None:
         claim = (

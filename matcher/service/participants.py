@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from matcher.scenario import Need, Participant
+from matcher.service.audit import note
 from matcher.service.errors import Conflict, NotFound
 from matcher.store import tables as t
 from matcher.store.snapshot import (
@@ -48,6 +49,7 @@ def create(
     session: Session, case_manager_id: str, participant: Participant, now: datetime
 ) -> Participant:
     """Store a new participant and their plan under the case manager."""
+    note(session, "participant.create", participant_id=participant.id)
     if session.get(t.Participant, participant.id) is not None:
         raise Conflict("duplicate_id", f"participant {participant.id} already exists", field="id")
     _check_need_ids(session, participant.id, participant.needs)
@@ -88,6 +90,7 @@ def update(
     active: bool | None = None,
 ) -> Participant:
     """Replace a participant's attributes (and ``active`` when given); the plan is kept."""
+    note(session, "participant.update", participant_id=participant.id)
     row = own(session, case_manager_id, participant.id)
     if expected_version is not None and expected_version != row.version:
         raise Conflict(
@@ -112,6 +115,7 @@ def set_plan(
 ) -> Participant:
     """Replace the plan with ``needs`` in the participant's own order. Needs with an open
     referral must stay in the plan: release or withdraw the referral first."""
+    note(session, "participant.plan.update", participant_id=participant_id)
     row = own(session, case_manager_id, participant_id)
     _check_need_ids(session, participant_id, needs)
     kept = {n.id for n in needs}

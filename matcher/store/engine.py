@@ -28,7 +28,9 @@ _HOLDS_WRITER = "matcher_holds_writer_lock"
 
 # Enough pooled connections for the API's worker threads: a connection opened beyond
 # the pool is closed again after one use, and opening one costs more than a request.
-POOL = {"pool_size": 20, "max_overflow": 20}
+# A statement's parameters (pseudonyms, places, preferences) never appear in an error's
+# text or a log line: ``hide_parameters``.
+POOL: dict[str, Any] = {"pool_size": 20, "max_overflow": 20, "hide_parameters": True}
 
 
 def ensure_keys() -> None:

@@ -9,7 +9,7 @@ them negative.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from matcher.store.crypto import EncryptedJSON
@@ -256,6 +256,7 @@ class IdempotencyRecord(SQLModel, table=True):
 
 
 ROLES = ("admin", "case_manager", "provider", "funder", "referrer", "auditor")
+ACTIVE_CASE_MANAGER = "role = 'case_manager' AND active"
 
 
 class Account(SQLModel, table=True):
@@ -264,6 +265,14 @@ class Account(SQLModel, table=True):
 
     __table_args__ = (
         CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")", name="known_role"),
+        # One active case manager per case load: an admin cannot sign in as a second one.
+        Index(
+            "uq_account_active_case_manager",
+            "subject_id",
+            unique=True,
+            sqlite_where=text(ACTIVE_CASE_MANAGER),
+            postgresql_where=text(ACTIVE_CASE_MANAGER),
+        ),
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -288,7 +297,8 @@ class ApiKey(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    """Who did what to which object, when, and how it ended. Append-only; no values."""
+    """Who did what to which object, when, and how it ended. Append-only (UPDATE,
+    DELETE and, on PostgreSQL, TRUNCATE are refused by triggers); ids, never values."""
 
     __tablename__ = "audit_event"
 
@@ -301,6 +311,25 @@ class AuditEvent(SQLModel, table=True):
     object_id: str | None = Field(default=None, index=True, max_length=200)
     outcome: str = Field(max_length=20)
     status: int
+    username: str | None = Field(default=None, index=True, max_length=200)
+    route: str | None = Field(default=None, max_length=300)
+    participant_id: str | None = Field(default=None, index=True, max_length=200)
+    program_id: str | None = Field(default=None, index=True, max_length=200)
+    referral_id: str | None = Field(default=None, index=True, max_length=200)
+
+
+class CaseLoadMove(SQLModel, table=True):
+    """A case load moved from one case manager's account to another's, and why."""
+
+    __tablename__ = "case_load_move"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_load: str = Field(index=True, max_length=200)
+    from_username: str | None = Field(default=None, max_length=200)
+    to_username: str = Field(max_length=200)
+    reason: str = Field(max_length=500)
+    moved_by: str = Field(max_length=200)
+    at: datetime = _when()
 
 
 class Consent(SQLModel, table=True):

@@ -191,10 +191,15 @@ def test_audit_records_reads_writes_and_denials_without_values(
     ).json()
     outcomes = sorted(e["outcome"] for e in log)
     assert outcomes == ["allowed", "not_found", "unauthenticated"]
-    assert all(
-        e["action"] == "GET /case-managers/{case_manager_id}/participants/{participant_id}"
-        for e in log
-    )
+    assert {(e["action"], e["route"], e["participant_id"]) for e in log} == {
+        (
+            "participant.read",
+            "GET /case-managers/{case_manager_id}/participants/{participant_id}",
+            "p-4068",
+        )
+    }
+    names = sorted(str(e["username"]) for e in log)
+    assert names == ["None", "case_manager:cm-ana", "case_manager:cm-ana"]
     assert anonymous.get("/audit", headers=cm).status_code == 403
 
 

@@ -209,6 +209,15 @@ def test_hold_confirm_and_enrol_across_the_two_roles(pages: TestClient, web_engi
     assert "Enrolled" in enrolled.text
     with session_scope(web_engine) as s:
         assert s.get(t.Referral, referral.id).status == "enrolled"  # type: ignore[union-attr]
+        recorded = s.exec(
+            select(t.AuditEvent.action, t.AuditEvent.outcome, t.AuditEvent.username).where(
+                t.AuditEvent.referral_id == referral.id
+            )
+        ).all()
+    # the page's {action} segment, named in words; each write by the account's name
+    assert ("referral.confirm", "conflict", "ana") in recorded
+    assert ("referral.enrol", "allowed", "staff") in recorded
+    assert {name for _, outcome, name in recorded if outcome == "allowed"} == {"ana", "staff"}
 
 
 def test_the_funder_sees_the_suppressed_table_map_and_a_plan(
@@ -247,10 +256,10 @@ def test_pages_are_audited_without_query_values(pages: TestClient, web_engine: E
     pages.get("/web/funder")
     with session_scope(web_engine) as s:
         rows = s.exec(select(t.AuditEvent).order_by(col(t.AuditEvent.id))).all()
-    actions = [(r.action, r.outcome) for r in rows]
-    assert ("GET /web/funder", "allowed") in actions
-    assert ("GET /web/funder", "denied") in actions
-    assert not any("12345" in r.action for r in rows)
+    actions = [(r.route, r.action, r.outcome) for r in rows]
+    assert ("GET /web/funder", "web.funder.read", "allowed") in actions
+    assert ("GET /web/funder", "web.funder.read", "denied") in actions
+    assert not any("12345" in f"{r.action} {r.route}" for r in rows)
 
 
 def test_a_case_manager_records_a_participant_and_reorders_the_plan(
