@@ -14,9 +14,18 @@ from matcher.validate import check_assignment
 from tests.conftest import SPEC
 
 CASES: list[dict[str, Any]] = json.loads((SPEC / "vectors.json").read_text())["cases"]
+ADDITIONS: dict[str, dict[str, Any]] = {
+    c["name"]: c for c in json.loads((SPEC / "vectors-additions.json").read_text())["cases"]
+}
+IMPLEMENTED_ADDITIONS = ["declined_program_not_offered_again"]
+"""Cases of the fields added since the first release that this engine implements."""
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+@pytest.mark.parametrize(
+    "case",
+    CASES + [ADDITIONS[name] for name in IMPLEMENTED_ADDITIONS],
+    ids=[c["name"] for c in CASES] + IMPLEMENTED_ADDITIONS,
+)
 def test_vector_levels_and_reasons_match_the_contract(case: dict[str, Any]) -> None:
     scenario = parse_scenario(case["scenario"])
     answer = build_assignment(solve(scenario, SolverOptions(time_limit=10)))

@@ -25,6 +25,23 @@ class Entry:
     status: int
 
 
+def note(
+    session: Session,
+    action: str,
+    *,
+    participant_id: str | None = None,
+    program_id: str | None = None,
+    referral_id: str | None = None,
+) -> None:
+    """Name the action and the objects of the current use case for its audit record."""
+    session.info["audit_note"] = {
+        "action": action,
+        "participant_id": participant_id,
+        "program_id": program_id,
+        "referral_id": referral_id,
+    }
+
+
 def record(session: Session, entry: Entry) -> None:
     """Append one record (the table refuses updates and deletes)."""
     record_many(session, [entry])
