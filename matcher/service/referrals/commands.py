@@ -242,7 +242,6 @@ def confirm(
     program = session.get(t.Program, r.program_id)
     if r.status == Status.HELD and r.expires_at > now and program is not None:
         consent.disclose(session, r, program, category(session, r), case_manager_id, now)
-    r.respond_by = now + respond_within
     return act(
         session,
         r,
@@ -250,6 +249,7 @@ def confirm(
         actor=case_manager_id,
         now=now,
         expires_at=now + respond_within + ttl,
+        respond_by=now + respond_within,
     )
 
 

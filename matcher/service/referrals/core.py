@@ -104,6 +104,7 @@ def change(
     reason: str | None = None,
     note: str | None = None,
     expires_at: datetime | None = None,
+    respond_by: datetime | None = None,
     audited: bool = True,
 ) -> Loaded:
     """Apply ``action`` to ``r`` (a new row for ``HOLD``): the step the lifecycle
@@ -135,6 +136,7 @@ def change(
         r.expires_at = expires_at
     if action is Action.CONFIRM:
         r.sent_at = now
+        r.respond_by = respond_by
     if action in (Action.DECLINE, Action.WITHDRAW):
         r.decline_reason = reason  # why it closed: what steers later matches
     if note is not None:
@@ -192,6 +194,7 @@ def act(
     reason: str | None = None,
     note: str | None = None,
     expires_at: datetime | None = None,
+    respond_by: datetime | None = None,
 ) -> ReferralView:
     """Lock the referral's program, read the referral again under the lock (another
     request may have acted), and ``change`` it."""
@@ -207,6 +210,7 @@ def act(
         reason=reason,
         note=note,
         expires_at=expires_at,
+        respond_by=respond_by,
     )
     session.flush()
     return view(session, r, now)
