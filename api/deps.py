@@ -38,6 +38,11 @@ class Context:
         """How long a hold lasts."""
         return timedelta(hours=self.settings.hold_ttl_hours)
 
+    @property
+    def respond_within(self) -> timedelta:
+        """How long a provider has to answer a sent referral."""
+        return timedelta(days=self.settings.response_days)
+
     def run(self, use_case: Callable[[Session], T]) -> T:
         """Run one use case in one transaction with its audit record: both committed,
         or both rolled back (on a refusal, or when the record cannot be written; the

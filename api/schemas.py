@@ -79,12 +79,20 @@ DeclineReason = Literal[
 EndReason = Literal["completed", "left", "moved_on", "transferred", "other"]
 
 
+AnswerNote = Annotated[
+    str | None,
+    Field(max_length=500, description="free text, only with reason other; no participant data"),
+]
+
+
 class DeclineIn(_In):
     reason: DeclineReason
+    note: AnswerNote = None
 
 
 class EndIn(_In):
     reason: EndReason
+    note: AnswerNote = None
 
 
 class ReferralOut(_Out):
@@ -104,6 +112,14 @@ class ReferralOut(_Out):
         description="for providers: only the eligibility facts the program asks about",
     )
     notice: str | None = Field(default=None, description="the 42 CFR Part 2 redisclosure notice")
+    note: str | None = Field(default=None, description="the answer's free text (reason other)")
+    sent_at: datetime | None = Field(default=None, description="when it was sent to the provider")
+    respond_by: datetime | None = Field(
+        default=None, description="the provider's answer is due by then"
+    )
+    overdue: bool = Field(
+        default=False, description="sent, unanswered, past respond_by (case managers only)"
+    )
 
 
 class HistoryOut(_Out):

@@ -27,13 +27,14 @@ log = logging.getLogger(__name__)
 
 
 def sweep_once(engine: Engine, clock: Callable[[], datetime]) -> int:
-    """Record every hold that has run out by now, each with an audit record by the
-    ``system`` actor in the same transaction; how many."""
+    """Record every hold that has run out by now, and withdraw sent referrals whose
+    consent ran out, each with an audit record by the ``system`` actor in the same
+    transaction; how many holds expired."""
     now = clock()
     with session_scope(engine) as session:
-        due = _open_and_due(session, now)
+        before = _open(session)
         count = referrals.expire_due(session, now)
-        still_open = set(_open_and_due(session, now))
+        closed = _closed(session, before)
         audit.record_many(
             session,
             [
@@ -41,31 +42,47 @@ def sweep_once(engine: Engine, clock: Callable[[], datetime]) -> int:
                     at=now,
                     actor=audit.SYSTEM,
                     role=audit.SYSTEM,
-                    action="referral.expire",
+                    action=ACTIONS.get(status, "referral.close"),
                     object_type="referral",
                     object_id=referral_id,
                     outcome="allowed",
                     status=200,
                     username=audit.SYSTEM,
-                    participant_id=participant_id,
-                    program_id=program_id,
+                    participant_id=before[referral_id][0],
+                    program_id=before[referral_id][1],
                     referral_id=referral_id,
                 )
-                for referral_id, (participant_id, program_id) in sorted(due.items())
-                if referral_id not in still_open
+                for referral_id, status in sorted(closed.items())
             ],
         )
         return count
 
 
-def _open_and_due(session: Session, now: datetime) -> dict[str, tuple[str, str]]:
-    """Open referrals past their expiry: id -> (participant, program)."""
+ACTIONS = {"expired": "referral.expire", "withdrawn": "referral.withdraw"}
+"""The audit action of each status a sweep can close a referral with."""
+
+
+def _open(session: Session) -> dict[str, tuple[str, str]]:
+    """Open referrals: id -> (participant, program)."""
     rows = session.exec(
         select(t.Referral.id, t.Referral.participant_id, t.Referral.program_id).where(
-            col(t.Referral.status).in_(t.OPEN_REFERRAL_STATUSES), t.Referral.expires_at <= now
+            col(t.Referral.status).in_(t.OPEN_REFERRAL_STATUSES)
         )
     )
     return {r: (p, g) for r, p, g in rows}
+
+
+def _closed(session: Session, before: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """Of the referrals open ``before``, those now closed: id -> their new status."""
+    if not before:
+        return {}
+    rows = session.exec(
+        select(t.Referral.id, t.Referral.status).where(
+            col(t.Referral.id).in_(list(before)),
+            col(t.Referral.status).not_in(t.OPEN_REFERRAL_STATUSES),
+        )
+    )
+    return {r: str(status) for r, status in rows}
 
 
 async def sweep_forever(engine: Engine, clock: Callable[[], datetime], every: float) -> None:

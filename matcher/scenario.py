@@ -186,6 +186,9 @@ class Need(_Model):
     acute: Flag = False
     rank: Annotated[int, Field(strict=True, ge=1, le=MAX_COUNT)] | None = None
     preferred_programs: list[Text] = Field(default_factory=list)
+    # Programs already declined for this need (by the participant, or by the provider
+    # as the wrong fit): never offered for it again; nothing else is affected.
+    declined_programs: list[Text] = Field(default_factory=list)
 
     @property
     def category(self) -> str:
@@ -246,12 +249,12 @@ class Scenario(_Model):
                 if pid not in known:
                     out.append(f"participants[{i}].avoid_programs[{j}]: no program {pid}")
             for k, need in enumerate(person.needs):
-                for j, pid in enumerate(need.preferred_programs):
-                    if pid not in known:
-                        out.append(
-                            f"participants[{i}].needs[{k}].preferred_programs[{j}]: "
-                            f"no program {pid}"
-                        )
+                for name in ("preferred_programs", "declined_programs"):
+                    for j, pid in enumerate(getattr(need, name)):
+                        if pid not in known:
+                            out.append(
+                                f"participants[{i}].needs[{k}].{name}[{j}]: no program {pid}"
+                            )
         return out
 
     def to_json(self) -> dict[str, Any]:

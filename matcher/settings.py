@@ -25,6 +25,13 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; a SQLite file by default, PostgreSQL in production",
     )
     hold_ttl_hours: float = Field(default=48.0, gt=0, description="How long a hold lasts")
+    response_days: float = Field(
+        default=3.0,
+        gt=0,
+        le=90,
+        description="How long a provider has to answer a sent referral before the case "
+        "manager sees it overdue (the place stays held one hold TTL longer)",
+    )
     solver_time_limit: float = Field(default=20.0, gt=0, description="Seconds per solve")
     max_body_bytes: int = Field(default=1_000_000, gt=0, description="Largest request body")
     environment: Literal["development", "test", "production"] = Field(

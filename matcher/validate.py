@@ -16,7 +16,7 @@ from typing import Any
 from geopy.distance import great_circle
 
 from matcher.capacity.pools import unused_places
-from matcher.scenario import Participant, Program, Scenario
+from matcher.scenario import Need, Participant, Program, Scenario
 
 TOLERANCE_KM = 1e-6
 
@@ -33,7 +33,8 @@ class Violation:
         return f"{self.need_id}: {self.check}: {self.message}"
 
 
-def _broken_rules(person: Participant, program: Program, types: list[str]) -> list[str]:
+def _broken_rules(person: Participant, program: Program, need: Need) -> list[str]:
+    types = list(need.service_types)
     a = person.attributes
     b = program.barriers
     e = program.eligibility
@@ -66,6 +67,7 @@ def _broken_rules(person: Participant, program: Program, types: list[str]) -> li
             for c in person.stay_away
         ),
         "avoid": program.id in person.avoid_programs,
+        "declined": program.id in need.declined_programs,
     }
     return [name for name, broken in checks.items() if broken]
 
@@ -74,10 +76,10 @@ def check_assignment(scenario: Scenario, answer: dict[str, Any]) -> list[Violati
     """Every way ``answer`` (assignment JSON) breaks the contract for ``scenario``; [] if none."""
     out: list[Violation] = []
     programs = {g.id: g for g in scenario.programs}
-    need_owner: dict[str, tuple[Participant, list[str], bool]] = {}
+    need_owner: dict[str, tuple[Participant, Need]] = {}
     for person in scenario.participants:
         for need in person.needs:
-            need_owner[need.id] = (person, list(need.service_types), need.acute)
+            need_owner[need.id] = (person, need)
     seen: Counter[str] = Counter()
     use: Counter[tuple[str, str]] = Counter()
     spend = 0.0
@@ -91,12 +93,13 @@ def check_assignment(scenario: Scenario, answer: dict[str, Any]) -> list[Violati
         if gid not in programs:
             out.append(Violation(nid, "program", f"no program {gid}"))
             continue
-        person, types, is_acute = need_owner[nid]
+        person, need = need_owner[nid]
+        is_acute = need.acute
         program = programs[gid]
         if row["participant_id"] != person.id:
             out.append(Violation(nid, "participant", f"need belongs to {person.id}"))
         out.extend(
-            Violation(nid, r, f"broken at {gid}") for r in _broken_rules(person, program, types)
+            Violation(nid, r, f"broken at {gid}") for r in _broken_rules(person, program, need)
         )
         if pool == "purchase":
             if not program.fundable:

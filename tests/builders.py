@@ -34,6 +34,7 @@ CONTRACT_ORDER = (
     "max_distance",
     "stay_away",
     "avoid",
+    "declined",
 )
 """The hard rules of families 2-5 in the contract's order (``spec/SCENARIO.md``)."""
 

@@ -12,7 +12,7 @@ from hypothesis import given
 
 from matcher.assignment import Assignment, build_assignment
 from matcher.capacity.pools import unused_places
-from matcher.scenario import Participant, Program, Scenario
+from matcher.scenario import Need, Participant, Program, Scenario
 from matcher.solver import SolverOptions, solve
 from matcher.validate import TOLERANCE_KM, _broken_rules, check_assignment
 from tests.builders import broken_matrix, make_need, make_participant, make_program, make_scenario
@@ -71,7 +71,8 @@ def test_vectorised_rules_agree_with_the_validators_one_pair_rules(scenario: Sce
         for j, program in enumerate(scenario.programs):
             if near_a_boundary(person, program):
                 continue
-            theirs = _broken_rules(person, program, list(program.service_types))
+            need = Need(id="any", service_types=list(program.service_types))
+            theirs = _broken_rules(person, program, need)
             assert matrix[i][j] == (theirs[0] if theirs else None), (person.id, program.id)
 
 

@@ -88,6 +88,7 @@ def test_blocked_by_has_one_count_per_rule_in_contract_order() -> None:
         make_program(id="g-stay", location=here),
         make_program(id="g-avoid"),
         make_program(id="g-avoid-2"),
+        make_program(id="g-declined"),
     ]
     person = make_participant(
         attributes={
@@ -103,7 +104,7 @@ def test_blocked_by_has_one_count_per_rule_in_contract_order() -> None:
         max_distance_km=10.0,
         stay_away=[{**here, "radius_m": 200.0}],
         avoid_programs=["g-avoid", "g-avoid-2"],
-        needs=[make_need(id="a")],
+        needs=[make_need(id="a", declined_programs=["g-declined"])],
     )
     why = unmet(make_scenario(programs, [person]))["a"]
     assert why.reason == "not_eligible"
@@ -111,6 +112,7 @@ def test_blocked_by_has_one_count_per_rule_in_contract_order() -> None:
     assert tuple(why.blocked_by) == CONTRACT_ORDER
     assert sum(why.blocked_by.values()) == len(programs)
     assert why.blocked_by["avoid"] == 2
+    assert why.blocked_by["declined"] == 1
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,6 @@ CASES: list[dict[str, Any]] = json.loads((SPEC / "vectors.json").read_text())["c
 ADDITIONS: list[dict[str, Any]] = json.loads((SPEC / "vectors-additions.json").read_text())["cases"]
 _NO_TURNS = "participants' waitlist_positions (pool waitlist_turn) are not implemented yet"
 PENDING = {
-    "declined_program_not_offered_again": "needs' declined_programs is not implemented yet",
     "own_waitlist_turn": _NO_TURNS,
     "waitlist_turn_not_yet": _NO_TURNS,
     "one_turn_per_waitlist": _NO_TURNS,

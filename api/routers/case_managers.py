@@ -185,14 +185,20 @@ def list_referrals(
     case_manager_id: Id, ctx: Ctx, page: Paged, participant_id: Id | None = None
 ) -> list[ReferralOut]:
     """The case manager's holds and referrals, oldest first."""
-    views = ctx.read(lambda s: referrals.case_manager_referrals(s, case_manager_id, participant_id))
+    views = ctx.read(
+        lambda s: referrals.case_manager_referrals(s, case_manager_id, participant_id, now=ctx.now)
+    )
     return [ReferralOut.model_validate(v) for v in page.of(views)]
 
 
 @router.post("/referrals/{referral_id}/confirm", response_model=ReferralOut)
 def confirm(case_manager_id: Id, referral_id: Id, ctx: Ctx) -> ReferralOut:
     """The participant takes the option: the provider now sees the referral."""
-    view = ctx.run(lambda s: referrals.confirm(s, case_manager_id, referral_id, ctx.now, ctx.ttl))
+    view = ctx.run(
+        lambda s: referrals.confirm(
+            s, case_manager_id, referral_id, ctx.now, ctx.ttl, ctx.respond_within
+        )
+    )
     return ReferralOut.model_validate(view)
 
 
@@ -208,6 +214,23 @@ def release(case_manager_id: Id, referral_id: Id, ctx: Ctx) -> ReferralOut:
     """Let the held place go."""
     view = ctx.run(lambda s: referrals.release(s, case_manager_id, referral_id, ctx.now))
     return ReferralOut.model_validate(view)
+
+
+@router.delete(
+    "/participants/{participant_id}/needs/{need_id}/declined/{program_id}",
+    response_model=ParticipantOut,
+)
+def clear_decline(
+    case_manager_id: Id, participant_id: Id, need_id: Id, program_id: Id, ctx: Ctx
+) -> ParticipantOut:
+    """The participant changed their mind: the declined program may be offered for the
+    need again (the referral's history keeps the decline)."""
+    ctx.run(
+        lambda s: referrals.clear_decline(
+            s, case_manager_id, participant_id, need_id, program_id, ctx.now
+        )
+    )
+    return _one(ctx, case_manager_id, participant_id)
 
 
 @router.get("/referrals/{referral_id}/history", response_model=list[HistoryOut])

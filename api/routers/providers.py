@@ -123,7 +123,7 @@ def decline(organization_id: Id, referral_id: Id, body: DeclineIn, ctx: Ctx, me:
     """Decline the referral with a structured reason; the place is freed."""
     view = ctx.run(
         lambda s: referrals.decline(
-            s, organization_id, referral_id, body.reason, me.username, ctx.now
+            s, organization_id, referral_id, body.reason, me.username, ctx.now, body.note
         )
     )
     return ReferralOut.model_validate(view)
@@ -136,7 +136,7 @@ def end_placement(
     """The placement ended; its place is free again until the next report."""
     view = ctx.run(
         lambda s: referrals.end_placement(
-            s, organization_id, referral_id, body.reason, me.username, ctx.now
+            s, organization_id, referral_id, body.reason, me.username, ctx.now, body.note
         )
     )
     return ReferralOut.model_validate(view)

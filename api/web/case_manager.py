@@ -49,7 +49,7 @@ def case_load(web: WebPage) -> HTMLResponse:
 
     def read(s: Session) -> dict[str, Any]:
         rows = participants.listing(s, case_manager_id, None)
-        open_refs = referrals.case_manager_referrals(s, case_manager_id)
+        open_refs = referrals.case_manager_referrals(s, case_manager_id, now=web.ctx.now)
         pending: dict[str, int] = {}
         for r in open_refs:
             if r.status in ("held", "referred"):
@@ -72,7 +72,7 @@ def _participant_state(web: Web, case_manager_id: str, participant_id: str) -> d
     def read(s: Session) -> dict[str, Any]:
         person = participants.get(s, case_manager_id, participant_id)
         active = participants.is_active(s, case_manager_id, participant_id)
-        mine = referrals.case_manager_referrals(s, case_manager_id, participant_id)
+        mine = referrals.case_manager_referrals(s, case_manager_id, participant_id, now=web.ctx.now)
         steps = {r.referral_id: referrals.history(s, case_manager_id, r.referral_id) for r in mine}
         return {
             "person": person,
@@ -84,8 +84,13 @@ def _participant_state(web: Web, case_manager_id: str, participant_id: str) -> d
             ).all(),
             "disclosures": consent.disclosures(s, case_manager_id, participant_id),
             "referrals": list(reversed(mine)),
+            "declined": {n.id: n.declined_programs for n in person.needs},
             "history": steps,
-            "names": _program_names(s, {r.program_id for r in mine}),
+            "names": _program_names(
+                s,
+                {r.program_id for r in mine}
+                | {g for n in person.needs for g in n.declined_programs},
+            ),
         }
 
     return web.read(read)
@@ -165,7 +170,7 @@ def act(
     """Confirm (with the participant's consent to share), decline or release a hold."""
     case_manager_id = web.case_load_of(participant_id)
     web.check(csrf_token)
-    now, ttl = web.ctx.now, web.ctx.ttl
+    now, ttl, within = web.ctx.now, web.ctx.ttl, web.ctx.respond_within
     if action == "confirm":
         if consent != "yes":
             raise PageError(
@@ -173,7 +178,11 @@ def act(
                 "Confirming sends the referral to the provider: tick the box to record that "
                 "the participant consents to sharing it.",
             )
-        web.run(lambda s: referrals.confirm_with_consent(s, case_manager_id, referral_id, now, ttl))
+        web.run(
+            lambda s: referrals.confirm_with_consent(
+                s, case_manager_id, referral_id, now, ttl, within
+            )
+        )
         message = "Referral sent. The provider now sees it."
     elif action == "decline":
         web.run(lambda s: referrals.withdraw(s, case_manager_id, referral_id, now))
@@ -182,6 +191,23 @@ def act(
         web.run(lambda s: referrals.release(s, case_manager_id, referral_id, now))
         message = "Hold released. The place is free for others."
     return web.back(_participant_url(participant_id), message)
+
+
+@router.post(PAGE + "/participants/{participant_id}/needs/{need_id}/declined/{program_id}/clear")
+def clear_decline(
+    web: WebPage, participant_id: str, need_id: str, program_id: str, csrf_token: Token = ""
+) -> RedirectResponse:
+    """The participant changed their mind: the declined program may be offered again."""
+    case_manager_id = web.case_load_of(participant_id)
+    web.check(csrf_token)
+    web.run(
+        lambda s: referrals.clear_decline(
+            s, case_manager_id, participant_id, need_id, program_id, web.ctx.now
+        )
+    )
+    return web.back(
+        _participant_url(participant_id), "Decline cleared. The program may be offered again."
+    )
 
 
 @router.post(PAGE + "/intakes/{intake_id}/take")

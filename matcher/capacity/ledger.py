@@ -89,6 +89,8 @@ class ProgramLedger:
     ``lead_reserved`` counts paid-for places not yet filled; ``purchasable`` the places
     the fund may still buy. ``holds`` are every hold not yet released, expired-and-
     recorded or enrolled: an unrecorded expired hold stays here but no longer counts.
+    ``version`` counts every event; ``reports`` counts provider reports only, the
+    version a provider's next report is checked against.
     """
 
     open_slots: int | None = None
@@ -101,6 +103,7 @@ class ProgramLedger:
     price_cents: int = 0
     holds: Mapping[str, Hold] = field(default_factory=dict)
     version: int = 0
+    reports: int = 0
 
     def free_now(self) -> int | None:
         """Free places (held ones included) after this system's enrolments and endings."""
@@ -173,6 +176,7 @@ def _report(state: ProgramLedger, event: Event) -> ProgramLedger:
         reported_at=event.at,
         enrolled=0,
         ended=0,
+        reports=state.reports + 1,
     )
 
 

@@ -58,7 +58,7 @@ def evaluate_pairs(tables: Tables, needs: IntArray | None = None, *, reach: bool
     n, g = type_pairs(tables, needs, reach=reach)
     p = tables.needs.participant[n]
     distance = pair_distance_km(tables.participants, tables.programs, p, g)
-    frame = PairFrame(tables.participants, tables.programs, p, g, distance)
+    frame = PairFrame(tables.participants, tables.programs, p, g, distance, tables.needs, n)
     return Pairs(n, g, distance, first_broken(frame))
 
 

@@ -1,10 +1,11 @@
-"""The avoid rule: programs the participant named as places they will not be sent."""
+"""Family 5: programs the participant will not be sent to (``avoid``), and programs
+already declined for one need (``declined``, the only per-need rule)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from matcher.rules.tables import BoolArray, IntArray, Participants, Programs
+from matcher.rules.tables import BoolArray, IntArray, Needs, Participants, Programs
 
 
 def avoided(people: Participants, progs: Programs, p: IntArray, g: IntArray) -> BoolArray:
@@ -12,3 +13,10 @@ def avoided(people: Participants, progs: Programs, p: IntArray, g: IntArray) -> 
     if len(people.avoid_keys) == 0:
         return np.zeros(len(p), dtype=bool)
     return np.isin(p * progs.size + g, people.avoid_keys)
+
+
+def declined(needs: Needs, progs: Programs, n: IntArray, g: IntArray) -> BoolArray:
+    """The program is on the need's ``declined_programs`` list."""
+    if len(needs.declined_keys) == 0:
+        return np.zeros(len(n), dtype=bool)
+    return np.isin(n * progs.size + g, needs.declined_keys)

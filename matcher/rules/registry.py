@@ -1,7 +1,8 @@
 """The hard rules in the contract's order, and the first rule each pair breaks.
 
-Families are checked in this order: barriers, eligibility, geography, avoid (the
-service family is how pairs are generated in the first place, see ``service``).
+Families are checked in this order: barriers, eligibility, geography, avoid and
+declined (the service family is how pairs are generated in the first place, see
+``service``). ``declined`` alone reads the need, not only the participant.
 ``first_broken`` returns, per pair, 0 when every rule holds, else the 1-based
 index of the first rule broken: that index names the rule in ``blocked_by`` and
 in explanations.
@@ -16,18 +17,21 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.rules import avoid, barriers, eligibility, geography
-from matcher.rules.tables import BoolArray, FloatArray, IntArray, Participants, Programs
+from matcher.rules.tables import BoolArray, FloatArray, IntArray, Needs, Participants, Programs
 
 
 @dataclass(frozen=True)
 class PairFrame:
-    """Participant-program pairs with their distances, the input every rule reads."""
+    """Need-program pairs (with each need's participant) and their distances, the
+    input every rule reads."""
 
     people: Participants
     progs: Programs
     p: IntArray
     g: IntArray
     distance_km: FloatArray
+    needs: Needs | None = None  # None: pairs of participants only (no per-need rule)
+    n: IntArray | None = None
 
 
 Check = Callable[[PairFrame], BoolArray]
@@ -57,6 +61,12 @@ def _too_far(f: PairFrame) -> BoolArray:
 
 def _stay_away(f: PairFrame) -> BoolArray:
     return geography.inside_stay_away(f.people, f.progs, f.p, f.g)
+
+
+def _declined(f: PairFrame) -> BoolArray:
+    if f.needs is None or f.n is None:
+        return np.zeros(len(f.p), dtype=bool)
+    return avoid.declined(f.needs, f.progs, f.n, f.g)
 
 
 RULES: tuple[Rule, ...] = (
@@ -151,6 +161,13 @@ RULES: tuple[Rule, ...] = (
         _pairwise(avoid.avoided),
         "is on the participant's avoid list",
         "are on the participant's avoid list",
+    ),
+    Rule(
+        "declined",
+        "avoid",
+        _declined,
+        "was already declined for this need",
+        "were already declined for this need",
     ),
 )
 

@@ -167,6 +167,7 @@ class Needs:
     types: Bits
     preferred_keys: IntArray
     has_preferred: BoolArray
+    declined_keys: IntArray
 
     @property
     def size(self) -> int:
@@ -282,6 +283,7 @@ def build_tables(scenario: Scenario) -> Tables:
     need_types: list[list[str]] = []
     preferred: list[int] = []
     has_preferred: list[bool] = []
+    declined: list[int] = []
     for p, person in enumerate(people):
         for k, need in enumerate(person.needs):
             n = len(need_ids)
@@ -293,6 +295,7 @@ def build_tables(scenario: Scenario) -> Tables:
             known = [index[g] for g in need.preferred_programs if g in index]
             preferred.extend(n * n_prog + g for g in known)
             has_preferred.append(bool(known))
+            declined.extend(n * n_prog + index[g] for g in need.declined_programs if g in index)
 
     needs = Needs(
         ids=need_ids,
@@ -302,6 +305,7 @@ def build_tables(scenario: Scenario) -> Tables:
         types=types.bits(need_types),
         preferred_keys=np.unique(np.array(preferred, dtype=np.int64)),
         has_preferred=np.array(has_preferred, dtype=bool),
+        declined_keys=np.unique(np.array(declined, dtype=np.int64)),
     )
     # Program type bits were sized before needs added words; widen both to one width.
     width = max(programs.types.shape[1], needs.types.shape[1])

@@ -62,7 +62,7 @@ def view_of(
         purchasable=cap.purchasable,
         price=cap.price,
         reported_at=cap.updated,
-        version=loaded.row.version,
+        version=loaded.row.report_version,
         holds=[
             HoldView(h.hold_id, statuses.get(h.hold_id, "held"), h.pool, h.expires_at)
             for h in holds
@@ -134,7 +134,9 @@ def report_capacity(
 ) -> ProgramView:
     """Record a provider's report: ``open_slots`` free places (places held for pending
     referrals included) and ``waitlist`` people waiting. With ``expected_version``, a
-    report made from a stale view is refused (409) instead of overwriting newer data."""
+    report made from a stale view is refused (409) instead of overwriting newer data.
+    The version counts the provider's own reports: holds and releases made by case
+    managers in between do not make the provider's form stale."""
     note(session, "capacity.report", program_id=program_id)
     for name, value in (("open_slots", open_slots), ("waitlist", waitlist)):
         if value < 0:
@@ -143,12 +145,12 @@ def report_capacity(
     loaded = load(session, program.id, lock=True)
     if loaded is None:
         raise NotFound(f"no program {program_id}", field="program_id")
-    if expected_version is not None and expected_version != loaded.row.version:
+    if expected_version is not None and expected_version != loaded.row.report_version:
         current = view_of(program, loaded, _statuses(session, [program.id]), now)
         raise Conflict(
             "stale_version",
-            f"the program changed since version {expected_version}; it is now at "
-            f"version {loaded.row.version}",
+            f"the program's report changed since version {expected_version}; it is now at "
+            f"version {loaded.row.report_version}",
             field="If-Match",
             current=current,
         )

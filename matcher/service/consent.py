@@ -122,15 +122,24 @@ def grant(
 def revoke(
     session: Session, case_manager_id: str, participant_id: str, consent_id: str, now: datetime
 ) -> ConsentView:
-    """Revoke a consent: nothing more is disclosed under it from now on."""
-    note(session, "consent.revoke", participant_id=participant_id)
-    own_participant(session, case_manager_id, participant_id)
+    """Revoke a consent: nothing more is disclosed under it from now on, and every
+    referral still waiting on it (held or sent to that recipient, with no other consent
+    in force) is withdrawn (reason ``consent_withdrawn``) and its place released."""
+    # The referrals depend on consent, not the other way round: imported here.
+    from matcher.service.referrals.expiry import withdraw_unconsented
+
+    own_participant(session, case_manager_id, participant_id, lock=True)
     row = session.get(t.Consent, consent_id)
     if row is None or row.participant_id != participant_id:
         raise NotFound(f"no consent {consent_id}", field="consent_id")
     if row.revoked_at is None:
         row.revoked_at = now
         session.add(row)
+        session.flush()
+        withdraw_unconsented(
+            session, participant_id, now, case_manager_id, covered=lambda p: _names(row, p)
+        )
+    note(session, "consent.revoke", participant_id=participant_id)
     return _view(row)
 
 
@@ -145,6 +154,13 @@ def consents(session: Session, case_manager_id: str, participant_id: str) -> lis
     return [_view(r) for r in rows]
 
 
+def _names(c: t.Consent, program: t.Program) -> bool:
+    """Whether the consent's recipient is the program or its organisation."""
+    return (c.recipient_type == "program" and c.recipient_id == program.id) or (
+        c.recipient_type == "organization" and c.recipient_id == program.organization_id
+    )
+
+
 def valid_consent(
     session: Session, participant_id: str, program: t.Program, category: str, now: datetime
 ) -> t.Consent | None:
@@ -152,9 +168,7 @@ def valid_consent(
     ``program`` now, if there is one."""
     rows = session.exec(select(t.Consent).where(t.Consent.participant_id == participant_id))
     for c in rows:
-        recipient = (c.recipient_type == "program" and c.recipient_id == program.id) or (
-            c.recipient_type == "organization" and c.recipient_id == program.organization_id
-        )
+        recipient = _names(c, program)
         current = (
             c.starts_at <= now and (c.ends_at is None or now < c.ends_at) and c.revoked_at is None
         )

@@ -14,6 +14,7 @@ from matcher.service.errors import Conflict, NotFound
 from matcher.store import tables as t
 from matcher.store.snapshot import (
     add_participant,
+    declined_of,
     participant_of,
     plans_of,
     write_participant,
@@ -26,9 +27,26 @@ def new_pseudonym() -> str:
     return f"p-{uuid.uuid4().hex[:12]}"
 
 
-def own(session: Session, case_manager_id: str, participant_id: str) -> t.Participant:
-    """One of the case manager's participants; another's answers like a missing one."""
-    row = session.get(t.Participant, participant_id)
+def own(
+    session: Session, case_manager_id: str, participant_id: str, *, lock: bool = False
+) -> t.Participant:
+    """One of the case manager's participants; another's answers like a missing one.
+
+    ``lock`` reads the row again under its row lock (``SELECT ... FOR UPDATE`` on
+    PostgreSQL; SQLite's writers already run one at a time): attribute updates, plan
+    changes and holds for one participant then run one after another, so an
+    ``If-Match`` is exact and a plan change and a hold on the same need cannot both win.
+    """
+    if lock:
+        query = (
+            select(t.Participant)
+            .where(t.Participant.id == participant_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        row = session.exec(query).first()
+    else:
+        row = session.get(t.Participant, participant_id)
     if row is None or row.case_manager_id != case_manager_id:
         raise NotFound(f"no participant {participant_id}", field="participant_id")
     return row
@@ -58,9 +76,10 @@ def create(
 
 
 def get(session: Session, case_manager_id: str, participant_id: str) -> Participant:
-    """One of the case manager's participants, with their plan."""
+    """One of the case manager's participants, with their plan (and each need's
+    declined programs, from its referral history)."""
     row = own(session, case_manager_id, participant_id)
-    return participant_of(row, plans_of(session, [row.id])[row.id])
+    return participant_of(row, plans_of(session, [row.id])[row.id], declined_of(session, [row.id]))
 
 
 def is_active(session: Session, case_manager_id: str, participant_id: str) -> bool:
@@ -77,7 +96,8 @@ def listing(
         query = query.where(t.Participant.active == active)
     rows = list(session.exec(query.order_by(col(t.Participant.id))))
     plans = plans_of(session, [r.id for r in rows])
-    return [(participant_of(r, plans[r.id]), r.active) for r in rows]
+    declined = declined_of(session, [r.id for r in rows])
+    return [(participant_of(r, plans[r.id], declined), r.active) for r in rows]
 
 
 def update(
@@ -89,9 +109,11 @@ def update(
     expected_version: int | None = None,
     active: bool | None = None,
 ) -> Participant:
-    """Replace a participant's attributes (and ``active`` when given); the plan is kept."""
+    """Replace a participant's attributes (and ``active`` when given); the plan is kept.
+    ``expected_version`` is checked under the participant's lock: of several updates
+    sent with one version, exactly one wins."""
     note(session, "participant.update", participant_id=participant.id)
-    row = own(session, case_manager_id, participant.id)
+    row = own(session, case_manager_id, participant.id, lock=True)
     if expected_version is not None and expected_version != row.version:
         raise Conflict(
             "stale_version", f"the participant is at version {row.version}", field="If-Match"
@@ -114,15 +136,18 @@ def set_plan(
     now: datetime,
 ) -> Participant:
     """Replace the plan with ``needs`` in the participant's own order. Needs with an open
-    referral must stay in the plan: release or withdraw the referral first."""
+    referral must stay in the plan (409 ``open_referral``): the case manager releases
+    or withdraws the referral first, so a place is never held for a need that is gone.
+    Runs under the participant's lock, as holds do."""
     note(session, "participant.plan.update", participant_id=participant_id)
-    row = own(session, case_manager_id, participant_id)
+    row = own(session, case_manager_id, participant_id, lock=True)
     _check_need_ids(session, participant_id, needs)
     kept = {n.id for n in needs}
     open_needs = session.exec(
         select(t.Referral.need_id).where(
             t.Referral.participant_id == participant_id,
             col(t.Referral.status).in_(t.OPEN_REFERRAL_STATUSES),
+            t.Referral.expires_at > now,
         )
     ).all()
     dropped = sorted(set(open_needs) - kept)

@@ -59,6 +59,7 @@ def state_of(row: ProgramCapacity, holds: dict[str, Hold]) -> ProgramLedger:
         price_cents=row.price_cents,
         holds=holds,
         version=row.version,
+        reports=row.report_version,
     )
 
 
@@ -114,6 +115,7 @@ def record(session: Session, loaded: Loaded, program_id: str, event: Event) -> L
     row.purchasable = state.purchasable
     row.price_cents = state.price_cents
     row.version = state.version
+    row.report_version = state.reports
     session.add(row)
     return Loaded(row, state)
 

@@ -9,13 +9,14 @@ already taken (``open_slots - held``), which leaves every pool exactly as it was
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, exists
 from sqlmodel import Session, col, func, select
 
 from matcher.capacity.ledger import Event, EventKind, ProgramLedger
+from matcher.capacity.referral import Status, steers
 from matcher.languages import to_codes
 from matcher.money import budget_cents, one_price_cents
 from matcher.scenario import (
@@ -64,8 +65,14 @@ def program_of(row: t.Program, state: ProgramLedger, now: datetime) -> Program:
     )
 
 
-def participant_of(row: t.Participant, needs: Sequence[t.PlanNeed]) -> Participant:
-    """A stored participant and plan as the contract's ``Participant``."""
+def participant_of(
+    row: t.Participant,
+    needs: Sequence[t.PlanNeed],
+    declined: Mapping[str, Sequence[str]] | None = None,
+) -> Participant:
+    """A stored participant and plan as the contract's ``Participant``; ``declined``
+    gives each need's declined programs (``declined_of``)."""
+    declined = declined or {}
     return Participant(
         id=row.id,
         location=Location(lat=row.lat, lon=row.lon, neighborhood=row.neighborhood),
@@ -82,6 +89,7 @@ def participant_of(row: t.Participant, needs: Sequence[t.PlanNeed]) -> Participa
                 acute=n.acute,
                 rank=n.rank,
                 preferred_programs=n.preferred_programs,
+                declined_programs=list(declined.get(n.id, ())),
             )
             for n in sorted(needs, key=lambda n: n.position)
         ],
@@ -96,6 +104,28 @@ def plans_of(session: Session, participant_ids: Sequence[str]) -> dict[str, list
         for need in session.exec(query):
             out[need.participant_id].append(need)
     return out
+
+
+def declined_of(session: Session, participant_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Each need's declined programs, derived from its referral history: those the
+    participant declined, and those a provider declined as the wrong fit, unless the
+    case manager cleared the decline. Keyed by need id; programs sorted."""
+    out: dict[str, set[str]] = {}
+    if not participant_ids:
+        return {}
+    rows = session.exec(
+        select(
+            t.Referral.need_id, t.Referral.program_id, t.Referral.status, t.Referral.decline_reason
+        ).where(
+            col(t.Referral.participant_id).in_(participant_ids),
+            col(t.Referral.status).in_([Status.WITHDRAWN.value, Status.DECLINED.value]),
+            col(t.Referral.decline_cleared_at).is_(None),
+        )
+    )
+    for need_id, program_id, status, reason in rows:
+        if steers(Status(status), reason):
+            out.setdefault(need_id, set()).add(program_id)
+    return {k: sorted(v) for k, v in out.items()}
 
 
 def available_budget_cents(session: Session, now: datetime) -> int:
@@ -165,11 +195,12 @@ def export_scenario(
         query = query.where(t.Participant.case_manager_id == case_manager_id)
     rows = list(session.exec(query))
     plans = plans_of(session, [r.id for r in rows])
+    declined = declined_of(session, [r.id for r in rows])
     return Scenario(
         as_of=now,
         fund=Fund(budget=available_budget_cents(session, now) / 100),
         programs=programs,
-        participants=[participant_of(r, plans[r.id]) for r in rows],
+        participants=[participant_of(r, plans[r.id], declined) for r in rows],
     )
 
 

@@ -12,20 +12,13 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from matcher.capacity.referral import OPEN, Status
 from matcher.store.crypto import EncryptedJSON
 from matcher.store.types import UTCDateTime
 
-REFERRAL_STATUSES = (
-    "held",  # a place held for a participant's need, until expires_at
-    "referred",  # the case manager confirmed; the provider sees the referral
-    "enrolled",  # the provider accepted: the place is filled
-    "declined",  # the provider declined, with a reason
-    "withdrawn",  # the participant declined the option (no penalty later)
-    "released",  # the case manager let the place go
-    "expired",  # nobody acted before expires_at
-    "ended",  # the placement ended after enrolment
-)
-OPEN_REFERRAL_STATUSES = ("held", "referred")
+REFERRAL_STATUSES = tuple(s.value for s in Status)  # see matcher.capacity.referral
+OPEN_REFERRAL_STATUSES = tuple(s.value for s in Status if s in OPEN)
+_OPEN_SQL = "status IN (" + ", ".join(f"'{s}'" for s in OPEN_REFERRAL_STATUSES) + ")"
 
 
 def _json(nullable: bool = False) -> Any:
@@ -111,6 +104,9 @@ class ProgramCapacity(SQLModel, table=True):
     purchasable: int = 0
     price_cents: int = 0
     version: int = 0
+    # Provider reports only: the version a provider's form is checked against, so a
+    # case manager's hold or release in between does not make the form stale.
+    report_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class CapacityEvent(SQLModel, table=True):
@@ -186,6 +182,15 @@ class Referral(SQLModel, table=True):
         CheckConstraint("pool IN ('general', 'lead_reserved', 'purchase')", name="known_pool"),
         CheckConstraint("price_cents >= 0", name="referral_price_non_negative"),
         Index("ix_referral_open", "program_id", "status"),
+        # A need has at most one open referral, whatever the program: held by the
+        # database, so two simultaneous holds for one need cannot both win.
+        Index(
+            "ux_referral_open_need",
+            "need_id",
+            unique=True,
+            sqlite_where=text(_OPEN_SQL),
+            postgresql_where=text(_OPEN_SQL),
+        ),
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -201,6 +206,12 @@ class Referral(SQLModel, table=True):
     expires_at: datetime = _when(index=True)
     decline_reason: str | None = Field(default=None, max_length=40)
     note: str | None = Field(default=None, max_length=1000)
+    # When it was sent to the provider (None: never; the provider never sees it).
+    sent_at: datetime | None = _when(nullable=True)
+    # The provider's answer is due by then; later, the case manager sees it overdue.
+    respond_by: datetime | None = _when(nullable=True)
+    # The case manager cleared this decline: the program may be offered again.
+    decline_cleared_at: datetime | None = _when(nullable=True)
 
 
 class ReferralEvent(SQLModel, table=True):

@@ -35,6 +35,7 @@ FILL = {
     "referral_id": "r-none",
     "consent_id": "c-none",
     "intake_id": "i-none",
+    "need_id": "n-none",
     "team_id": "t-none",
     "username": "nobody",
     "id": "nobody",

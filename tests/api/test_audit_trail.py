@@ -102,6 +102,8 @@ def test_every_write_is_recorded_with_its_action_objects_and_username(
     rid = held.json()["referral_id"]
     assert client.post(f"{BASE}/referrals/{rid}/confirm").status_code == 200
     assert client.post(f"{BASE}/referrals/{rid}/decline").status_code == 200
+    declined = f"{BASE}/participants/{person}/needs/{HOLD['need_id']}/declined/{HOLD['program_id']}"
+    assert client.delete(declined).status_code in (200, 204)  # they changed their mind
     second = client.post(f"{BASE}/holds", json={"participant_id": person, **HOLD})
     other = second.json()["referral_id"]
     assert client.post(f"{BASE}/referrals/{other}/release").status_code == 200
@@ -110,8 +112,11 @@ def test_every_write_is_recorded_with_its_action_objects_and_username(
     assert {e["username"] for e in log} == {f"case_manager:{CM}"}
     by_referral = {(e["action"], e["referral_id"]) for e in log if e["referral_id"] in (rid, other)}
     assert by_referral == {
+        ("referral.hold", rid),
         ("referral.confirm", rid),
-        ("referral.decline", rid),
+        ("referral.withdraw", rid),  # the participant declined the option
+        ("referral.clear_decline", rid),
+        ("referral.hold", other),
         ("referral.release", other),
     }
     writes = [e for e in log if e["route"].split()[0] in ("POST", "PUT")]

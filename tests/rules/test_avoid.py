@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import pytest
 
+from matcher.rules.arcs import evaluate_pairs
+from matcher.rules.registry import RULES
+from matcher.rules.tables import build_tables
+from matcher.scenario import parse_scenario
 from tests.builders import (
+    Json,
     broken_matrix,
     first_broken_rule,
+    make_need,
     make_participant,
     make_program,
     make_scenario,
+    make_scenario_json,
     offset,
 )
 
@@ -42,3 +49,42 @@ def test_each_participant_avoids_only_their_own_programs() -> None:
         [None, None, None],
         ["avoid", "avoid", None],
     ]
+
+
+def _need_verdicts(scenario_json: Json) -> dict[tuple[str, str], str | None]:
+    """(need id, program id) -> the first rule broken, for every type-sharing pair."""
+
+    tables = build_tables(parse_scenario(scenario_json))
+    pairs = evaluate_pairs(tables, reach=False)
+    return {
+        (tables.needs.ids[n], tables.programs.ids[g]): None if c == 0 else RULES[c - 1].name
+        for n, g, c in zip(pairs.need, pairs.program, pairs.broken, strict=True)
+    }
+
+
+def test_a_declined_program_is_out_for_that_need_only() -> None:
+    """Declining costs nothing else: the participant's other need, and other
+    participants, may still go to the program."""
+
+    programs = [make_program(id="g-1"), make_program(id="g-2")]
+    people = [
+        make_participant(
+            id="a",
+            needs=[make_need(id="a-1", declined_programs=["g-1"]), make_need(id="a-2")],
+        ),
+        make_participant(id="b"),
+    ]
+    verdicts = _need_verdicts(make_scenario_json(programs, people))
+    assert verdicts[("a-1", "g-1")] == "declined"
+    assert verdicts[("a-1", "g-2")] is None
+    assert verdicts[("a-2", "g-1")] is None
+    assert verdicts[("b-1", "g-1")] is None
+
+
+def test_declined_comes_after_avoid() -> None:
+
+    person = make_participant(
+        id="a", avoid_programs=["g-1"], needs=[make_need(id="a-1", declined_programs=["g-1"])]
+    )
+    verdicts = _need_verdicts(make_scenario_json([make_program(id="g-1")], [person]))
+    assert verdicts[("a-1", "g-1")] == "avoid"

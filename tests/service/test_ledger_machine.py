@@ -56,6 +56,7 @@ class StoreLedgerMachine(RuleBasedStateMachine):
                     now=START,
                 )
         self.now = START
+        self.declined: set[str] = set()
         self.reported = (3, 1)
         self.enrolled_since_report = 0
         self.ended_since_report = 0
@@ -93,6 +94,8 @@ class StoreLedgerMachine(RuleBasedStateMachine):
             refused = err.rule
         if refused is None:
             assert before.unused > 0  # a hold only ever takes an unused place
+        elif refused == "declined":  # the participant declined this program for the need
+            assert f"x-{person}" in self.declined
         else:
             assert refused in ("no_room", "need_already_held")
             assert refused == "need_already_held" or before.unused == 0
@@ -108,6 +111,7 @@ class StoreLedgerMachine(RuleBasedStateMachine):
                 referrals.release(s, CM, r.id, self.now)
             elif action == "withdraw":
                 referrals.withdraw(s, CM, r.id, self.now)
+                self.declined.add(r.participant_id)
 
     @precondition(lambda self: any(r.status == "referred" for r in self._open()))
     @rule(data=st.data(), accept=st.booleans())

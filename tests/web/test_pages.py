@@ -92,14 +92,18 @@ def test_a_provider_saves_places_and_a_stale_form_says_so(
         data={
             "open_slots": 7,
             "waitlist": 2,
-            "version": before.version,
+            "version": before.report_version,
             "csrf_token": csrf_of(html),
         },
     )
     assert saved.status_code == 200
     assert f"Saved {PROGRAM.name}: 7 open, 2 waiting" in saved.text
     after = _program(web_engine, PROGRAM.id)
-    assert (after.open_slots, after.waitlist, after.version) == (7, 2, before.version + 1)
+    assert (after.open_slots, after.waitlist, after.report_version) == (
+        7,
+        2,
+        before.report_version + 1,
+    )
 
     # The same stale form again: refused, the current numbers shown, nothing stored.
     stale = pages.post(
@@ -107,14 +111,14 @@ def test_a_provider_saves_places_and_a_stale_form_says_so(
         data={
             "open_slots": 1,
             "waitlist": 9,
-            "version": before.version,
+            "version": before.report_version,
             "csrf_token": csrf_of(html),
         },
     )
     assert stale.status_code == 409
     assert "Not saved: someone updated this program" in stale.text
     assert "The current numbers are 7 open and 2 waiting" in stale.text
-    assert f'name="version" value="{after.version}"' in stale.text
+    assert f'name="version" value="{after.report_version}"' in stale.text
     assert _program(web_engine, PROGRAM.id).version == after.version
 
 

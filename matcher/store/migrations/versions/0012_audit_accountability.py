@@ -15,7 +15,7 @@ from sqlmodel.sql.sqltypes import AutoString
 import matcher.store.types
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
