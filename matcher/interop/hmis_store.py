@@ -28,8 +28,7 @@ from matcher.interop.geocode import Locator
 from matcher.interop.hmis import Facility, HmisExport
 from matcher.interop.summary import ImportSummary
 from matcher.store import tables as t
-from matcher.store.ledger import Loaded, load, record
-from matcher.store.programs import add_capacity_row, ensure_organization, set_service_types
+from matcher.store.programs import ensure_organization, record_capacity, upsert_program
 
 ACTOR = "hmis-import"
 SOURCE = "hmis"
@@ -63,19 +62,29 @@ def _report(
     last = _last_hmis_report(session, program_id)
     if last is not None and (last.open_slots, last.waitlist) == (open_slots, waitlist):
         return "unchanged"
-    loaded = load(session, program_id, lock=True)
-    if loaded is None:
-        loaded = Loaded(add_capacity_row(session, program_id), ProgramLedger())
-    if open_slots is None and (loaded.state.open_slots, loaded.state.waitlist) == (None, waitlist):
-        return "unchanged"  # capacity unknown, as the ledger already says
-    reported_at = loaded.state.reported_at
-    if reported_at is not None and reported_at > at:
-        return "stale"
-    event = Event(
-        EventKind.REPORTED, at, ACTOR, reason=reason, open_slots=open_slots, waitlist=waitlist
-    )
-    record(session, loaded, program_id, event)
-    return "recorded"
+
+    def report(state: ProgramLedger) -> list[Event]:
+        if open_slots is None and (state.open_slots, state.waitlist) == (None, waitlist):
+            outcome.append("unchanged")  # capacity unknown, as the ledger already says
+            return []
+        if state.reported_at is not None and state.reported_at > at:
+            outcome.append("stale")
+            return []
+        outcome.append("recorded")
+        return [
+            Event(
+                EventKind.REPORTED,
+                at,
+                ACTOR,
+                reason=reason,
+                open_slots=open_slots,
+                waitlist=waitlist,
+            )
+        ]
+
+    outcome: list[str] = []
+    record_capacity(session, program_id, report)
+    return outcome[0]
 
 
 def _facts(facility: Facility, lat: float | None, lon: float | None, method: str | None) -> Any:
@@ -160,7 +169,6 @@ def import_export(
     for facility in sorted(export.facilities, key=lambda f: f.program_id):
         pid = facility.program_id
         seen.add(pid)
-        row = existing.get(pid)
         point = points[pid]
         area = areas.get(facility.address.get("CoCCode", ""))
         if point[0] is None and area is not None:
@@ -169,22 +177,14 @@ def import_export(
         if facility.open_beds is None:
             summary.capacity_unknown.append(pid)
         facts = _facts(facility, *point)
-        changed = row is None or any(getattr(row, k) != v for k, v in facts.items())
-        if row is None:
-            row = t.Program(id=pid, **facts)
-        else:
-            for key, value in facts.items():
-                setattr(row, key, value)
-        if changed:
-            session.add(row)
-            session.flush()
-            set_service_types(session, row, facts["service_types"])
+        _, written = upsert_program(session, pid, facts)
+        changed = written != "unchanged"
         reason = f"HMIS export, {facility.beds} beds, {facility.occupied} in use on {export.day}"
         if facility.open_beds is None:
             reason = f"HMIS export: {facility.details['hmis']['ProjectTypeName']} is no bed count"
         outcome = _report(session, pid, facility.open_beds, facility.waiting, at, reason)
         summary.events += outcome == "recorded"
-        if pid not in existing:
+        if written == "created":
             summary.created.append(pid)
         elif outcome == "stale":
             summary.stale.append(pid)

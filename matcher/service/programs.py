@@ -7,14 +7,13 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from matcher.capacity.ledger import Event, EventKind, LedgerError
+from matcher.capacity.ledger import Event, EventKind, LedgerError, ProgramLedger
 from matcher.money import one_price_cents
 from matcher.scenario import Capacity, Program
 from matcher.service.errors import Conflict, Invalid, NotFound
 from matcher.store import tables as t
-from matcher.store.ledger import load, record
-from matcher.store.programs import ensure_organization
-from matcher.store.snapshot import add_program, write_program
+from matcher.store.programs import ensure_organization, record_capacity, upsert_program
+from matcher.store.snapshot import add_program, program_columns
 
 
 def create(session: Session, program: Program, actor: str, now: datetime) -> None:
@@ -35,17 +34,18 @@ def update(session: Session, program: Program, actor: str, now: datetime) -> Non
         raise Invalid(
             "immutable", "a program cannot move to another organisation", field="provider_id"
         )
-    write_program(session, row, program)
-    loaded = load(session, program.id, lock=True)
-    if loaded is None:
-        raise NotFound(f"no program {program.id}", field="program_id")
+    upsert_program(session, program.id, program_columns(program))
     cap = program.capacity
     price = one_price_cents(cap.price)
-    if (loaded.state.purchasable, loaded.state.price_cents) != (cap.purchasable, price):
-        event = Event(
-            EventKind.PURCHASABLE_SET, now, actor, places=cap.purchasable, price_cents=price
-        )
-        try:
-            record(session, loaded, program.id, event)
-        except LedgerError as err:
-            raise Invalid(err.rule, err.message, field="capacity") from err
+
+    def purchasable(state: ProgramLedger) -> list[Event]:
+        if (state.purchasable, state.price_cents) == (cap.purchasable, price):
+            return []
+        return [
+            Event(EventKind.PURCHASABLE_SET, now, actor, places=cap.purchasable, price_cents=price)
+        ]
+
+    try:
+        record_capacity(session, program.id, purchasable)
+    except LedgerError as err:
+        raise Invalid(err.rule, err.message, field="capacity") from err

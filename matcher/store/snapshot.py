@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, exists
 from sqlmodel import Session, col, func, select
@@ -32,8 +33,8 @@ from matcher.scenario import (
     StayAway,
 )
 from matcher.store import tables as t
-from matcher.store.ledger import Loaded, load_many, record
-from matcher.store.programs import add_capacity_row, ensure_organization, set_service_types
+from matcher.store.ledger import load_many
+from matcher.store.programs import ensure_organization, record_capacity, upsert_program
 
 
 def program_of(row: t.Program, state: ProgramLedger, now: datetime) -> Program:
@@ -226,14 +227,12 @@ def import_scenario(
 
 def add_program(session: Session, program: Program, at: datetime, actor: str = "import") -> None:
     """Store a program and record its starting capacity as ledger events by ``actor``."""
-    facts = t.Program(
-        id=program.id,
-        organization_id=program.provider_id,
-        lat=program.location.lat,
-        lon=program.location.lon,
-    )
-    write_program(session, facts, program)
-    loaded = Loaded(add_capacity_row(session, program.id), ProgramLedger())
+    upsert_program(session, program.id, program_columns(program))
+    record_capacity(session, program.id, lambda _: starting_capacity(program, at, actor))
+
+
+def starting_capacity(program: Program, at: datetime, actor: str) -> list[Event]:
+    """The ledger events that give a new program the capacity ``program`` states."""
     cap = program.capacity
     events: list[Event] = []
     if cap.open_slots is not None or cap.waitlist:
@@ -259,26 +258,24 @@ def add_program(session: Session, program: Program, at: datetime, actor: str = "
         )
     if cap.lead_reserved_open:
         events.append(Event(EventKind.RESERVED_SET, at, actor, places=cap.lead_reserved_open))
-    for event in events:
-        loaded = record(session, loaded, program.id, event)
+    return events
 
 
-def write_program(session: Session, row: t.Program, program: Program) -> None:
-    """Copy a program's facts (not its capacity) onto its row and its service types;
-    languages are stored as standard codes (``matcher.languages``)."""
-    b = program.barriers
-    row.name = program.name
-    row.lat, row.lon = program.location.lat, program.location.lon
-    row.neighborhood = program.location.neighborhood
-    row.excludes_active_use = b.excludes_active_use
-    row.excludes_sex_work = b.excludes_sex_work
-    row.requires_religious_participation = b.requires_religious_participation
-    row.conversion_therapy = b.conversion_therapy
-    row.excludes_criminal_history = b.excludes_criminal_history
-    row.eligibility = program.eligibility.model_dump(mode="json", exclude_none=True)
-    row.serves = program.serves
-    row.languages = to_codes(program.languages)
-    set_service_types(session, row, program.service_types)
+def program_columns(program: Program) -> dict[str, Any]:
+    """A contract program's facts (not its capacity) as the program table's column
+    values; languages as standard codes (``matcher.languages``)."""
+    return {
+        "organization_id": program.provider_id,
+        "name": program.name,
+        "service_types": program.service_types,
+        "lat": program.location.lat,
+        "lon": program.location.lon,
+        "neighborhood": program.location.neighborhood,
+        **program.barriers.model_dump(),
+        "eligibility": program.eligibility.model_dump(mode="json", exclude_none=True),
+        "serves": program.serves,
+        "languages": to_codes(program.languages),
+    }
 
 
 def add_participant(

@@ -25,9 +25,13 @@ from matcher.languages import to_codes
 from matcher.money import one_price_cents
 from matcher.scenario import Barriers, Eligibility, Location, Program
 from matcher.store import tables as t
-from matcher.store.ledger import Loaded, load, record
-from matcher.store.programs import add_capacity_row, ensure_organization
-from matcher.store.snapshot import write_program
+from matcher.store.programs import (
+    add_capacity_row,
+    ensure_organization,
+    record_capacity,
+    upsert_program,
+)
+from matcher.store.snapshot import program_columns
 
 ACTOR = "hsds-import"
 SOURCE = "hsds"
@@ -46,34 +50,13 @@ class Written:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _facts(row: t.Program) -> dict[str, Any]:
-    return {
-        "organization_id": row.organization_id,
-        "name": row.name,
-        "service_types": row.service_types,
-        "lat": row.lat,
-        "lon": row.lon,
-        "neighborhood": row.neighborhood,
-        "excludes_active_use": row.excludes_active_use,
-        "excludes_sex_work": row.excludes_sex_work,
-        "requires_religious_participation": row.requires_religious_participation,
-        "conversion_therapy": row.conversion_therapy,
-        "excludes_criminal_history": row.excludes_criminal_history,
-        "eligibility": row.eligibility,
-        "serves": row.serves,
-        "languages": row.languages,
-        "description": row.description,
-        "details": row.details,
-    }
-
-
 UNMAPPED_STAND_IN = "unmapped"
 """Validates an unmapped draft (the contract wants a service type), then is removed."""
 
 
 def contract_program(draft: Draft) -> Program:
     """The draft as the contract's program (validated). An unlocated draft is given a
-    stand-in point that ``write_facts`` replaces with no location; an unmapped one (no
+    stand-in point that ``columns`` replaces with no location; an unmapped one (no
     service type) is checked with a stand-in type and stored with none, so it is
     never matched or exported as a scenario program."""
     program = Program(
@@ -96,13 +79,17 @@ def contract_program(draft: Draft) -> Program:
     return program.model_copy(update={"service_types": []})
 
 
-def write_facts(session: Session, row: t.Program, draft: Draft, program: Program) -> None:
-    """The draft's facts onto ``row`` through the store's one program writer."""
-    write_program(session, row, program)
-    row.lat, row.lon = draft.lat, draft.lon
-    row.description = draft.description
-    row.details = draft.details
-    session.add(row)
+def columns(draft: Draft, program: Program) -> dict[str, Any]:
+    """The draft's facts as the program table's column values: the contract program's,
+    with the draft's own location (or none), description and source fields."""
+    return {
+        **program_columns(program),
+        "lat": draft.lat,
+        "lon": draft.lon,
+        "neighborhood": draft.neighborhood,
+        "description": draft.description,
+        "details": draft.details,
+    }
 
 
 def _organization(session: Session, draft: Draft) -> None:
@@ -145,13 +132,9 @@ def _record_capacity(session: Session, draft: Draft, now: datetime, *, new: bool
         if new:
             add_capacity_row(session, draft.program_id)
         return 0
-    loaded = load(session, draft.program_id, lock=True)
-    if loaded is None:
-        loaded = Loaded(add_capacity_row(session, draft.program_id), ProgramLedger())
-    events = _capacity_events(loaded.state, draft, now)
-    for event in events:
-        loaded = record(session, loaded, draft.program_id, event)
-    return len(events)
+    return record_capacity(
+        session, draft.program_id, lambda state: _capacity_events(state, draft, now)
+    )
 
 
 def write_drafts(session: Session, drafts: list[Draft], now: datetime) -> Written:
@@ -169,40 +152,18 @@ def write_drafts(session: Session, drafts: list[Draft], now: datetime) -> Writte
             )
             continue
         _organization(session, draft)
-        row = session.get(t.Program, draft.program_id)
-        if row is None:
-            row = t.Program(id=draft.program_id, organization_id=draft.organization_id)
-            row.source = SOURCE
-            write_facts(session, row, draft, program)
-            session.flush()
-            out.created.append(draft.program_id)
-            changed = True
-        else:
-            before = _facts(row)
-            row.organization_id = draft.organization_id
-            probe = dict(before)
-            probe.update(
-                organization_id=draft.organization_id,
-                name=program.name,
-                service_types=program.service_types,
-                lat=draft.lat,
-                lon=draft.lon,
-                neighborhood=draft.neighborhood,
-                **program.barriers.model_dump(),
-                eligibility=program.eligibility.model_dump(mode="json", exclude_none=True),
-                serves=program.serves,
-                languages=program.languages,
-                description=draft.description,
-                details=draft.details,
-            )
-            changed = probe != before
-            if changed:
-                write_facts(session, row, draft, program)
-        events = _record_capacity(session, draft, now, new=draft.program_id in out.created)
+        values = columns(draft, program)
+        if session.get(t.Program, draft.program_id) is None:
+            values["source"] = SOURCE
+        _, outcome = upsert_program(session, draft.program_id, values)
+        events = _record_capacity(session, draft, now, new=outcome == "created")
         out.events += events
         if draft.lat is None:
             out.unlocated.append(draft.program_id)
-        if draft.program_id in out.created:
-            continue
-        (out.updated if changed or events else out.unchanged).append(draft.program_id)
+        if outcome == "created":
+            out.created.append(draft.program_id)
+        elif outcome == "updated" or events:
+            out.updated.append(draft.program_id)
+        else:
+            out.unchanged.append(draft.program_id)
     return out
