@@ -19,6 +19,7 @@ from api.limits import BodyLimit
 from api.routers import admin, audit, auth, case_managers, funders, hsds, providers, referrers
 from api.schemas import Health
 from api.sweeper import sweep_forever
+from api.text_guard import TextGuard
 from matcher.settings import Settings, check_secrets, get_settings
 from matcher.store.engine import READ_ONLY, make_engine
 
@@ -61,6 +62,7 @@ def create_app(
     app.state.audit = AuditSink(app.state.engine, settings.audit_flush_seconds)
     app.state.credentials = CredentialCache(settings.auth_cache_seconds)
     problems.install(app)
+    app.add_middleware(TextGuard)  # innermost: its refusals are audited like any other
     app.add_middleware(AuditLog)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(auth.router)

@@ -71,11 +71,9 @@ def export_scenario(
 
     with session_scope(_engine(database_url)) as session:
         data = export(session, datetime.now(UTC), case_manager_id=case_manager).to_json()
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    if output is None:
-        typer.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
+    from matcher.cli import write_text
+
+    write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", output)
 
 
 def import_scenario(

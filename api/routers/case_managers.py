@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Response, status
@@ -22,6 +23,7 @@ from api.schemas import (
     Id,
     IntakeOut,
     MatchOut,
+    NeedIn,
     ParticipantIn,
     ParticipantOut,
     ParticipantUpdate,
@@ -29,8 +31,8 @@ from api.schemas import (
     ReferralOut,
 )
 from matcher.funding.impact import Change
-from matcher.scenario import Participant
-from matcher.service import consent, funding, intake, matching, participants, referrals
+from matcher.scenario import Need, Participant
+from matcher.service import checks, consent, funding, intake, matching, participants, referrals
 
 router = APIRouter(
     responses=RESPONSES,
@@ -38,6 +40,12 @@ router = APIRouter(
     tags=["case managers"],
     dependencies=[Depends(case_manager_of)],
 )
+
+
+def plan_of(rows: list[NeedIn], own: Collection[str]) -> list[Need]:
+    """The plan's needs with their ids: the participant's ``own`` kept, new ones made."""
+    ids = checks.need_ids([n.id for n in rows], own)
+    return [Need(id=i, **n.model_dump(exclude={"id"})) for i, n in zip(ids, rows, strict=True)]
 
 
 def _out(person: Participant, active: bool, version: int) -> ParticipantOut:
@@ -60,12 +68,14 @@ def _one(ctx: Ctx, case_manager_id: str, participant_id: str) -> ParticipantOut:
 def create_participant(
     case_manager_id: Id, body: ParticipantIn, ctx: Ctx, response: Response
 ) -> ParticipantOut:
-    """Record a participant under a pseudonym, with their plan."""
-    fields = body.model_dump(exclude={"id", "intake_id"})
-    person = Participant(id=body.id or participants.new_pseudonym(), **fields)
+    """Record a participant under a pseudonym the server makes, with their plan (each
+    need gets an id the server makes)."""
+    fields = body.model_dump(exclude={"intake_id", "needs"})
+    needs = plan_of(body.needs, own=())
+    person = Participant(id=participants.new_pseudonym(), needs=needs, **fields)
 
     def act(s: Session) -> None:
-        participants.create(s, case_manager_id, person, ctx.now)
+        participants.create(s, case_manager_id, person, ctx.now, area=ctx.settings.site_area())
         if body.intake_id is not None:
             intake.link(s, case_manager_id, body.intake_id, person.id)
 
@@ -115,7 +125,13 @@ def update_participant(
         needs = participants.get(s, case_manager_id, participant_id).needs
         person = Participant(id=participant_id, needs=needs, **body.model_dump(exclude={"active"}))
         participants.update(
-            s, case_manager_id, person, ctx.now, expected_version=expected, active=body.active
+            s,
+            case_manager_id,
+            person,
+            ctx.now,
+            expected_version=expected,
+            active=body.active,
+            area=ctx.settings.site_area(),
         )
 
     ctx.run(act)
@@ -126,10 +142,15 @@ def update_participant(
 
 @router.put("/participants/{participant_id}/plan", response_model=ParticipantOut)
 def set_plan(case_manager_id: Id, participant_id: Id, body: PlanIn, ctx: Ctx) -> ParticipantOut:
-    """Replace the plan's needs, in the participant's own order."""
-    ctx.run(
-        lambda s: participants.set_plan(s, case_manager_id, participant_id, body.needs, ctx.now)
-    )
+    """Replace the plan's needs, in the participant's own order: a need sent with the
+    ``id`` of one of the participant's needs keeps it; a need without ``id`` is new."""
+
+    def act(s: Session) -> None:
+        own = [n.id for n in participants.get(s, case_manager_id, participant_id).needs]
+        needs = plan_of(body.needs, own)
+        participants.set_plan(s, case_manager_id, participant_id, needs, ctx.now)
+
+    ctx.run(act)
     return _one(ctx, case_manager_id, participant_id)
 
 
@@ -142,7 +163,12 @@ def match(case_manager_id: Id, participant_id: Id, ctx: Ctx) -> MatchOut:
     """Options per open need, best first, with the recommended one and reasons for the rest."""
     result = ctx.read(
         lambda s: matching.match_participant(
-            s, case_manager_id, participant_id, ctx.now, ctx.settings.solver_time_limit
+            s,
+            case_manager_id,
+            participant_id,
+            ctx.now,
+            ctx.settings.solver_time_limit,
+            default_max_distance_km=ctx.settings.default_max_distance_km,
         )
     )
     return MatchOut.model_validate(result)
@@ -152,7 +178,13 @@ def match(case_manager_id: Id, participant_id: Id, ctx: Ctx) -> MatchOut:
 def batch_match(case_manager_id: Id, ctx: Ctx) -> dict[str, Any]:
     """The best assignment over all the case manager's active participants (nothing held)."""
     answer = ctx.read(
-        lambda s: matching.batch_match(s, case_manager_id, ctx.now, ctx.settings.solver_time_limit)
+        lambda s: matching.batch_match(
+            s,
+            case_manager_id,
+            ctx.now,
+            ctx.settings.solver_time_limit,
+            default_max_distance_km=ctx.settings.default_max_distance_km,
+        )
     )
     return answer.to_json()
 

@@ -31,12 +31,15 @@ def _etag(version: int) -> str:
     return f'"{version}"'
 
 
+MAX_VERSION_DIGITS = 9  # versions count changes: far below 10**9, and inside every integer column
+
+
 def parse_if_match(value: str | None) -> int | None:
     """The version an ``If-Match`` header names (``"5"``, ``W/"5"`` or ``5``)."""
     if value is None:
         return None
     text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_VERSION_DIGITS:
         raise Invalid("etag", 'If-Match must be a version ETag such as "5"', field="If-Match")
     return int(text)
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from matcher.scenario import Need, Participant
+from matcher.service.checks import SiteArea, check_needs, check_participant
 from matcher.service.errors import Conflict, NotFound
 from matcher.store import tables as t
 from matcher.store.snapshot import (
@@ -34,6 +35,7 @@ def own(session: Session, case_manager_id: str, participant_id: str) -> t.Partic
 
 
 def _check_need_ids(session: Session, participant_id: str, needs: Sequence[Need]) -> None:
+    check_needs(needs)
     ids = [n.id for n in needs]
     taken = session.exec(
         select(t.PlanNeed.id).where(
@@ -45,9 +47,16 @@ def _check_need_ids(session: Session, participant_id: str, needs: Sequence[Need]
 
 
 def create(
-    session: Session, case_manager_id: str, participant: Participant, now: datetime
+    session: Session,
+    case_manager_id: str,
+    participant: Participant,
+    now: datetime,
+    *,
+    area: SiteArea | None = None,
 ) -> Participant:
-    """Store a new participant and their plan under the case manager."""
+    """Store a new participant and their plan under the case manager (``area``: the
+    site's, which the location must fall in)."""
+    check_participant(participant, area)
     if session.get(t.Participant, participant.id) is not None:
         raise Conflict("duplicate_id", f"participant {participant.id} already exists", field="id")
     _check_need_ids(session, participant.id, participant.needs)
@@ -86,8 +95,10 @@ def update(
     *,
     expected_version: int | None = None,
     active: bool | None = None,
+    area: SiteArea | None = None,
 ) -> Participant:
     """Replace a participant's attributes (and ``active`` when given); the plan is kept."""
+    check_participant(participant, area)
     row = own(session, case_manager_id, participant.id)
     if expected_version is not None and expected_version != row.version:
         raise Conflict(
