@@ -29,9 +29,13 @@ def _clean(value: str) -> str:
 
 Count = Annotated[int, Field(ge=0, le=1_000_000_000)]
 Id = Annotated[str, Field(min_length=1, max_length=MAX_ID, pattern=ID_PATTERN)]
-Text = Annotated[str, Field(strict=True, max_length=MAX_TEXT), AfterValidator(_clean)]
+Clean = AfterValidator(_clean)
+"""Put last in a string's ``Annotated``, after its ``Field`` with the length bounds."""
+Text = Annotated[str, Field(strict=True, max_length=MAX_TEXT), Clean]
 """Short free text (a name, a code): clean and at most 200 characters."""
-Name = Annotated[str, Field(strict=True, min_length=1, max_length=MAX_TEXT), AfterValidator(_clean)]
+Name = Annotated[str, Field(strict=True, min_length=1, max_length=MAX_TEXT), Clean]
+Note = Annotated[str, Field(strict=True, max_length=2000), Clean]
+"""Longer free text (a note for the team)."""
 ShortList = Annotated[list[Name], Field(max_length=100)]
 
 
@@ -56,7 +60,7 @@ class CapacityReport(_In):
 
     open_slots: Count
     waitlist: Count
-    reason: Annotated[str, Field(max_length=500)] = ""
+    reason: Annotated[str, Field(strict=True, max_length=500), Clean] = ""
 
 
 class HoldOut(_Out):
@@ -130,26 +134,22 @@ class HistoryOut(_Out):
 # Case managers
 
 
-class LocationIn(_In):
+class LocationIn(Location):
     """Where the participant is met (within the site's area)."""
 
-    lat: Annotated[float, Field(strict=True, ge=-90, le=90, allow_inf_nan=False)]
-    lon: Annotated[float, Field(strict=True, ge=-180, le=180, allow_inf_nan=False)]
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     neighborhood: Text | None = None
 
 
-class AttributesIn(_In):
+class AttributesIn(Attributes):
     """What the participant chose to disclose (see the scenario contract)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     age: Annotated[int, Field(strict=True, ge=0, le=MAX_AGE)] | None = None
     gender: Text | None = None
     household: Text | None = None
-    active_use: Flag = False
-    sex_work: Flag = False
-    criminal_history: Flag = False
-    has_pet: Flag = False
-    has_id: Flag = True
-    accepts_faith_based: Flag = False
 
 
 class NeedIn(_In):

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem
-from matcher.inputs import TEXT_RULES, first_text_fault, text_fault
+from matcher.inputs import TEXT_RULES, first_text_fault, shown, text_fault
 
 MAX_HEADER = 8_192
 # A NUL byte, or a NUL or UTF-16 surrogate written as a JSON escape: only then is the
@@ -46,7 +46,7 @@ def _body_fault(body: bytes, content_type: str) -> tuple[str, str] | None:
             for text in (name, value):
                 rule = text_fault(text)
                 if rule is not None:
-                    return name, rule
+                    return shown(name), rule
     return None
 
 
@@ -60,7 +60,7 @@ def _scope_fault(scope: Scope) -> tuple[int, str, str] | None:
         for text in (name, value):
             rule = text_fault(text)
             if rule is not None:
-                return 422, name, rule
+                return 422, shown(name), rule
     for name, value in scope.get("headers") or []:
         header = name.decode("latin-1")
         if len(value) > MAX_HEADER:

@@ -69,11 +69,16 @@ def _walk(data: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
             stack.extend(reversed([((*path, i), v) for i, v in enumerate(value)]))
 
 
+def shown(text: str) -> str:
+    """``text`` safe to print or send back: a NUL or lone surrogate written as an escape."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
 def json_path(parts: tuple[str | int, ...]) -> str:
-    """``('needs', 0, 'id')`` -> ``needs[0].id``."""
+    """``('needs', 0, 'id')`` -> ``needs[0].id`` (keys shown safely)."""
     out = ""
     for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+        out += f"[{part}]" if isinstance(part, int) else (f".{shown(part)}" if out else shown(part))
     return out or "$"
 
 

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from api.auth import case_manager_of, expensive
 from api.deps import Ctx, Paged
+from api.idempotency import IdempotencyKey, create_once
 from api.problems import RESPONSES
 from api.routers.providers import parse_if_match
 from api.schemas import (
@@ -66,7 +67,11 @@ def _one(ctx: Ctx, case_manager_id: str, participant_id: str) -> ParticipantOut:
 
 @router.post("/participants", response_model=ParticipantOut, status_code=status.HTTP_201_CREATED)
 def create_participant(
-    case_manager_id: Id, body: ParticipantIn, ctx: Ctx, response: Response
+    case_manager_id: Id,
+    body: ParticipantIn,
+    ctx: Ctx,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> ParticipantOut:
     """Record a participant under a pseudonym the server makes, with their plan (each
     need gets an id the server makes)."""
@@ -74,14 +79,17 @@ def create_participant(
     needs = plan_of(body.needs, own=())
     person = Participant(id=participants.new_pseudonym(), needs=needs, **fields)
 
-    def act(s: Session) -> None:
-        participants.create(s, case_manager_id, person, ctx.now, area=ctx.settings.site_area())
+    def act(s: Session) -> ParticipantOut:
+        made = participants.create(
+            s, case_manager_id, person, ctx.now, area=ctx.settings.site_area()
+        )
         if body.intake_id is not None:
             intake.link(s, case_manager_id, body.intake_id, person.id)
+        return _out(made, True, 1)
 
-    ctx.run(act)
-    out = _one(ctx, case_manager_id, person.id)
-    response.headers["Location"] = f"/case-managers/{case_manager_id}/participants/{person.id}"
+    scope = f"participants:{case_manager_id}"
+    out = create_once(ctx, response, idempotency_key, scope, body, ParticipantOut, act)
+    response.headers["Location"] = f"/case-managers/{case_manager_id}/participants/{out.id}"
     response.headers["ETag"] = f'"{out.version}"'
     return out
 
@@ -195,10 +203,17 @@ def batch_match(case_manager_id: Id, ctx: Ctx) -> dict[str, Any]:
     status_code=status.HTTP_201_CREATED,
     responses={409: {"description": "no place free without bumping someone waiting"}},
 )
-def place_hold(case_manager_id: Id, body: HoldIn, ctx: Ctx) -> ReferralOut:
+def place_hold(
+    case_manager_id: Id,
+    body: HoldIn,
+    ctx: Ctx,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> ReferralOut:
     """Hold one place for a need until the hold expires (409 if none is free)."""
-    view = ctx.run(
-        lambda s: referrals.place_hold(
+
+    def act(s: Session) -> ReferralOut:
+        view = referrals.place_hold(
             s,
             case_manager_id,
             participant_id=body.participant_id,
@@ -208,8 +223,10 @@ def place_hold(case_manager_id: Id, body: HoldIn, ctx: Ctx) -> ReferralOut:
             now=ctx.now,
             ttl=ctx.ttl,
         )
-    )
-    return ReferralOut.model_validate(view)
+        return ReferralOut.model_validate(view)
+
+    scope = f"holds:{case_manager_id}"
+    return create_once(ctx, response, idempotency_key, scope, body, ReferralOut, act)
 
 
 @router.get("/referrals", response_model=list[ReferralOut])
@@ -266,10 +283,18 @@ def impact(case_manager_id: Id, body: ChangeIn, ctx: Ctx) -> GainsOut:
     response_model=ConsentOut,
     status_code=status.HTTP_201_CREATED,
 )
-def grant_consent(case_manager_id: Id, participant_id: Id, body: ConsentIn, ctx: Ctx) -> ConsentOut:
+def grant_consent(
+    case_manager_id: Id,
+    participant_id: Id,
+    body: ConsentIn,
+    ctx: Ctx,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> ConsentOut:
     """Record a participant's consent to share some categories with one recipient."""
-    view = ctx.run(
-        lambda s: consent.grant(
+
+    def act(s: Session) -> ConsentOut:
+        view = consent.grant(
             s,
             case_manager_id,
             participant_id,
@@ -280,8 +305,10 @@ def grant_consent(case_manager_id: Id, participant_id: Id, body: ConsentIn, ctx:
             ends_at=body.ends_at,
             now=ctx.now,
         )
-    )
-    return ConsentOut.model_validate(view)
+        return ConsentOut.model_validate(view)
+
+    scope = f"consents:{case_manager_id}:{participant_id}"
+    return create_once(ctx, response, idempotency_key, scope, body, ConsentOut, act)
 
 
 @router.get("/participants/{participant_id}/consents", response_model=list[ConsentOut])
