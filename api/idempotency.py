@@ -26,9 +26,11 @@ M = TypeVar("M", bound=BaseModel)
 IdempotencyKey = Annotated[
     str | None,
     Header(
+        min_length=1,
+        max_length=MAX_KEY,
         description="Any unique string (at most 200 characters): a retry with the same key "
         "and body gets the first answer (with Idempotent-Replayed: true) instead of acting "
-        "twice; the same key with another body is refused (409)"
+        "twice; the same key with another body is refused (409)",
     ),
 ]
 

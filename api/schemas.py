@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from matcher.inputs import TEXT_RULES, text_fault
@@ -27,6 +27,27 @@ def _clean(value: str) -> str:
     return value
 
 
+def _iso_8601(value: Any) -> Any:
+    """A date-time as ISO 8601 text only: ``0.5`` is not read as a Unix time."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("must be an ISO 8601 date-time") from None
+    return value
+
+
+Moment = Annotated[datetime, BeforeValidator(_iso_8601)]
+
+
+def _integral(value: Any) -> Any:
+    """A JSON number with no fraction (``3.0``) is the integer it names; a string is not."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+"""A date-time given as ISO 8601 text (a query parameter, say)."""
 Count = Annotated[int, Field(ge=0, le=1_000_000_000)]
 Id = Annotated[str, Field(min_length=1, max_length=MAX_ID, pattern=ID_PATTERN)]
 Clean = AfterValidator(_clean)
@@ -147,7 +168,9 @@ class AttributesIn(Attributes):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    age: Annotated[int, Field(strict=True, ge=0, le=MAX_AGE)] | None = None
+    age: Annotated[int, Field(strict=True, ge=0, le=MAX_AGE), BeforeValidator(_integral)] | None = (
+        None
+    )
     gender: Text | None = None
     household: Text | None = None
 
@@ -159,7 +182,10 @@ class NeedIn(_In):
     id: Id | None = None
     service_types: Annotated[list[Name], Field(min_length=1, max_length=30)]
     acute: Flag = False
-    rank: Annotated[int, Field(strict=True, ge=1, le=1_000_000_000)] | None = None
+    rank: (
+        Annotated[int, Field(strict=True, ge=1, le=1_000_000_000), BeforeValidator(_integral)]
+        | None
+    ) = None
     preferred_programs: ShortList = Field(default_factory=list)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi.responses import JSONResponse
@@ -113,3 +114,52 @@ class TextGuard:
             return messages.pop(0) if messages else await receive()
 
         await self.app(scope, replay, send)
+
+
+NO_NUL = "^[^\\u0000]*$"
+
+
+def document_text_rules(schema: dict[str, Any]) -> dict[str, Any]:
+    """Say in an OpenAPI document what the middleware enforces: every string without a
+    pattern, format or enumeration of its own gets ``NO_NUL`` as its pattern, and so
+    does every object's property names (and the values of properties an object
+    ignores). And a
+    header or query parameter is never ``null`` on the wire (absent is how it is left
+    out), so its schema does not offer ``null``."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                options = parameter.get("schema", {}).get("anyOf")
+                if options and {"type": "null"} in options:
+                    rest = [o for o in options if o != {"type": "null"}]
+                    if len(rest) == 1:
+                        parameter["schema"].pop("anyOf")
+                        parameter["schema"].update(rest[0])
+                    else:
+                        parameter["schema"]["anyOf"] = rest
+    any_value = {"$ref": "#/components/schemas/AnyCleanValue"}
+    schema.setdefault("components", {}).setdefault("schemas", {})["AnyCleanValue"] = {
+        "description": "any JSON value whose strings and keys hold no NUL",
+        "anyOf": [
+            {"type": "string"},
+            {"type": "number"},
+            {"type": "boolean"},
+            {"type": "null"},
+            {"type": "array", "items": any_value},
+            {"type": "object", "additionalProperties": any_value},
+        ],
+    }
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            plain = not {"pattern", "format", "enum", "const"} & node.keys()
+            if node.get("type") == "string" and plain:
+                node["pattern"] = NO_NUL
+            if node.get("type") == "object" and "propertyNames" not in node:
+                node["propertyNames"] = {"pattern": NO_NUL}
+                node.setdefault("additionalProperties", any_value)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return schema

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from sqlmodel import Session
 
 from api.auth import case_manager_of, expensive
 from api.deps import Ctx, Paged
 from api.idempotency import IdempotencyKey, create_once
 from api.problems import RESPONSES
-from api.routers.providers import parse_if_match
+from api.routers.providers import IfMatch, parse_if_match
 from api.schemas import (
     ChangeIn,
     ConsentIn,
@@ -124,7 +124,7 @@ def update_participant(
     body: ParticipantUpdate,
     ctx: Ctx,
     response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> ParticipantOut:
     """Replace the participant's attributes; ``active: false`` keeps the record."""
     expected = parse_if_match(if_match)
