@@ -117,7 +117,7 @@ def test_absurd_if_match_and_idempotency_keys_are_refused(client: TestClient) ->
             json=fields,
             headers=[(b"If-Match", value if isinstance(value, bytes) else value.encode())],
         )
-        assert (answer.status_code, answer.json()["field"]) == (422, "If-Match"), value
+        assert (answer.status_code, answer.json()["field"].lower()) == (422, "if-match"), value
     capacity = client.put(
         "/providers/org-harbor/programs/belltown-harbor-shelter/capacity",
         json={"open_slots": 1, "waitlist": 0},
@@ -127,7 +127,7 @@ def test_absurd_if_match_and_idempotency_keys_are_refused(client: TestClient) ->
     long_key = client.post(
         f"{BASE}/participants", json=participant_body(), headers={"Idempotency-Key": "k" * 201}
     )
-    assert (long_key.status_code, long_key.json()["field"]) == (422, "Idempotency-Key")
+    assert (long_key.status_code, long_key.json()["field"].lower()) == (422, "idempotency-key")
 
 
 def test_over_long_and_duplicate_need_ids_are_refused(client: TestClient) -> None:
