@@ -87,3 +87,12 @@ def test_out_of_range_counts_exit_2(tmp_path: Path) -> None:
     ):
         result = runner.invoke(app, command)
         assert result.exit_code == 2, (command, result.output)
+
+
+def test_an_import_with_ids_longer_than_the_store_holds_exits_2(tmp_path: Path) -> None:
+    path = scenario_with(tmp_path, "participants.id", "p-" + "x" * 300)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    result = runner.invoke(app, ["import-scenario", str(path), "--database-url", url])
+    assert result.exit_code == 2
+    assert "participants[0].id: must be at most 200 characters" in result.stderr
+    assert not (tmp_path / "store.db").exists()

@@ -20,7 +20,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from matcher.inputs import TEXT_RULES, text_fault
-from matcher.scenario import Need, Participant
+from matcher.scenario import Need, Participant, Scenario
 from matcher.service.errors import Invalid
 
 ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
@@ -143,3 +143,27 @@ def with_travel_limit(person: Participant, default_km: float | None) -> Particip
     if default_km is None or person.max_distance_km is not None:
         return person
     return person.model_copy(update={"max_distance_km": default_km})
+
+
+def too_long_for_the_store(scenario: Scenario) -> list[str]:
+    """Where a scenario holds an id or a name longer than the store's columns (200
+    characters; a program's name 300): the import refuses it whole, naming each place."""
+    found: list[str] = []
+
+    def check(value: str | None, where: str, limit: int = MAX_ID) -> None:
+        if value is not None and len(value) > limit:
+            found.append(f"{where}: must be at most {limit} characters")
+
+    for i, program in enumerate(scenario.programs):
+        check(program.id, f"programs[{i}].id")
+        check(program.provider_id, f"programs[{i}].provider_id")
+        check(program.name, f"programs[{i}].name", 300)
+        check(program.location.neighborhood, f"programs[{i}].location.neighborhood")
+        for j, kind in enumerate(program.service_types):
+            check(kind, f"programs[{i}].service_types[{j}]")
+    for i, person in enumerate(scenario.participants):
+        check(person.id, f"participants[{i}].id")
+        check(person.location.neighborhood, f"participants[{i}].location.neighborhood")
+        for j, need in enumerate(person.needs):
+            check(need.id, f"participants[{i}].needs[{j}].id")
+    return found
