@@ -33,8 +33,8 @@ def _body_fault(body: bytes, content_type: str) -> tuple[str, str] | None:
     if "json" in content_type:
         try:
             body.decode("utf-8")
-        except UnicodeDecodeError:
-            return None  # not UTF-8 at all: the JSON parser refuses it as malformed (422)
+        except UnicodeDecodeError:  # JSON travels as UTF-8 (RFC 8259); the parser would
+            return "body", "encoding"  # otherwise read an encoded surrogate as a string
         if _SUSPECT.search(body) is None:
             return None
         try:
@@ -71,8 +71,15 @@ def _scope_fault(scope: Scope) -> tuple[int, str, str] | None:
     return None
 
 
+MESSAGES = {
+    **TEXT_RULES,
+    "encoding": "must be UTF-8 text",
+    "header_too_long": f"must be at most {MAX_HEADER} characters",
+}
+
+
 def _refusal(status: int, field: str, rule: str) -> JSONResponse:
-    message = TEXT_RULES.get(rule, f"must be at most {MAX_HEADER} characters")
+    message = MESSAGES[rule]
     return problem(status, f"{field}: {message}", rule=rule, field=field)
 
 

@@ -96,6 +96,20 @@ def test_every_creating_body_refuses_bad_text(client: TestClient, text: str) -> 
     assert [r.status_code for r in refusals] == [422] * len(refusals), [r.text for r in refusals]
 
 
+@pytest.mark.parametrize("raw", [b"\xed\xa0\x80", b"caf\xe9"], ids=["encoded surrogate", "latin-1"])
+def test_a_body_that_is_not_utf_8_is_refused(client: TestClient, raw: bytes) -> None:
+    officer = bearer(client.engine, "referrer")  # type: ignore[attr-defined]
+    body = b'{"reference": "' + raw + b'"}'
+    answer = client.post(
+        "/referrers/intakes", content=body, headers={"Content-Type": "application/json", **officer}
+    )
+    assert (answer.status_code, answer.json()["rule"], answer.json()["field"]) == (
+        422,
+        "encoding",
+        "body",
+    )
+
+
 def test_a_nul_in_the_path_the_query_or_a_header_is_refused(client: TestClient) -> None:
     in_path = client.get(f"{BASE}/participants/p%00x")
     in_query = client.get(f"{BASE}/referrals", params={"participant_id": NUL})
