@@ -5,7 +5,8 @@ form, so the database driver cannot send it: either used to end as a server erro
 deep in a handler. This middleware checks every string a request carries (the path,
 the query, the headers and a JSON or form body, keys and values) with the same rules
 as the command line (``matcher.inputs``) and answers 422 problem details naming the
-field and the rule. Headers longer than ``MAX_HEADER`` characters are refused (400).
+field and the rule. A query parameter given twice is refused too (every one is a
+single value), and headers longer than ``MAX_HEADER`` characters (400).
 A clean body is passed on unchanged; the common case costs one scan of the bytes.
 """
 
@@ -57,11 +58,15 @@ def _scope_fault(scope: Scope) -> tuple[int, str, str] | None:
     if rule is not None:
         return 422, "path", rule
     query = scope.get("query_string", b"").decode("latin-1")
+    seen: set[str] = set()
     for name, value in parse_qsl(query, keep_blank_values=True):
         for text in (name, value):
             rule = text_fault(text)
             if rule is not None:
                 return 422, shown(name), rule
+        if name in seen:  # every query parameter is one value: a second is not ignored
+            return 422, name, "repeated_parameter"
+        seen.add(name)
     for name, value in scope.get("headers") or []:
         header = name.decode("latin-1")
         if len(value) > MAX_HEADER:
@@ -74,6 +79,7 @@ def _scope_fault(scope: Scope) -> tuple[int, str, str] | None:
 MESSAGES = {
     **TEXT_RULES,
     "encoding": "must be UTF-8 text",
+    "repeated_parameter": "must be given once",
     "header_too_long": f"must be at most {MAX_HEADER} characters",
 }
 

@@ -117,6 +117,8 @@ def test_a_nul_in_the_path_the_query_or_a_header_is_refused(client: TestClient) 
     assert (in_path.status_code, in_path.json()["field"]) == (422, "path")
     assert (in_query.status_code, in_query.json()["field"]) == (422, "participant_id")
     assert in_audit_query.status_code == 422
+    twice = client.get("/funders/plan?budget=5&budget=7")
+    assert (twice.status_code, twice.json()["rule"]) == (422, "repeated_parameter")
     huge = client.get(f"{BASE}/participants", headers={"X-Anything": "x" * 10_000})
     assert (huge.status_code, huge.json()["rule"]) == (400, "header_too_long")
 
