@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from matcher.service.checks import SiteArea
+from matcher.site import SiteArea
 
 DEVELOPMENT_SECRET = "development-only-secret-not-for-real-use-0123456789"
 

@@ -13,39 +13,21 @@ the field and the rule.
 
 from __future__ import annotations
 
-import math
 import re
 import uuid
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 
 from matcher.inputs import TEXT_RULES, text_fault
 from matcher.scenario import Need, Participant, Scenario
 from matcher.service.errors import Invalid
+from matcher.site import SiteArea
 
 ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
 """Pseudonyms, need ids and every other id the API accepts."""
 MAX_ID = 200
 MAX_TEXT = 200
 MAX_AGE = 130
-EARTH_RADIUS_KM = 6371.0088
 _ID = re.compile(ID_PATTERN)
-
-
-@dataclass(frozen=True, slots=True)
-class SiteArea:
-    """Where the site's participants are met: within ``radius_km`` of a centre."""
-
-    lat: float
-    lon: float
-    radius_km: float
-
-    def distance_km(self, lat: float, lon: float) -> float:
-        """Great-circle distance from the centre."""
-        p1, p2 = math.radians(self.lat), math.radians(lat)
-        dp, dl = p2 - p1, math.radians(lon - self.lon)
-        h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-        return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
 def check_id(value: str, field: str) -> None:

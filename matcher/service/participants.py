@@ -9,8 +9,9 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from matcher.scenario import Need, Participant
-from matcher.service.checks import SiteArea, check_needs, check_participant
+from matcher.service.checks import check_needs, check_participant
 from matcher.service.errors import Conflict, NotFound
+from matcher.site import SiteArea
 from matcher.store import tables as t
 from matcher.store.snapshot import (
     add_participant,
