@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 
 import anyio
 from anyio import to_thread
@@ -19,6 +20,7 @@ from api.limits import BodyLimit
 from api.routers import admin, audit, auth, case_managers, funders, hsds, providers, referrers
 from api.schemas import Health
 from api.sweeper import sweep_forever
+from api.text_guard import TextGuard, document_text_rules
 from matcher.settings import Settings, check_secrets, get_settings
 from matcher.store.engine import READ_ONLY, make_engine
 
@@ -60,6 +62,7 @@ def create_app(
     app.state.clock = clock
     app.state.audit = AuditSink(app.state.engine, settings.audit_flush_seconds)
     app.state.credentials = CredentialCache(settings.auth_cache_seconds)
+    app.add_middleware(TextGuard)  # innermost: its refusals are audited like any other
     app.add_middleware(AuditLog)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     problems.install(app)  # last: its middleware is the outermost
@@ -72,6 +75,14 @@ def create_app(
     app.include_router(audit.router)
     app.include_router(hsds.router)
     web.install(app)
+    describe = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_text_rules(describe())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/health", response_model=Health, tags=["everyone"])
     def health(ctx: Ctx) -> Health:

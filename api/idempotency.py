@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
+from fastapi import Header, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -20,6 +21,18 @@ from matcher.service.errors import Conflict, Invalid
 from matcher.store.tables import IdempotencyRecord
 
 MAX_KEY = 200
+M = TypeVar("M", bound=BaseModel)
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        min_length=1,
+        max_length=MAX_KEY,
+        description="Any unique string (at most 200 characters): a retry with the same key "
+        "and body gets the first answer (with Idempotent-Replayed: true) instead of acting "
+        "twice; the same key with another body is refused (409)",
+    ),
+]
 
 
 def request_hash(scope: str, payload: BaseModel, extra: str = "") -> str:
@@ -68,3 +81,22 @@ def once(
     except IntegrityError:
         # A concurrent request with the same key committed first: answer as it did.
         return ctx.run(first_or_replay)
+
+
+def create_once(
+    ctx: Context,
+    response: Response,
+    key: str | None,
+    scope: str,
+    body: BaseModel,
+    out: type[M],
+    act: Callable[[Session], M],
+) -> M:
+    """A creating POST run at most once per ``Idempotency-Key``: ``act`` makes the object
+    and its answer in one transaction; a replay gets the stored answer back."""
+    data, replayed = once(
+        ctx, key, scope, request_hash(scope, body), lambda s: act(s).model_dump(mode="json")
+    )
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return out.model_validate(data)

@@ -10,15 +10,54 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
-from matcher.scenario import Attributes, Location, Need, StayAway
+from matcher.inputs import TEXT_RULES, text_fault
+from matcher.scenario import Attributes, Flag, Location, Need, StayAway
+from matcher.service.checks import ID_PATTERN, MAX_AGE, MAX_ID, MAX_TEXT
 
+
+def _clean(value: str) -> str:
+    """Text the store can hold (no NUL, no lone surrogate); the middleware refuses
+    these first, this keeps the models right on their own."""
+    rule = text_fault(value)
+    if rule is not None:
+        raise ValueError(TEXT_RULES[rule])
+    return value
+
+
+def _iso_8601(value: Any) -> Any:
+    """A date-time as ISO 8601 text only: ``0.5`` is not read as a Unix time."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("must be an ISO 8601 date-time") from None
+    return value
+
+
+Moment = Annotated[datetime, BeforeValidator(_iso_8601)]
+
+
+def _integral(value: Any) -> Any:
+    """A JSON number with no fraction (``3.0``) is the integer it names; a string is not."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+"""A date-time given as ISO 8601 text (a query parameter, say)."""
 Count = Annotated[int, Field(ge=0, le=1_000_000_000)]
-Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:-]+$")]
-ShortList = Annotated[
-    list[Annotated[str, Field(min_length=1, max_length=200)]], Field(max_length=100)
-]
+Id = Annotated[str, Field(min_length=1, max_length=MAX_ID, pattern=ID_PATTERN)]
+Clean = AfterValidator(_clean)
+"""Put last in a string's ``Annotated``, after its ``Field`` with the length bounds."""
+Text = Annotated[str, Field(strict=True, max_length=MAX_TEXT), Clean]
+"""Short free text (a name, a code): clean and at most 200 characters."""
+Name = Annotated[str, Field(strict=True, min_length=1, max_length=MAX_TEXT), Clean]
+Note = Annotated[str, Field(strict=True, max_length=2000), Clean]
+"""Longer free text (a note for the team)."""
+ShortList = Annotated[list[Name], Field(max_length=100)]
 
 
 class _In(BaseModel):
@@ -42,7 +81,7 @@ class CapacityReport(_In):
 
     open_slots: Count
     waitlist: Count
-    reason: Annotated[str, Field(max_length=500)] = ""
+    reason: Annotated[str, Field(strict=True, max_length=500), Clean] = ""
 
 
 class HoldOut(_Out):
@@ -132,11 +171,66 @@ class HistoryOut(_Out):
 # Case managers
 
 
+class LocationIn(Location):
+    """Where the participant is met (within the site's area)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    neighborhood: Text | None = None
+
+
+class AttributesIn(Attributes):
+    """What the participant chose to disclose (see the scenario contract)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    age: Annotated[int, Field(strict=True, ge=0, le=MAX_AGE), BeforeValidator(_integral)] | None = (
+        None
+    )
+    gender: Text | None = None
+    household: Text | None = None
+
+
+class NeedIn(_In):
+    """One need of the plan; ``id`` names one of the participant's own needs to keep
+    it (and its referrals), and is left out for a new need (the server makes one)."""
+
+    id: Id | None = None
+    service_types: Annotated[list[Name], Field(min_length=1, max_length=30)]
+    acute: Flag = False
+    rank: (
+        Annotated[int, Field(strict=True, ge=1, le=1_000_000_000), BeforeValidator(_integral)]
+        | None
+    ) = None
+    preferred_programs: ShortList = Field(default_factory=list)
+    declined_programs: ShortList = Field(
+        default_factory=list,
+        description=(
+            "Ignored on input: derived from the need's referrals (clear one with DELETE "
+            ".../needs/{need_id}/declined/{program_id}); accepted so a need read can be sent back"
+        ),
+    )
+
+
+def _unique_ids(needs: list[NeedIn]) -> list[NeedIn]:
+    seen: set[str] = set()
+    for need in needs:
+        if need.id is not None and need.id in seen:
+            raise PydanticCustomError(
+                "duplicate_id", "need {id} is twice in the plan", {"id": need.id}
+            )
+        seen.add(need.id or "")
+    return needs
+
+
+NeedsIn = Annotated[list[NeedIn], Field(max_length=50), AfterValidator(_unique_ids)]
+
+
 class ParticipantFields(_In):
     """What a case manager records about a participant (under a pseudonym)."""
 
-    location: Location
-    attributes: Attributes = Field(default_factory=Attributes)
+    location: LocationIn
+    attributes: AttributesIn = Field(default_factory=AttributesIn)
     prefers: ShortList = Field(default_factory=list)
     languages: ShortList = Field(default_factory=list)
     max_distance_km: Annotated[float, Field(gt=0, le=20_000)] | None = None
@@ -145,13 +239,12 @@ class ParticipantFields(_In):
 
 
 class ParticipantIn(ParticipantFields):
-    """A new participant; ``id`` is a pseudonym (one is made up when absent)."""
+    """A new participant; the server makes the pseudonym and the needs' ids."""
 
-    id: Id | None = None
     intake_id: Id | None = Field(
         default=None, description="the intake (taken up by this case manager) it comes from"
     )
-    needs: Annotated[list[Need], Field(max_length=50)] = Field(default_factory=list)
+    needs: NeedsIn = Field(default_factory=list)
 
 
 class IntakeOut(_Out):
@@ -175,7 +268,7 @@ class ParticipantUpdate(ParticipantFields):
 class PlanIn(_In):
     """The Individual Intervention Plan's needs in the participant's own order."""
 
-    needs: Annotated[list[Need], Field(max_length=50)]
+    needs: NeedsIn
 
 
 class ParticipantOut(BaseModel):

@@ -14,9 +14,11 @@ from typing import Annotated, Any
 
 import typer
 
+from matcher.cli_options import MAX_SECONDS, finite
 from matcher.errors import ScenarioInvalid
+from matcher.inputs import InputInvalid, read_json, write_atomic
 from matcher.paths import SAMPLE_CITY
-from matcher.scenario import Scenario, load_scenario
+from matcher.scenario import MAX_AMOUNT, Scenario, load_scenario
 
 app = typer.Typer(
     name="matcher",
@@ -30,8 +32,21 @@ app = typer.Typer(
 
 SAMPLE = SAMPLE_CITY
 
-TimeLimit = Annotated[float, typer.Option(help="Seconds before the solver stops proving.")]
-Seed = Annotated[int, typer.Option(help="Seed of the synthetic instance.")]
+
+TimeLimit = Annotated[
+    float,
+    typer.Option(
+        min=0.001,
+        max=MAX_SECONDS,
+        callback=finite,
+        help="Seconds before the solver stops proving.",
+    ),
+]
+Budget = Annotated[
+    float | None,
+    typer.Option(min=0, max=MAX_AMOUNT, callback=finite, help="Fund budget (default binds)."),
+]
+Seed = Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Seed of the synthetic instance.")]
 
 
 def _say(message: str) -> None:
@@ -51,13 +66,33 @@ def _load(source: str) -> Scenario:
         raise typer.Exit(2) from None
 
 
+def _refuse(error: InputInvalid) -> typer.Exit:
+    _say(str(error))
+    return typer.Exit(2)
+
+
+def write_text(text: str, output: Path | None) -> None:
+    """Print ``text``, or write it to ``output`` whole or not at all (exit 2 on failure,
+    leaving no empty or partial file)."""
+    try:
+        if output is None:
+            text.encode("utf-8")
+            sys.stdout.write(text)
+        else:
+            write_atomic(output, text)
+    except UnicodeEncodeError:
+        fault = InputInvalid("output", "lone_surrogate", "would hold invalid Unicode")
+        raise _refuse(fault) from None
+    except InputInvalid as error:
+        raise _refuse(error) from None
+    except OSError as error:
+        _say(f"cannot write {output}: {error.strerror or error}")
+        raise typer.Exit(2) from None
+
+
 def _write(data: dict[str, Any], output: Path | None, indent: int | None = None) -> None:
     # Without indentation the standard library's C encoder writes large answers ~10x faster.
-    text = json.dumps(data, indent=indent, ensure_ascii=False) + "\n"
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        output.write_text(text, encoding="utf-8")
+    write_text(json.dumps(data, indent=indent, ensure_ascii=False) + "\n", output)
 
 
 @app.command()
@@ -65,7 +100,9 @@ def solve(
     scenario: Annotated[str, typer.Argument(help="Scenario JSON file, or - for stdin.")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here.")] = None,
     time_limit: TimeLimit = 60.0,
-    indent: Annotated[int | None, typer.Option(help="Indent the JSON (default: compact).")] = None,
+    indent: Annotated[
+        int | None, typer.Option(min=0, max=16, help="Indent the JSON (default: compact).")
+    ] = None,
 ) -> None:
     """Solve a scenario and print the assignment JSON (or write it to --output)."""
     from matcher.assignment import build_assignment
@@ -92,12 +129,12 @@ def solve(
 
 @app.command()
 def generate(
-    participants: Annotated[int, typer.Option(min=0, help="Number of participants.")] = 1000,
-    programs: Annotated[int, typer.Option(min=0, help="Number of programs.")] = 100,
+    participants: Annotated[
+        int, typer.Option(min=0, max=1_000_000, help="Number of participants.")
+    ] = 1000,
+    programs: Annotated[int, typer.Option(min=0, max=100_000, help="Number of programs.")] = 100,
     seed: Seed = 0,
-    budget: Annotated[
-        float | None, typer.Option(min=0, help="Fund budget (default binds).")
-    ] = None,
+    budget: Budget = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here.")] = None,
 ) -> None:
     """Write a realistic, clearly synthetic scenario (reproducible from its seed)."""
@@ -140,7 +177,14 @@ def validate(
     from matcher.validate import check_assignment
 
     data = _load(scenario)
-    violations = check_assignment(data, json.loads(answer.read_text(encoding="utf-8")))
+    try:
+        given = read_json(answer)
+    except InputInvalid as error:
+        raise _refuse(error) from None
+    except OSError as error:
+        _say(f"cannot read {answer}: {error.strerror or error}")
+        raise typer.Exit(2) from None
+    violations = check_assignment(data, given)
     for v in violations:
         _say(str(v))
     if violations:
@@ -206,7 +250,12 @@ def report(
     ] = None,
     plan_budget: Annotated[
         float | None,
-        typer.Option(min=0, help="In the HTML report, plan this much new money (default: none)."),
+        typer.Option(
+            min=0,
+            max=MAX_AMOUNT,
+            callback=finite,
+            help="In the HTML report, plan this much new money (default: none).",
+        ),
     ] = None,
 ) -> None:
     """Unmet need for funders: by service category, reason and neighbourhood, small counts
@@ -257,7 +306,7 @@ def _write_html(
     from matcher.funding.planner import compare
 
     comparison = compare(data, plan_budget) if plan_budget is not None else None
-    path.write_text(render(build(data, answer, centroids), comparison), encoding="utf-8")
+    write_text(render(build(data, answer, centroids), comparison), path)
     _say(f"wrote {path}")
 
 

@@ -7,10 +7,15 @@ from typing import Annotated
 
 import typer
 
+from matcher.cli_options import MAX_SECONDS, finite
+from matcher.scenario import MAX_AMOUNT
+
 Neighborhoods = Annotated[
     Path | None, typer.Option(help="CSV of the city's neighbourhoods (name,lat,lon).")
 ]
-TimeLimit = Annotated[float, typer.Option(help="Seconds per solve.")]
+TimeLimit = Annotated[
+    float, typer.Option(min=0.001, max=MAX_SECONDS, callback=finite, help="Seconds per solve.")
+]
 
 
 def _centroids(path: Path | None):  # type: ignore[no-untyped-def]
@@ -27,7 +32,10 @@ def _centroids(path: Path | None):  # type: ignore[no-untyped-def]
 
 def plan_purchases(
     scenario: Annotated[str, typer.Argument(help="Scenario JSON file, or - for stdin.")],
-    budget: Annotated[float, typer.Option(min=0, help="New money to spend on places.")],
+    budget: Annotated[
+        float,
+        typer.Option(min=0, max=MAX_AMOUNT, callback=finite, help="New money to spend on places."),
+    ],
     neighborhoods: Neighborhoods = None,
     time_limit: TimeLimit = 60.0,
 ) -> None:
@@ -77,7 +85,7 @@ def impact(
     ] = None,
     drop_id_requirement: Annotated[bool, typer.Option(help="It would stop requiring ID.")] = False,
     allow_pets: Annotated[bool, typer.Option(help="It would accept pets.")] = False,
-    add_places: Annotated[int, typer.Option(min=0, help="Places it would open.")] = 0,
+    add_places: Annotated[int, typer.Option(min=0, max=100_000, help="Places it would open.")] = 0,
     neighborhoods: Neighborhoods = None,
     time_limit: TimeLimit = 60.0,
 ) -> None:

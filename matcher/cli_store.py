@@ -71,11 +71,9 @@ def export_scenario(
 
     with session_scope(_engine(database_url)) as session:
         data = export(session, datetime.now(UTC), case_manager_id=case_manager).to_json()
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    if output is None:
-        typer.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
+    from matcher.cli import write_text
+
+    write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", output)
 
 
 def import_scenario(
@@ -87,11 +85,18 @@ def import_scenario(
 ) -> None:
     """Load a scenario into an empty, migrated store (one transaction: all or nothing)."""
     from matcher.cli import _load
+    from matcher.service.checks import too_long_for_the_store
     from matcher.store.engine import session_scope, upgrade
     from matcher.store.snapshot import StoreNotEmpty
     from matcher.store.snapshot import import_scenario as load_into
 
     data = _load(scenario)
+    problems = too_long_for_the_store(data)
+    if problems:
+        typer.echo(f"import-scenario: the store cannot hold {len(problems)} value(s):", err=True)
+        for problem in problems:
+            typer.echo(f"  {problem}", err=True)
+        raise typer.Exit(2)
     engine = _engine(database_url)
     upgrade(engine)
     try:

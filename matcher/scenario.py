@@ -11,8 +11,7 @@ and reported as warnings, never errors.
 
 from __future__ import annotations
 
-import json
-import sys
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +28,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from matcher.errors import ScenarioInvalid, ScenarioIssue
+from matcher.inputs import TEXT_RULES, InputInvalid, first_text_fault, loads_json, read_text
 
 SCENARIO_FORMAT = "lead-matcher/scenario@1"
 
@@ -374,23 +374,33 @@ def _parse(data: Any) -> Scenario:
 
 
 def load_scenario(source: str | Path) -> Scenario:
-    """Read a scenario file (``-`` is standard input) and validate it."""
-    text = sys.stdin.read() if str(source) == "-" else Path(source).read_text(encoding="utf-8")
+    """Read a scenario file (``-`` is standard input, both strict UTF-8) and validate it."""
+    try:
+        text = read_text(source)
+    except InputInvalid as error:
+        raise ScenarioInvalid([ScenarioIssue("$", error.rule, error.message)]) from None
     return loads_scenario(text)
 
 
+# A NUL or a UTF-16 surrogate written as an escape: such text takes the slow path,
+# which finds and names the string (a surrogate pair is fine, a lone one is not).
+_SUSPECT = re.compile(r"\\u(?:0000|[dD][89a-fA-F])|\x00")
+
+
 def loads_scenario(text: str) -> Scenario:
-    """Parse scenario JSON text; malformed JSON is an issue at ``$`` like any other."""
-    if "null" not in text:
+    """Parse scenario JSON text; malformed, too deep or holding text no store can keep
+    (a NUL, a lone surrogate) is an issue like any other, naming its path."""
+    if "null" not in text and _SUSPECT.search(text) is None:
         fast = _validate_json_text(text)
         if fast is not None:
             return fast
     try:
-        data = json.loads(
-            text, parse_constant=_reject_constant, object_pairs_hook=_drop_null_members
-        )
-    except (json.JSONDecodeError, ValueError) as error:
-        raise ScenarioInvalid([ScenarioIssue("$", "json", f"not valid JSON: {error}")]) from None
+        data = loads_json(text, object_pairs_hook=_drop_null_members)
+    except InputInvalid as error:
+        raise ScenarioInvalid([ScenarioIssue("$", error.rule, error.message)]) from None
+    fault = first_text_fault(data)
+    if fault is not None:
+        raise ScenarioInvalid([ScenarioIssue(fault[0], fault[1], TEXT_RULES[fault[1]])])
     return _parse(data)
 
 
@@ -410,7 +420,3 @@ def _validate_json_text(text: str) -> Scenario | None:
     if any(len(set(ids)) != len(ids) for ids in (programs, people, needs)):
         return None
     return scenario
-
-
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a JSON number")

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from matcher.site import SiteArea
+
 DEVELOPMENT_SECRET = "development-only-secret-not-for-real-use-0123456789"
 
 
@@ -107,6 +109,32 @@ class Settings(BaseSettings):
     geocoder_min_delay: float = Field(
         default=1.0, ge=0, description="Seconds between geocoder requests (services' usage rules)"
     )
+    # The site's area: the sample city's (Seattle's) centre, with a radius that takes in
+    # every neighbourhood of data/neighborhoods/seattle.csv and the county around it.
+    site_lat: float = Field(
+        default=47.6062, ge=-90, le=90, description="Latitude of the site's centre"
+    )
+    site_lon: float = Field(
+        default=-122.3321, ge=-180, le=180, description="Longitude of the site's centre"
+    )
+    site_radius_km: float = Field(
+        default=60.0,
+        gt=0,
+        le=20_000,
+        description="Participants are met within this distance of the site's centre; a "
+        "location beyond it is refused as a typo",
+    )
+    default_max_distance_km: float | None = Field(
+        default=50.0,
+        gt=0,
+        le=20_000,
+        description="Travel limit used in matching for participants who set none of their "
+        "own (unset: none)",
+    )
+
+    def site_area(self) -> SiteArea:
+        """The area participants' locations must fall in."""
+        return SiteArea(self.site_lat, self.site_lon, self.site_radius_km)
 
 
 def check_secrets(settings: Settings) -> None:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from api.auth import auditor
 from api.deps import Ctx
 from api.problems import RESPONSES
+from api.schemas import Moment
 from matcher.service import audit
 
 router = APIRouter(
@@ -39,7 +40,7 @@ class AuditOut(BaseModel):
 @router.get("", response_model=list[AuditOut])
 def entries(
     ctx: Ctx,
-    since: datetime | None = None,
+    since: Moment | None = None,
     actor: Annotated[
         str | None, Query(max_length=200, description="an account id or username")
     ] = None,

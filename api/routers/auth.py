@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
@@ -17,6 +17,21 @@ from matcher.service import accounts
 from matcher.service.accounts import Unauthenticated
 
 router = APIRouter(prefix="/auth", tags=["everyone"], responses=RESPONSES)
+
+
+class SignInForm(OAuth2PasswordRequestForm):
+    """The OAuth2 password grant's form, with the name and password required non-empty
+    (so the schema says what the endpoint accepts)."""
+
+    def __init__(
+        self,
+        *,
+        username: Annotated[str, Form(min_length=1, max_length=200)],
+        password: Annotated[str, Form(min_length=1, max_length=200)],
+        grant_type: Annotated[str, Form(pattern="^password$")] = "password",
+        scope: Annotated[str, Form(max_length=1000)] = "",
+    ) -> None:
+        super().__init__(grant_type=grant_type, username=username, password=password, scope=scope)
 
 
 class TokenOut(BaseModel):
@@ -32,9 +47,7 @@ class MeOut(BaseModel):
 
 
 @router.post("/token", response_model=TokenOut, responses={401: {"description": "bad credentials"}})
-def token(
-    request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], ctx: Ctx
-) -> TokenOut:
+def token(request: Request, form: Annotated[SignInForm, Depends()], ctx: Ctx) -> TokenOut:
     """Exchange a username and password for an access token (rate-limited per name)."""
     check_rate(ctx, f"login:{form.username[:200]}", ctx.settings.login_per_minute)
     try:

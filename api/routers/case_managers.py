@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Collection
+from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from sqlmodel import Session
 
 from api.auth import case_manager_of, expensive
 from api.deps import Ctx, Paged
+from api.idempotency import IdempotencyKey, create_once
 from api.problems import RESPONSES
-from api.routers.providers import parse_if_match
+from api.routers.providers import IfMatch, parse_if_match
 from api.schemas import (
     ChangeIn,
     ConsentIn,
@@ -22,6 +24,7 @@ from api.schemas import (
     Id,
     IntakeOut,
     MatchOut,
+    NeedIn,
     ParticipantIn,
     ParticipantOut,
     ParticipantUpdate,
@@ -29,8 +32,8 @@ from api.schemas import (
     ReferralOut,
 )
 from matcher.funding.impact import Change
-from matcher.scenario import Participant
-from matcher.service import consent, funding, intake, matching, participants, referrals
+from matcher.scenario import Need, Participant
+from matcher.service import checks, consent, funding, intake, matching, participants, referrals
 
 router = APIRouter(
     responses=RESPONSES,
@@ -38,6 +41,12 @@ router = APIRouter(
     tags=["case managers"],
     dependencies=[Depends(case_manager_of)],
 )
+
+
+def plan_of(rows: list[NeedIn], own: Collection[str]) -> list[Need]:
+    """The plan's needs with their ids: the participant's ``own`` kept, new ones made."""
+    ids = checks.need_ids([n.id for n in rows], own)
+    return [Need(id=i, **n.model_dump(exclude={"id"})) for i, n in zip(ids, rows, strict=True)]
 
 
 def _out(person: Participant, active: bool, version: int) -> ParticipantOut:
@@ -58,20 +67,29 @@ def _one(ctx: Ctx, case_manager_id: str, participant_id: str) -> ParticipantOut:
 
 @router.post("/participants", response_model=ParticipantOut, status_code=status.HTTP_201_CREATED)
 def create_participant(
-    case_manager_id: Id, body: ParticipantIn, ctx: Ctx, response: Response
+    case_manager_id: Id,
+    body: ParticipantIn,
+    ctx: Ctx,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> ParticipantOut:
-    """Record a participant under a pseudonym, with their plan."""
-    fields = body.model_dump(exclude={"id", "intake_id"})
-    person = Participant(id=body.id or participants.new_pseudonym(), **fields)
+    """Record a participant under a pseudonym the server makes, with their plan (each
+    need gets an id the server makes)."""
+    fields = body.model_dump(exclude={"intake_id", "needs"})
+    needs = plan_of(body.needs, own=())
+    person = Participant(id=participants.new_pseudonym(), needs=needs, **fields)
 
-    def act(s: Session) -> None:
-        participants.create(s, case_manager_id, person, ctx.now)
+    def act(s: Session) -> ParticipantOut:
+        made = participants.create(
+            s, case_manager_id, person, ctx.now, area=ctx.settings.site_area()
+        )
         if body.intake_id is not None:
             intake.link(s, case_manager_id, body.intake_id, person.id)
+        return _out(made, True, 1)
 
-    ctx.run(act)
-    out = _one(ctx, case_manager_id, person.id)
-    response.headers["Location"] = f"/case-managers/{case_manager_id}/participants/{person.id}"
+    scope = f"participants:{case_manager_id}"
+    out = create_once(ctx, response, idempotency_key, scope, body, ParticipantOut, act)
+    response.headers["Location"] = f"/case-managers/{case_manager_id}/participants/{out.id}"
     response.headers["ETag"] = f'"{out.version}"'
     return out
 
@@ -106,7 +124,7 @@ def update_participant(
     body: ParticipantUpdate,
     ctx: Ctx,
     response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> ParticipantOut:
     """Replace the participant's attributes; ``active: false`` keeps the record."""
     expected = parse_if_match(if_match)
@@ -115,7 +133,13 @@ def update_participant(
         needs = participants.get(s, case_manager_id, participant_id).needs
         person = Participant(id=participant_id, needs=needs, **body.model_dump(exclude={"active"}))
         participants.update(
-            s, case_manager_id, person, ctx.now, expected_version=expected, active=body.active
+            s,
+            case_manager_id,
+            person,
+            ctx.now,
+            expected_version=expected,
+            active=body.active,
+            area=ctx.settings.site_area(),
         )
 
     ctx.run(act)
@@ -126,10 +150,15 @@ def update_participant(
 
 @router.put("/participants/{participant_id}/plan", response_model=ParticipantOut)
 def set_plan(case_manager_id: Id, participant_id: Id, body: PlanIn, ctx: Ctx) -> ParticipantOut:
-    """Replace the plan's needs, in the participant's own order."""
-    ctx.run(
-        lambda s: participants.set_plan(s, case_manager_id, participant_id, body.needs, ctx.now)
-    )
+    """Replace the plan's needs, in the participant's own order: a need sent with the
+    ``id`` of one of the participant's needs keeps it; a need without ``id`` is new."""
+
+    def act(s: Session) -> None:
+        own = [n.id for n in participants.get(s, case_manager_id, participant_id).needs]
+        needs = plan_of(body.needs, own)
+        participants.set_plan(s, case_manager_id, participant_id, needs, ctx.now)
+
+    ctx.run(act)
     return _one(ctx, case_manager_id, participant_id)
 
 
@@ -142,7 +171,12 @@ def match(case_manager_id: Id, participant_id: Id, ctx: Ctx) -> MatchOut:
     """Options per open need, best first, with the recommended one and reasons for the rest."""
     result = ctx.read(
         lambda s: matching.match_participant(
-            s, case_manager_id, participant_id, ctx.now, ctx.settings.solver_time_limit
+            s,
+            case_manager_id,
+            participant_id,
+            ctx.now,
+            ctx.settings.solver_time_limit,
+            default_max_distance_km=ctx.settings.default_max_distance_km,
         )
     )
     return MatchOut.model_validate(result)
@@ -152,7 +186,13 @@ def match(case_manager_id: Id, participant_id: Id, ctx: Ctx) -> MatchOut:
 def batch_match(case_manager_id: Id, ctx: Ctx) -> dict[str, Any]:
     """The best assignment over all the case manager's active participants (nothing held)."""
     answer = ctx.read(
-        lambda s: matching.batch_match(s, case_manager_id, ctx.now, ctx.settings.solver_time_limit)
+        lambda s: matching.batch_match(
+            s,
+            case_manager_id,
+            ctx.now,
+            ctx.settings.solver_time_limit,
+            default_max_distance_km=ctx.settings.default_max_distance_km,
+        )
     )
     return answer.to_json()
 
@@ -163,10 +203,17 @@ def batch_match(case_manager_id: Id, ctx: Ctx) -> dict[str, Any]:
     status_code=status.HTTP_201_CREATED,
     responses={409: {"description": "no place free without bumping someone waiting"}},
 )
-def place_hold(case_manager_id: Id, body: HoldIn, ctx: Ctx) -> ReferralOut:
+def place_hold(
+    case_manager_id: Id,
+    body: HoldIn,
+    ctx: Ctx,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> ReferralOut:
     """Hold one place for a need until the hold expires (409 if none is free)."""
-    view = ctx.run(
-        lambda s: referrals.place_hold(
+
+    def act(s: Session) -> ReferralOut:
+        view = referrals.place_hold(
             s,
             case_manager_id,
             participant_id=body.participant_id,
@@ -176,8 +223,10 @@ def place_hold(case_manager_id: Id, body: HoldIn, ctx: Ctx) -> ReferralOut:
             now=ctx.now,
             ttl=ctx.ttl,
         )
-    )
-    return ReferralOut.model_validate(view)
+        return ReferralOut.model_validate(view)
+
+    scope = f"holds:{case_manager_id}"
+    return create_once(ctx, response, idempotency_key, scope, body, ReferralOut, act)
 
 
 @router.get("/referrals", response_model=list[ReferralOut])
@@ -257,10 +306,18 @@ def impact(case_manager_id: Id, body: ChangeIn, ctx: Ctx) -> GainsOut:
     response_model=ConsentOut,
     status_code=status.HTTP_201_CREATED,
 )
-def grant_consent(case_manager_id: Id, participant_id: Id, body: ConsentIn, ctx: Ctx) -> ConsentOut:
+def grant_consent(
+    case_manager_id: Id,
+    participant_id: Id,
+    body: ConsentIn,
+    ctx: Ctx,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> ConsentOut:
     """Record a participant's consent to share some categories with one recipient."""
-    view = ctx.run(
-        lambda s: consent.grant(
+
+    def act(s: Session) -> ConsentOut:
+        view = consent.grant(
             s,
             case_manager_id,
             participant_id,
@@ -271,8 +328,10 @@ def grant_consent(case_manager_id: Id, participant_id: Id, body: ConsentIn, ctx:
             ends_at=body.ends_at,
             now=ctx.now,
         )
-    )
-    return ConsentOut.model_validate(view)
+        return ConsentOut.model_validate(view)
+
+    scope = f"consents:{case_manager_id}:{participant_id}"
+    return create_once(ctx, response, idempotency_key, scope, body, ConsentOut, act)
 
 
 @router.get("/participants/{participant_id}/consents", response_model=list[ConsentOut])

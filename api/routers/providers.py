@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from api.auth import Me, provider_of
 from api.deps import Ctx, Paged
-from api.idempotency import once, request_hash
+from api.idempotency import IdempotencyKey, once, request_hash
 from api.problems import RESPONSES
 from api.schemas import CapacityReport, DeclineIn, EndIn, Id, ProgramOut, ReferralOut
 from matcher.service import capacity, referrals
@@ -31,12 +31,23 @@ def _etag(version: int) -> str:
     return f'"{version}"'
 
 
+MAX_VERSION_DIGITS = 9  # versions count changes: far below 10**9, and inside every integer column
+IfMatch = Annotated[
+    str | None,
+    Header(
+        max_length=40,
+        pattern=r'^(W/)?"?[0-9]{1,9}"?$',
+        description='The version last read (its ETag, such as "5"); a newer one refuses (409)',
+    ),
+]
+
+
 def parse_if_match(value: str | None) -> int | None:
     """The version an ``If-Match`` header names (``"5"``, ``W/"5"`` or ``5``)."""
     if value is None:
         return None
     text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_VERSION_DIGITS:
         raise Invalid("etag", 'If-Match must be a version ETag such as "5"', field="If-Match")
     return int(text)
 
@@ -71,8 +82,8 @@ def report_capacity(
     body: CapacityReport,
     ctx: Ctx,
     response: Response,
-    if_match: Annotated[str | None, Header()] = None,
-    idempotency_key: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> ProgramOut:
     """Report free places now (places held for pending referrals included) and the waitlist."""
     expected = parse_if_match(if_match)

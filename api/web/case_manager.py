@@ -115,7 +115,12 @@ def find_places(web: WebPage, participant_id: str, csrf_token: Token = "") -> HT
     web.limit_solver()
     result = web.read(
         lambda s: matching.match_participant(
-            s, case_manager_id, participant_id, web.ctx.now, web.ctx.settings.solver_time_limit
+            s,
+            case_manager_id,
+            participant_id,
+            web.ctx.now,
+            web.ctx.settings.solver_time_limit,
+            default_max_distance_km=web.ctx.settings.default_max_distance_km,
         )
     )
     state = _participant_state(web, case_manager_id, participant_id)

@@ -9,7 +9,6 @@ them (exact coordinates are optional): LEAD meets people where they are.
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter
@@ -23,6 +22,7 @@ from matcher.populations import KNOWN as POPULATIONS
 from matcher.scenario import Attributes, Location, Need, Participant, category_of
 from matcher.service import funding, participants
 from matcher.service import intake as intakes
+from matcher.service.checks import new_need_id
 from matcher.service.funding import MapPoint
 
 router = APIRouter(include_in_schema=False)
@@ -69,7 +69,7 @@ def _choice_of(need: Need) -> str:
     return f"{category}.*" if len(kinds) > 1 and kinds == whole else kinds[0]
 
 
-def read_needs(form: FormData, participant_id: str, existing: list[Need]) -> list[Need]:
+def read_needs(form: FormData, existing: list[Need]) -> list[Need]:
     """The plan's rows, in the order the case manager numbered them (ties keep the
     form's order); a row's need keeps its id when its kind is unchanged."""
     by_id = {n.id: n for n in existing}
@@ -80,7 +80,7 @@ def read_needs(form: FormData, participant_id: str, existing: list[Need]) -> lis
             continue
         kinds = _types(choice)
         known = by_id.get(str(form.get(f"id_{i}") or ""))
-        need_id = known.id if known else f"{participant_id}-{uuid.uuid4().hex[:6]}"
+        need_id = known.id if known else new_need_id()
         order_text = str(form.get(f"order_{i}") or "").strip()
         try:
             order = float(order_text) if order_text else float(i + 1)
@@ -119,7 +119,7 @@ def save_plan(web: WebPage, participant_id: str, form: Form) -> RedirectResponse
 
     def act(s: Session) -> None:
         person = participants.get(s, case_manager_id, participant_id)
-        needs = read_needs(form, participant_id, person.needs)
+        needs = read_needs(form, person.needs)
         participants.set_plan(s, case_manager_id, participant_id, needs, web.ctx.now)
 
     web.run(act)
@@ -167,8 +167,8 @@ def read_participant(
     coordinates, the place is the neighbourhood's centre, or ``base``'s own place
     while its neighbourhood is unchanged."""
     if base is None:
-        pseudonym = str(form.get("pseudonym") or "").strip() or participants.new_pseudonym()
-        needs = read_needs(form, pseudonym, [])
+        pseudonym = participants.new_pseudonym()  # never chosen: ids reveal nothing
+        needs = read_needs(form, [])
         kept: dict[str, Any] = {}
     else:
         pseudonym, needs = base.id, base.needs
@@ -224,13 +224,15 @@ def read_participant(
 
 @router.post(PAGE + "/new")
 def create(web: WebPage, form: Form) -> RedirectResponse:
-    """Record the participant under a pseudonym, with their plan."""
+    """Record the participant under a pseudonym the server makes, with their plan."""
     case_manager_id = web.require("case_manager")
     web.check(str(form.get("csrf_token") or ""))
 
     def act(s: Session) -> str:
         person = read_participant(form, neighbourhoods(s))
-        participants.create(s, case_manager_id, person, web.ctx.now)
+        participants.create(
+            s, case_manager_id, person, web.ctx.now, area=web.ctx.settings.site_area()
+        )
         came_from = str(form.get("intake_id") or "")
         if came_from:
             intakes.link(s, case_manager_id, came_from, person.id)

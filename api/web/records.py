@@ -53,7 +53,7 @@ def save_details(web: WebPage, participant_id: str, form: Fields) -> RedirectRes
     case_manager_id = web.case_load_of(participant_id)
     web.check(str(form.get("csrf_token") or ""))
     version_text = str(form.get("version") or "")
-    if not version_text.isdigit():
+    if not (version_text.isascii() and version_text.isdigit()) or len(version_text) > 9:
         raise PageError(422, "the form lost its version: reload the page")
 
     def act(s: Session) -> None:
@@ -66,6 +66,7 @@ def save_details(web: WebPage, participant_id: str, form: Fields) -> RedirectRes
             web.ctx.now,
             expected_version=int(version_text),
             active=form.get("active") == "yes",
+            area=web.ctx.settings.site_area(),
         )
 
     try:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
 from matcher.service import audit
@@ -23,27 +24,46 @@ from matcher.store import tables as t
 
 @dataclass(frozen=True, slots=True)
 class Receipt:
-    """What a referrer may know: the intake was received, and when."""
+    """What a referrer may know: the intake was received, and when (``new``: by this
+    request, not an earlier one with the same reference)."""
 
     intake_id: str
     reference: str
     status: str
     received_at: datetime
+    new: bool = True
+
+
+def _by_reference(session: Session, referrer_id: str, reference: str) -> t.Intake | None:
+    return session.exec(
+        select(t.Intake).where(t.Intake.referrer_id == referrer_id, t.Intake.reference == reference)
+    ).first()
 
 
 def submit(session: Session, referrer_id: str, reference: str, note: str, now: datetime) -> Receipt:
-    """Record an intake; the note is stored encrypted."""
+    """Record an intake; the note is stored encrypted. The referrer's reference names
+    one intake: sent again (a retry, a second click, a colleague's copy), it answers
+    with the first intake's receipt and records nothing (the database's unique
+    constraint on referrer and reference decides between concurrent twins)."""
     audit.note(session, "intake.submit")
-    row = t.Intake(
-        id=uuid.uuid4().hex,
-        referrer_id=referrer_id,
-        reference=reference,
-        note=note,
-        received_at=now,
-    )
-    session.add(row)
-    session.flush()
-    return Receipt(row.id, row.reference, "received", row.received_at)
+    first = _by_reference(session, referrer_id, reference)
+    if first is None:
+        row = t.Intake(
+            id=uuid.uuid4().hex,
+            referrer_id=referrer_id,
+            reference=reference,
+            note=note,
+            received_at=now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(row)
+            return Receipt(row.id, row.reference, "received", row.received_at)
+        except IntegrityError:  # a twin committed first: it is the intake
+            first = _by_reference(session, referrer_id, reference)
+            if first is None:  # pragma: no cover - the constraint named another row
+                raise
+    return Receipt(first.id, first.reference, "received", first.received_at, new=False)
 
 
 def receipt(session: Session, referrer_id: str, intake_id: str) -> Receipt:
@@ -51,7 +71,7 @@ def receipt(session: Session, referrer_id: str, intake_id: str) -> Receipt:
     row = session.get(t.Intake, intake_id)
     if row is None or row.referrer_id != referrer_id:
         raise NotFound(f"no intake {intake_id}", field="intake_id")
-    return Receipt(row.id, row.reference, "received", row.received_at)
+    return Receipt(row.id, row.reference, "received", row.received_at, new=False)
 
 
 @dataclass(frozen=True, slots=True)

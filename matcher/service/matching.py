@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from matcher.assignment import Assignment, build_assignment
 from matcher.options import NeedOptions, Option, participant_options
 from matcher.scenario import Participant, Scenario
+from matcher.service.checks import with_travel_limit
 from matcher.service.errors import Conflict
 from matcher.service.participants import get as get_participant
 from matcher.service.participants import is_active
@@ -71,10 +72,19 @@ def _open_needs(person: Participant, referred: dict[str, tuple[str, str]]) -> Pa
 
 
 def match_participant(
-    session: Session, case_manager_id: str, participant_id: str, now: datetime, time_limit: float
+    session: Session,
+    case_manager_id: str,
+    participant_id: str,
+    now: datetime,
+    time_limit: float,
+    *,
+    default_max_distance_km: float | None = None,
 ) -> MatchResult:
-    """Ranked options per open need, the solver's recommendation, reasons for the rest."""
-    person = get_participant(session, case_manager_id, participant_id)
+    """Ranked options per open need, the solver's recommendation, reasons for the rest
+    (``default_max_distance_km``: the site's travel limit for one who set none)."""
+    person = with_travel_limit(
+        get_participant(session, case_manager_id, participant_id), default_max_distance_km
+    )
     if not is_active(session, case_manager_id, participant_id):
         raise Conflict("inactive", "the participant is inactive", field="participant_id")
     referred = _referred(session, [participant_id])
@@ -114,12 +124,19 @@ def match_participant(
 
 
 def batch_match(
-    session: Session, case_manager_id: str, now: datetime, time_limit: float
+    session: Session,
+    case_manager_id: str,
+    now: datetime,
+    time_limit: float,
+    *,
+    default_max_distance_km: float | None = None,
 ) -> Assignment:
     """The best assignment of all the case manager's active participants' open needs."""
     scenario = export_scenario(session, now, case_manager_id=case_manager_id)
     referred = _referred(session, [p.id for p in scenario.participants])
-    scenario = scenario.model_copy(
-        update={"participants": [_open_needs(p, referred) for p in scenario.participants]}
-    )
+    people = [
+        with_travel_limit(_open_needs(p, referred), default_max_distance_km)
+        for p in scenario.participants
+    ]
+    scenario = scenario.model_copy(update={"participants": people})
     return build_assignment(solve(scenario, SolverOptions(time_limit=time_limit)))

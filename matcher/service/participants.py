@@ -10,7 +10,9 @@ from sqlmodel import Session, col, select
 
 from matcher.scenario import Need, Participant
 from matcher.service.audit import note
+from matcher.service.checks import check_needs, check_participant
 from matcher.service.errors import Conflict, NotFound
+from matcher.site import SiteArea
 from matcher.store import tables as t
 from matcher.store.snapshot import (
     add_participant,
@@ -53,6 +55,7 @@ def own(
 
 
 def _check_need_ids(session: Session, participant_id: str, needs: Sequence[Need]) -> None:
+    check_needs(needs)
     ids = [n.id for n in needs]
     taken = session.exec(
         select(t.PlanNeed.id).where(
@@ -64,10 +67,17 @@ def _check_need_ids(session: Session, participant_id: str, needs: Sequence[Need]
 
 
 def create(
-    session: Session, case_manager_id: str, participant: Participant, now: datetime
+    session: Session,
+    case_manager_id: str,
+    participant: Participant,
+    now: datetime,
+    *,
+    area: SiteArea | None = None,
 ) -> Participant:
-    """Store a new participant and their plan under the case manager."""
+    """Store a new participant and their plan under the case manager (``area``: the
+    site's, which the location must fall in)."""
     note(session, "participant.create", participant_id=participant.id)
+    check_participant(participant, area)
     if session.get(t.Participant, participant.id) is not None:
         raise Conflict("duplicate_id", f"participant {participant.id} already exists", field="id")
     _check_need_ids(session, participant.id, participant.needs)
@@ -108,10 +118,12 @@ def update(
     *,
     expected_version: int | None = None,
     active: bool | None = None,
+    area: SiteArea | None = None,
 ) -> Participant:
     """Replace a participant's attributes (and ``active`` when given); the plan is kept.
     ``expected_version`` is checked under the participant's lock: of several updates
     sent with one version, exactly one wins."""
+    check_participant(participant, area)
     note(session, "participant.update", participant_id=participant.id)
     row = own(session, case_manager_id, participant.id, lock=True)
     if expected_version is not None and expected_version != row.version:

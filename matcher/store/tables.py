@@ -389,7 +389,12 @@ class RateWindow(SQLModel, table=True):
 
 class Intake(SQLModel, table=True):
     """A referral into LEAD from a police officer or prosecutor. The referrer sees only
-    that it was received; the free-text note is encrypted."""
+    that it was received; the free-text note is encrypted. A referrer's reference names
+    one intake."""
+
+    __table_args__ = (
+        UniqueConstraint("referrer_id", "reference", name="one_intake_per_reference"),
+    )
 
     id: str = Field(primary_key=True, max_length=64)
     referrer_id: str = Field(foreign_key="account.id", index=True, max_length=64)

@@ -254,7 +254,7 @@ def test_referrers_see_only_that_their_intake_was_received(
     )
     assert made.status_code == 201
     receipt = made.json()
-    assert set(receipt) == {"intake_id", "reference", "status", "received_at"}
+    assert set(receipt) == {"intake_id", "reference", "status", "received_at", "new"}
     assert (
         anonymous.get(f"/referrers/intakes/{receipt['intake_id']}", headers=officer).json()[
             "status"

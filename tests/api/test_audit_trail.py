@@ -20,7 +20,16 @@ from tests.api.conftest import CM, Clock, bearer
 from tests.api.test_case_managers import BASE, consent_to, new_participant
 
 PROGRAM = "/providers/org-harbor/programs/belltown-harbor-shelter"
-HOLD = {"need_id": "t-1", "program_id": "belltown-harbor-shelter"}
+SHELTER = "belltown-harbor-shelter"
+
+
+def _hold(person: dict[str, Any]) -> dict[str, str]:
+    """A hold's body for the participant's first need at the shelter."""
+    return {
+        "participant_id": person["id"],
+        "need_id": person["needs"][0]["id"],
+        "program_id": SHELTER,
+    }
 
 
 def _scalar(engine: Engine, sql: str) -> Any:
@@ -82,7 +91,7 @@ def test_a_write_whose_record_fails_is_rolled_back(client: TestClient) -> None:
 
 
 def test_a_read_whose_record_fails_is_not_answered(client: TestClient) -> None:
-    person = new_participant(client, id="p-read-guarded", languages=["Tigrinya"])
+    person = new_participant(client, languages=["Tigrinya"])
     url = f"{BASE}/participants/{person['id']}"
     with refused_insert(client.engine, "NEW.outcome = 'allowed'"):  # type: ignore[attr-defined]
         refused = client.get(url)
@@ -95,16 +104,17 @@ def test_a_read_whose_record_fails_is_not_answered(client: TestClient) -> None:
 def test_every_write_is_recorded_with_its_action_objects_and_username(
     client: TestClient,
 ) -> None:
-    person = new_participant(client)["id"]
+    made = new_participant(client)
+    person = made["id"]
     consent_to(client, person, "org-harbor")
     client.put(f"{PROGRAM}/capacity", json={"open_slots": 9, "waitlist": 1})
-    held = client.post(f"{BASE}/holds", json={"participant_id": person, **HOLD})
+    held = client.post(f"{BASE}/holds", json=_hold(made))
     rid = held.json()["referral_id"]
     assert client.post(f"{BASE}/referrals/{rid}/confirm").status_code == 200
     assert client.post(f"{BASE}/referrals/{rid}/decline").status_code == 200
-    declined = f"{BASE}/participants/{person}/needs/{HOLD['need_id']}/declined/{HOLD['program_id']}"
+    declined = f"{BASE}/participants/{person}/needs/{made['needs'][0]['id']}/declined/{SHELTER}"
     assert client.delete(declined).status_code in (200, 204)  # they changed their mind
-    second = client.post(f"{BASE}/holds", json={"participant_id": person, **HOLD})
+    second = client.post(f"{BASE}/holds", json=_hold(made))
     other = second.json()["referral_id"]
     assert client.post(f"{BASE}/referrals/{other}/release").status_code == 200
     log = _log(client, username=f"case_manager:{CM}")
@@ -146,11 +156,10 @@ def test_a_refused_write_is_recorded_after_its_rollback(client: TestClient) -> N
 
 
 def test_the_sweeper_is_recorded_as_the_system(client: TestClient, clock: Clock) -> None:
-    person = new_participant(client)["id"]
+    made = new_participant(client)
+    person = made["id"]
     client.put(f"{PROGRAM}/capacity", json={"open_slots": 9, "waitlist": 1})
-    rid = client.post(f"{BASE}/holds", json={"participant_id": person, **HOLD}).json()[
-        "referral_id"
-    ]
+    rid = client.post(f"{BASE}/holds", json=_hold(made)).json()["referral_id"]
     clock.advance(days=30)
     assert sweep_once(client.engine, clock) == 1  # type: ignore[attr-defined]
     [expiry] = _log(client, username="system")

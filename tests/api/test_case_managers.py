@@ -32,8 +32,8 @@ def new_participant(client: TestClient, **extra: Any) -> dict[str, Any]:
         "attributes": {"age": 35, "gender": "man", "household": "single", "active_use": True},
         "max_distance_km": 10.0,
         "needs": [
-            {"id": "t-1", "service_types": ["housing.shelter"], "acute": True},
-            {"id": "t-2", "service_types": ["food.meals"]},
+            {"service_types": ["housing.shelter"], "acute": True},
+            {"service_types": ["food.meals"]},
         ],
         **extra,
     }
@@ -47,7 +47,8 @@ def test_participant_is_stored_under_a_pseudonym(client: TestClient) -> None:
     assert made["id"].startswith("p-")
     assert made["active"]
     assert made["version"] == 1
-    assert [n["id"] for n in made["needs"]] == ["t-1", "t-2"]
+    assert [n["service_types"] for n in made["needs"]] == [["housing.shelter"], ["food.meals"]]
+    assert all(n["id"].startswith("n-") for n in made["needs"])
     again = client.get(f"{BASE}/participants/{made['id']}")
     assert again.json() == made
     other = client.get(f"/case-managers/cm-other/participants/{made['id']}")
@@ -87,6 +88,7 @@ def test_update_deactivate_and_plan_order(client: TestClient) -> None:
             "avoid_programs",
         )
     }
+    first, second = (n["id"] for n in made["needs"])
     off = client.put(url, json={**fields, "active": False}, headers={"If-Match": '"1"'})
     assert (off.status_code, off.json()["active"], off.json()["version"]) == (200, False, 2)
     stale = client.put(url, json=fields, headers={"If-Match": '"1"'})
@@ -98,12 +100,12 @@ def test_update_deactivate_and_plan_order(client: TestClient) -> None:
         f"{url}/plan",
         json={
             "needs": [
-                {"id": "t-2", "service_types": ["food.meals"]},
-                {"id": "t-1", "service_types": ["housing.shelter"]},
+                {"id": second, "service_types": ["food.meals"]},
+                {"id": first, "service_types": ["housing.shelter"]},
             ]
         },
     )
-    assert [n["id"] for n in plan.json()["needs"]] == ["t-2", "t-1"]
+    assert [n["id"] for n in plan.json()["needs"]] == [second, first]
     inactive = client.post(f"{url}/matches")
     assert (inactive.status_code, inactive.json()["rule"]) == (409, "inactive")
 
@@ -118,7 +120,7 @@ def test_match_hold_confirm_enrol_and_history(client: TestClient, clock: Clock) 
     made = new_participant(client)
     result = client.post(f"{BASE}/participants/{made['id']}/matches").json()
     shelter = result["needs"][0]
-    assert shelter["need_id"] == "t-1"
+    assert shelter["need_id"] == made["needs"][0]["id"]
     assert shelter["status"] == "open"
     assert shelter["options"], shelter
     # Active drug use: no sobriety-rule program may appear among the options.
@@ -128,7 +130,7 @@ def test_match_hold_confirm_enrol_and_history(client: TestClient, clock: Clock) 
         f"{BASE}/holds",
         json={
             "participant_id": made["id"],
-            "need_id": "t-1",
+            "need_id": made["needs"][0]["id"],
             "program_id": pick["program_id"],
             "pool": pick["pool"],
         },
@@ -168,7 +170,7 @@ def test_hold_conflict_and_decline(client: TestClient) -> None:
         f"{BASE}/holds",
         json={
             "participant_id": made["id"],
-            "need_id": "t-1",
+            "need_id": made["needs"][0]["id"],
             "program_id": "belltown-harbor-shelter",
         },
     )
@@ -178,7 +180,7 @@ def test_hold_conflict_and_decline(client: TestClient) -> None:
         f"{BASE}/holds",
         json={
             "participant_id": made["id"],
-            "need_id": "t-1",
+            "need_id": made["needs"][0]["id"],
             "program_id": "belltown-harbor-shelter",
         },
     )
@@ -199,7 +201,11 @@ def test_provider_declines_and_ends_and_case_manager_releases(client: TestClient
     made = new_participant(client)
     url = "/providers/org-harbor/programs/belltown-harbor-shelter"
     client.put(f"{url}/capacity", json={"open_slots": 9, "waitlist": 1})
-    hold = {"participant_id": made["id"], "need_id": "t-1", "program_id": "belltown-harbor-shelter"}
+    hold = {
+        "participant_id": made["id"],
+        "need_id": made["needs"][0]["id"],
+        "program_id": "belltown-harbor-shelter",
+    }
     consent_to(client, made["id"], "org-harbor")
 
     first = client.post(f"{BASE}/holds", json=hold).json()["referral_id"]

@@ -14,6 +14,7 @@ HOME = {"lat": 47.6145, "lon": -122.3446}
 
 
 def participant(client: TestClient, needs: list[dict[str, Any]], **attributes: Any) -> str:
+    """A new participant's pseudonym; its first need's id is ``first_need(client, pid)``."""
     body = {
         "location": HOME,
         "attributes": {"age": 40, "gender": "woman", **attributes},
@@ -22,6 +23,10 @@ def participant(client: TestClient, needs: list[dict[str, Any]], **attributes: A
     made = client.post(f"{BASE}/participants", json=body)
     assert made.status_code == 201, made.json()
     return str(made.json()["id"])
+
+
+def first_need(client: TestClient, pid: str) -> str:
+    return str(client.get(f"{BASE}/participants/{pid}").json()["needs"][0]["id"])
 
 
 def hold_and_confirm(client: TestClient, pid: str, need: str, program: str) -> Any:
@@ -39,7 +44,7 @@ def test_consent_period_and_category_decide_whether_a_referral_goes(
         "/providers/org-harbor/programs/belltown-harbor-shelter/capacity",
         json={"open_slots": 9, "waitlist": 0},
     )
-    pid = participant(client, [{"id": "c-1", "service_types": ["housing.shelter"]}])
+    pid = participant(client, [{"service_types": ["housing.shelter"]}])
     url = f"{BASE}/participants/{pid}/consents"
     wrong_kind = {
         "recipient_type": "organization",
@@ -47,10 +52,8 @@ def test_consent_period_and_category_decide_whether_a_referral_goes(
         "categories": ["legal"],
     }
     assert client.post(url, json=wrong_kind).status_code == 201
-    assert (
-        hold_and_confirm(client, pid, "c-1", "belltown-harbor-shelter").json()["rule"]
-        == "consent_required"
-    )
+    held = hold_and_confirm(client, pid, first_need(client, pid), "belltown-harbor-shelter")
+    assert held.json()["rule"] == "consent_required"
     later = {
         "recipient_type": "program",
         "recipient_id": "belltown-harbor-shelter",
@@ -82,7 +85,7 @@ def test_treatment_referral_carries_the_notice_and_only_asked_facts(client: Test
     }
     pid = participant(
         client,
-        [{"id": "t-1", "service_types": program["service_types"][:1]}],
+        [{"service_types": program["service_types"][:1]}],
         active_use=True,
         sex_work=True,
     )
@@ -94,7 +97,7 @@ def test_treatment_referral_carries_the_notice_and_only_asked_facts(client: Test
             "categories": ["treatment"],
         },
     ).json()
-    confirmed = hold_and_confirm(client, pid, "t-1", program["program_id"])
+    confirmed = hold_and_confirm(client, pid, first_need(client, pid), program["program_id"])
     assert confirmed.status_code == 200, confirmed.json()
     [seen] = client.get("/providers/org-kite-street/referrals").json()
     assert "42 CFR part 2" in seen["notice"]
@@ -110,7 +113,7 @@ def test_treatment_referral_carries_the_notice_and_only_asked_facts(client: Test
 
 
 def test_consents_are_the_case_managers_own(client: TestClient) -> None:
-    pid = participant(client, [{"id": "o-1", "service_types": ["food.meals"]}])
+    pid = participant(client, [{"service_types": ["food.meals"]}])
     body = {"recipient_type": "organization", "recipient_id": "org-harbor", "categories": ["*"]}
     other = client.post(f"/case-managers/cm-bob/participants/{pid}/consents", json=body)
     assert other.status_code == 404
@@ -144,18 +147,19 @@ def test_populations_go_only_to_a_program_reserved_for_them_and_only_those(
     pid = participant(
         client,
         [
-            {"id": "v-1", "service_types": ["housing.supportive"]},
-            {"id": "v-2", "service_types": ["housing.shelter"]},
+            {"service_types": ["housing.supportive"]},
+            {"service_types": ["housing.shelter"]},
         ],
         populations=["hiv", "veteran"],
     )
     stored = client.get(f"{BASE}/participants/{pid}").json()
+    supportive, shelter = (n["id"] for n in stored["needs"])
     assert stored["attributes"]["populations"] == ["hiv", "veteran"]
     client.post(
         f"{BASE}/participants/{pid}/consents",
         json={"recipient_type": "organization", "recipient_id": "org-harbor", "categories": ["*"]},
     )
-    for need, program in (("v-1", vets_id), ("v-2", "belltown-harbor-shelter")):
+    for need, program in ((supportive, vets_id), (shelter, "belltown-harbor-shelter")):
         assert hold_and_confirm(client, pid, need, program).status_code == 200
     seen = {r["program_id"]: r for r in client.get("/providers/org-harbor/referrals").json()}
     assert seen[vets_id]["facts"]["populations"] == ["veteran"]  # never "hiv"

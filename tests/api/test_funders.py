@@ -115,14 +115,15 @@ def test_which_rule_keeps_people_out(client: TestClient) -> None:
 def test_trends_from_the_ledger(client: TestClient) -> None:
     body = {
         "location": {"lat": 47.6145, "lon": -122.3446},
-        "needs": [{"id": "tr-1", "service_types": ["housing.shelter"]}],
+        "needs": [{"service_types": ["housing.shelter"]}],
     }
-    pid = client.post("/case-managers/cm-ana/participants", json=body).json()["id"]
+    made = client.post("/case-managers/cm-ana/participants", json=body).json()
+    pid, need = made["id"], made["needs"][0]["id"]
     client.put(
         "/providers/org-harbor/programs/belltown-harbor-shelter/capacity",
         json={"open_slots": 9, "waitlist": 0},
     )
-    hold = {"participant_id": pid, "need_id": "tr-1", "program_id": "belltown-harbor-shelter"}
+    hold = {"participant_id": pid, "need_id": need, "program_id": "belltown-harbor-shelter"}
     assert client.post("/case-managers/cm-ana/holds", json=hold).status_code == 201
     table = client.get("/funders/trends", params={"days": 30}).json()
     assert table["columns"] == ["holds", "total"]

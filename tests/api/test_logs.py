@@ -15,8 +15,7 @@ from api.app import create_app
 from tests.api.conftest import SETTINGS, Clock, bearer
 from tests.api.test_case_managers import BASE, new_participant
 
-PSEUDONYM = "p-logged-never-4242"
-VALUES = (PSEUDONYM, "Tigrinya", "quiet-rooms-only", "47.61234", "-122.34567", "Belltown")
+VALUES = ("Tigrinya", "quiet-rooms-only", "47.61234", "-122.34567", "Belltown")
 
 
 def _fail_participant_updates(engine: Engine) -> None:
@@ -43,7 +42,7 @@ def test_a_failed_participant_write_logs_no_value(
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    new_participant(client, id=PSEUDONYM)
+    pseudonym = new_participant(client)["id"]
     _fail_participant_updates(app_engine)
     body = {
         "location": {"lat": 47.61234, "lon": -122.34567},
@@ -55,22 +54,25 @@ def test_a_failed_participant_write_logs_no_value(
     headers = bearer(app_engine, "case_manager", "cm-ana")
     caplog.set_level(logging.DEBUG)
     with TestClient(app, raise_server_exceptions=True) as strict:  # nothing escapes the app
-        failed = strict.put(f"{BASE}/participants/{PSEUDONYM}", json=body, headers=headers)
+        failed = strict.put(f"{BASE}/participants/{pseudonym}", json=body, headers=headers)
     assert failed.status_code == 500
     out, err = capfd.readouterr()
     server = [r for r in caplog.records if not r.name.startswith("httpx")]  # not the client's
     logged = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in server) + out + err
     assert "unexpected" in logged
     assert "/participants/{participant_id}" in logged
-    for value in VALUES:
+    for value in (pseudonym, *VALUES):
         assert value not in logged, value
         assert value not in failed.text, value
 
 
 def test_a_statement_error_carries_no_parameter(app_engine: Engine) -> None:
     with pytest.raises(DBAPIError) as raised, app_engine.connect() as c:
-        c.execute(text("SELECT * FROM participant WHERE id = :id AND nope = 1"), {"id": PSEUDONYM})
-    assert PSEUDONYM not in str(raised.value)
+        c.execute(
+            text("SELECT * FROM participant WHERE id = :id AND nope = 1"),
+            {"id": "p-logged-never-4242"},
+        )
+    assert "p-logged-never-4242" not in str(raised.value)
 
 
 def test_a_command_line_crash_prints_no_variables() -> None:

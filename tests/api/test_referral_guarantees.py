@@ -12,7 +12,13 @@ SHELTER = "belltown-harbor-shelter"
 PROGRAM_URL = f"/providers/org-harbor/programs/{SHELTER}"
 
 
-def _hold(client: TestClient, participant_id: str, need_id: str = "t-1") -> str:
+def _first_need(client: TestClient, participant_id: str) -> str:
+    person = client.get(f"{BASE}/participants/{participant_id}").json()
+    return str(person["needs"][0]["id"])
+
+
+def _hold(client: TestClient, participant_id: str, need_id: str | None = None) -> str:
+    need_id = need_id or _first_need(client, participant_id)
     body = {"participant_id": participant_id, "need_id": need_id, "program_id": SHELTER}
     made = client.post(f"{BASE}/holds", json=body)
     assert made.status_code == 201, made.json()
@@ -37,7 +43,11 @@ def test_a_second_hold_for_a_need_is_409_need_already_held(client: TestClient) -
     _hold(client, made["id"])
     again = client.post(
         f"{BASE}/holds",
-        json={"participant_id": made["id"], "need_id": "t-1", "program_id": SHELTER},
+        json={
+            "participant_id": made["id"],
+            "need_id": made["needs"][0]["id"],
+            "program_id": SHELTER,
+        },
     )
     assert (again.status_code, again.json()["rule"], again.json()["field"]) == (
         409,
@@ -77,10 +87,14 @@ def test_declines_steer_and_the_case_manager_can_clear_one(client: TestClient) -
     assert (found["recommended"] or {}).get("program_id") != SHELTER
     refused = client.post(
         f"{BASE}/holds",
-        json={"participant_id": made["id"], "need_id": "t-1", "program_id": SHELTER},
+        json={
+            "participant_id": made["id"],
+            "need_id": made["needs"][0]["id"],
+            "program_id": SHELTER,
+        },
     )
     assert (refused.status_code, refused.json()["rule"]) == (422, "declined")
-    url = f"{BASE}/participants/{made['id']}/needs/t-1/declined/{SHELTER}"
+    url = f"{BASE}/participants/{made['id']}/needs/{made['needs'][0]['id']}/declined/{SHELTER}"
     cleared = client.delete(url)
     assert cleared.status_code == 200
     assert cleared.json()["needs"][0]["declined_programs"] == []
