@@ -24,7 +24,7 @@ from matcher.money import budget_cents, price_cents
 from matcher.rules.arcs import Arcs, candidate_arcs
 from matcher.rules.tables import IntArray, Tables, build_tables
 from matcher.scenario import Scenario
-from matcher.solver.flow import PoolNodes, assign
+from matcher.solver.flow import NO_OWNER, PoolNodes, assign
 from matcher.solver.levels import solve_levels
 from matcher.solver.preferences import arc_penalty
 
@@ -77,10 +77,15 @@ class Solution:
         return self.arcs.take(self.chosen)
 
 
-def _program_nodes(arcs: Arcs, pools: Pools) -> tuple[PoolNodes, IntArray]:
-    nodes = PoolNodes.of(arcs.program, arcs.pool)
+def program_nodes(tables: Tables, arcs: Arcs, pools: Pools) -> tuple[PoolNodes, IntArray]:
+    """The pool nodes of the network and their capacities: one node per (program, pool),
+    and one of capacity 1 per participant's own waitlist turn."""
+    turn = arcs.pool == Pool.WAITLIST_TURN
+    owner = np.where(turn, tables.needs.participant[arcs.need], NO_OWNER)
+    nodes = PoolNodes.of(arcs.program, arcs.pool, owner)
     sizes = np.stack([pools.size(pool) for pool in Pool])
-    return nodes, sizes[nodes.pool, nodes.program].astype(np.int64)
+    capacity = sizes[nodes.pool, nodes.program].astype(np.int64)
+    return nodes, np.where(nodes.pool == Pool.WAITLIST_TURN, 1, capacity)
 
 
 def _objective(tables: Tables, arcs: Arcs, chosen: BoolArray) -> Objective:
@@ -119,9 +124,9 @@ def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
     start = time.monotonic()
     deadline = start + opts.time_limit
     tables = build_tables(scenario)
-    pools = pools_of(scenario.programs)
+    pools = pools_of(scenario.programs, scenario.participants)
     arcs = candidate_arcs(tables, pools)
-    nodes, capacity = _program_nodes(arcs, pools)
+    nodes, capacity = program_nodes(tables, arcs, pools)
     cents = price_cents(arcs.price)
     levels = solve_levels(
         arcs.need,
