@@ -3,10 +3,12 @@
 Pipeline (each step documented where it lives):
 
 1. ``rules.candidate_arcs``: every (need, program, pool) the hard rules allow.
-2. Levels 1-3 (``levels``): one min-cost flow when the budget does not bind;
+2. A non-displacing greedy (``greedy``): the warm start of every level, and the
+   answer's floor when a time limit cuts the proof short.
+3. Levels 1-3 (``levels``): one min-cost flow when the budget does not bind;
    otherwise one level at a time, Lagrangian pricing of purchases plus whole
    cycles of the priced flows to meet the bound exactly (``budget``).
-3. Level 4: a min-cost flow that keeps the acute and total counts and the
+4. Level 4: a min-cost flow that keeps the acute and total counts and the
    purchases of step 2 and minimises the preference penalty (``preferences``).
 """
 
@@ -25,6 +27,7 @@ from matcher.rules.arcs import Arcs, candidate_arcs
 from matcher.rules.tables import IntArray, Tables, build_tables
 from matcher.scenario import Scenario
 from matcher.solver.flow import NO_OWNER, PoolNodes, assign
+from matcher.solver.greedy import greedy
 from matcher.solver.levels import solve_levels
 from matcher.solver.preferences import arc_penalty
 
@@ -118,6 +121,12 @@ def _preferences(
     return out
 
 
+def _ranks(tables: Tables, arcs: Arcs, chosen: BoolArray) -> tuple[int, int, float]:
+    """Levels 1-3 as one comparable key (more is better)."""
+    objective = _objective(tables, arcs, chosen)
+    return (objective.acute_matched, objective.matched, -objective.spend)
+
+
 def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
     """Decide who goes where; levels 1-3 exact (or bounded when time runs out)."""
     opts = options or SolverOptions()
@@ -128,16 +137,14 @@ def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
     arcs = candidate_arcs(tables, pools)
     nodes, capacity = program_nodes(tables, arcs, pools)
     cents = price_cents(arcs.price)
+    budget = budget_cents(scenario.fund.budget)
+    warm = greedy(tables, arcs, nodes.of_arc, capacity, cents, budget)
     levels = solve_levels(
-        arcs.need,
-        nodes.of_arc,
-        capacity,
-        cents,
-        tables.needs.acute,
-        budget_cents(scenario.fund.budget),
-        deadline,
+        arcs.need, nodes.of_arc, capacity, cents, tables.needs.acute, budget, deadline, warm
     )
     chosen = levels.chosen
+    if not levels.proven and _ranks(tables, arcs, warm) > _ranks(tables, arcs, chosen):
+        chosen = warm
     flows = levels.flows
     preferences = "level 4 skipped: time limit"
     if time.monotonic() <= deadline:
