@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from matcher.scenario import Attributes, Location, Need, StayAway
+from matcher.capacity.pools import PoolName
+from matcher.scenario import Attributes, Location, Need, StayAway, WaitlistPosition
 
 Count = Annotated[int, Field(ge=0, le=1_000_000_000)]
 Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:-]+$")]
@@ -189,6 +190,7 @@ class ParticipantOut(BaseModel):
     max_distance_km: float | None
     stay_away: list[StayAway]
     avoid_programs: list[str]
+    waitlist_positions: list[WaitlistPosition] = Field(default_factory=list)
     needs: list[Need]
 
 
@@ -196,7 +198,7 @@ class HoldIn(_In):
     participant_id: Id
     need_id: Id
     program_id: Id
-    pool: Literal["general", "lead_reserved", "purchase"] = "general"
+    pool: PoolName = "general"
 
 
 class OptionOut(_Out):

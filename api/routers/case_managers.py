@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Body, Depends, Header, Response, status
 from sqlmodel import Session
 
 from api.auth import case_manager_of, expensive
@@ -29,7 +29,7 @@ from api.schemas import (
     ReferralOut,
 )
 from matcher.funding.impact import Change
-from matcher.scenario import Participant
+from matcher.scenario import Participant, WaitlistPosition
 from matcher.service import consent, funding, intake, matching, participants, referrals
 
 router = APIRouter(
@@ -130,6 +130,20 @@ def set_plan(case_manager_id: Id, participant_id: Id, body: PlanIn, ctx: Ctx) ->
     ctx.run(
         lambda s: participants.set_plan(s, case_manager_id, participant_id, body.needs, ctx.now)
     )
+    return _one(ctx, case_manager_id, participant_id)
+
+
+@router.put("/participants/{participant_id}/waitlists", response_model=ParticipantOut)
+def set_waitlists(
+    case_manager_id: Id,
+    participant_id: Id,
+    body: Annotated[list[WaitlistPosition], Body(max_length=50)],
+    ctx: Ctx,
+) -> ParticipantOut:
+    """Replace the community waitlists the participant already waits on: each program
+    once, ``position`` 1 = next in line. When that turn comes, the participant may take
+    the place (pool ``waitlist_turn``) without displacing anyone."""
+    ctx.run(lambda s: participants.set_waitlists(s, case_manager_id, participant_id, body, ctx.now))
     return _one(ctx, case_manager_id, participant_id)
 
 

@@ -75,6 +75,13 @@ def turn_has_come(capacity: Capacity, position: int) -> bool:
     return 1 <= position <= free_places(capacity)
 
 
+def current_position(recorded: int, waitlist: int) -> int | None:
+    """A recorded waitlist position read against the program's waitlist now: people
+    ahead may have left since it was recorded, so the position is at most the
+    waitlist's length (the furthest back it can be); None when nobody waits any more."""
+    return min(recorded, waitlist) if waitlist > 0 else None
+
+
 @dataclass(frozen=True)
 class Pools:
     """Per-program pool sizes (columns indexed like the program table)."""
