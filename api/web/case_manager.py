@@ -21,6 +21,7 @@ POOL_LABELS = {
     "general": "Unused place",
     "lead_reserved": "LEAD-reserved place",
     "purchase": "Place bought with LEAD funds",
+    "waitlist_turn": "Their own turn on this waitlist",
 }
 STATUS_LABELS = {
     "held": "Held (not yet sent to the provider)",
