@@ -13,8 +13,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from matcher.capacity.pools import PoolName
 from matcher.inputs import TEXT_RULES, text_fault
-from matcher.scenario import Attributes, Flag, Location, Need, StayAway
+from matcher.scenario import Attributes, Flag, Location, Need, StayAway, WaitlistPosition
 from matcher.service.checks import ID_PATTERN, MAX_AGE, MAX_ID, MAX_TEXT
 
 
@@ -282,6 +283,7 @@ class ParticipantOut(BaseModel):
     max_distance_km: float | None
     stay_away: list[StayAway]
     avoid_programs: list[str]
+    waitlist_positions: list[WaitlistPosition] = Field(default_factory=list)
     needs: list[Need]
 
 
@@ -289,7 +291,7 @@ class HoldIn(_In):
     participant_id: Id
     need_id: Id
     program_id: Id
-    pool: Literal["general", "lead_reserved", "purchase"] = "general"
+    pool: PoolName = "general"
 
 
 class OptionOut(_Out):

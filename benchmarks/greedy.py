@@ -7,11 +7,13 @@ no fund-paid places. Every place it takes beyond a program's unused capacity
 ``max(0, open_slots - held - waitlist)`` was owed to someone already waiting:
 that count is its displacement.
 
-``greedy``: a greedy that respects non-displacement. Acute needs first, then the
-others by rank (every participant's rank-1 need before anyone's rank-2 need;
-ties in file order). Each need takes the nearest eligible program with an unused
-general place, else the nearest with a ``lead_reserved`` place, else the
-cheapest purchase (nearest among equal prices) at a fundable program that the
+``greedy``: a greedy that respects non-displacement, the solver's own
+(``matcher.solver.greedy``) run alone. Acute needs first, then the others by
+rank (every participant's rank-1 need before anyone's rank-2 need; ties in file
+order). Each need takes its own waitlist turn if it has come, else the nearest
+eligible program with an unused general place, else the nearest with a
+``lead_reserved`` place, else the cheapest purchase (nearest among equal prices)
+at a fundable program that the
 remaining budget can pay for.
 """
 
@@ -21,8 +23,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from benchmarks.problem import Problem, displacement, eligible_candidates, to_cents
+from benchmarks.problem import Problem, displacement, eligible_candidates
+from matcher.capacity.pools import Pool
+from matcher.money import price_cents
+from matcher.rules.arcs import candidate_arcs
 from matcher.rules.tables import IntArray
+from matcher.solver.greedy import greedy
+from matcher.solver.solve import program_nodes
 
 
 @dataclass(frozen=True)
@@ -39,12 +46,6 @@ def _in_file_order(problem: Problem) -> IntArray:
     needs = problem.tables.needs
     position = np.arange(needs.size)
     return np.asarray(np.lexsort((position, needs.rank, needs.participant)), dtype=np.int64)
-
-
-def _acute_then_rank(problem: Problem) -> IntArray:
-    needs = problem.tables.needs
-    position = np.arange(needs.size)
-    return np.asarray(np.lexsort((position, needs.rank, ~needs.acute)), dtype=np.int64)
 
 
 def fcfs(problem: Problem) -> GreedyResult:
@@ -71,40 +72,18 @@ def fcfs(problem: Problem) -> GreedyResult:
 
 
 def respectful(problem: Problem) -> GreedyResult:
-    """Greedy within the unused, fund-paid and purchasable pools (see the module docstring)."""
-    pools = problem.pools
-    general = pools.general.copy()
-    reserved = pools.lead_reserved.copy()
-    purchase = pools.purchase.copy()
-    cents = to_cents(pools.price)
-    cands = eligible_candidates(problem, (general + reserved + purchase) > 0)
-    general_taken = np.zeros_like(general)
-    budget = problem.budget_cents
-    met = acute = 0
-    spent = 0
-    for n in _acute_then_rank(problem):
-        where = cands.of(int(n))
-        programs = cands.program[where]
-        if len(programs) == 0:
-            continue
-        room = general[programs] > 0
-        if room.any():
-            g = programs[int(room.argmax())]
-            general[g] -= 1
-            general_taken[g] += 1
-        elif (room := reserved[programs] > 0).any():
-            g = programs[int(room.argmax())]
-            reserved[g] -= 1
-        else:
-            price = cents[programs]
-            room = (purchase[programs] > 0) & (price <= budget - spent)
-            if not room.any():
-                continue
-            # Candidates are nearest first, so the first of the cheapest is the nearest of them.
-            k = int(np.flatnonzero(room)[price[room].argmin()])
-            g = programs[k]
-            purchase[g] -= 1
-            spent += int(price[k])
-        met += 1
-        acute += int(problem.acute[n])
-    return GreedyResult(met, acute, spent / 100, displacement(general_taken, pools.general))
+    """Greedy within the non-displacing pools: the solver's own greedy
+    (``matcher.solver.greedy``, its floor under a time limit), on the same arcs."""
+    tables, pools = problem.tables, problem.pools
+    arcs = candidate_arcs(tables, pools)
+    nodes, capacity = program_nodes(tables, arcs, pools)
+    cents = price_cents(arcs.price)
+    chosen = greedy(tables, arcs, nodes.of_arc, capacity, cents, problem.budget_cents)
+    general = chosen & (arcs.pool == Pool.GENERAL)
+    taken = np.bincount(arcs.program[general], minlength=len(pools.general))
+    return GreedyResult(
+        int(chosen.sum()),
+        int(problem.acute[arcs.need[chosen]].sum()),
+        int(cents[chosen].sum()) / 100,
+        displacement(taken, pools.general),
+    )

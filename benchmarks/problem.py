@@ -47,7 +47,7 @@ def problem_of(scenario: Scenario) -> Problem:
     """The tables and pools of a validated scenario."""
     return Problem(
         tables=build_tables(scenario),
-        pools=pools_of(scenario.programs),
+        pools=pools_of(scenario.programs, scenario.participants),
         budget_cents=int(to_cents(scenario.fund.budget)),
     )
 

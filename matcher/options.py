@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from matcher.capacity.pools import Pool, PoolName, pools_of
+from matcher.capacity.pools import PREFERENCE, Pool, PoolName, pools_of
 from matcher.rules.arcs import evaluate_pairs
 from matcher.rules.registry import RULES
 from matcher.rules.tables import build_tables
@@ -59,7 +59,7 @@ def participant_options(scenario: Scenario, participant_id: str) -> list[NeedOpt
     ids = tables.participants.ids
     p = ids.index(participant_id)
     person = scenario.participants[p]
-    pools = pools_of(scenario.programs)
+    pools = pools_of(scenario.programs, scenario.participants)
     mine = np.flatnonzero(tables.needs.participant == p)
     pairs = evaluate_pairs(tables, mine, reach=False)
     out: list[NeedOptions] = []
@@ -75,6 +75,8 @@ def participant_options(scenario: Scenario, participant_id: str) -> list[NeedOpt
             found = False
             for pool in Pool:
                 room = int(pools.size(pool)[g])
+                if pool is Pool.WAITLIST_TURN:
+                    room = int(pools.has_turn(np.array([p]), np.array([g]))[0])
                 if pool is Pool.PURCHASE and pools.price[g] > scenario.fund.budget:
                     room = 0  # the fund cannot pay for it now
                 if room <= 0:
@@ -95,7 +97,7 @@ def participant_options(scenario: Scenario, participant_id: str) -> list[NeedOpt
                 view.eligible_but_full += 1
                 view.owed_to_waitlist += int(pools.free[g] > 0)
                 view.unreported += int(not pools.reported[g])
-        order = {name: i for i, name in enumerate(p.label for p in Pool)}
+        order = {pool.label: i for i, pool in enumerate(PREFERENCE)}
         view.options.sort(key=lambda o: (not o.preferred, order[o.pool], o.distance_km))
         out.append(view)
     return out

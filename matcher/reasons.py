@@ -100,6 +100,8 @@ def _evidence(solution: Solution, unmet: IntArray) -> _Evidence:
     budget_left = budget_cents(solution.scenario.fund.budget) - int(price[bought].sum())
     purchase_left = pools.purchase - np.bincount(bought, minlength=tables.programs.size)
     owed_at = pools.owed()
+    # A waitlist turn is no room for anyone else (it is another person's place), nor for a
+    # second need of its owner: a need whose only way was a turn stays ``would_displace``.
     room_at = (pools.general > 0) | (pools.lead_reserved > 0) | (pools.purchase > 0)
     unaffordable_at = (purchase_left > 0) & (price > budget_left)
     n_rules = len(RULES) + 1

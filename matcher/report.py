@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from matcher.assignment import Assignment
+from matcher.capacity.pools import POOL_NAMES
 from matcher.scenario import Scenario, category_of
 
 REASON_WORDS = {
@@ -36,9 +37,7 @@ def summary(scenario: Scenario, answer: Assignment) -> str:
     )
     for cat in sorted({c for c, _ in by_cat}):
         parts = ", ".join(
-            f"{by_cat[(cat, pool)]} {pool}"
-            for pool in ("general", "lead_reserved", "purchase")
-            if by_cat[(cat, pool)]
+            f"{by_cat[(cat, pool)]} {pool}" for pool in POOL_NAMES if by_cat[(cat, pool)]
         )
         lines.append(f"  {cat:<14} {parts}")
     lines += ["", "not met, by reason:"]

@@ -5,8 +5,10 @@ models read and write exactly the JSON of ``spec/SCENARIO.md``. Validation is
 strict about types (``"3"`` is not a count), treats ``null`` as an absent field,
 ignores unknown fields and rejects a bad scenario *as a whole*, with one
 ``ScenarioIssue`` per problem, each naming its JSON path and the rule it breaks.
-Ids in ``avoid_programs`` / ``preferred_programs`` that name no program are kept
-and reported as warnings, never errors.
+Ids in ``avoid_programs`` / ``preferred_programs`` / ``declined_programs`` /
+``waitlist_positions`` that name no program are kept and reported as warnings, never
+errors; a waitlist position beyond that program's ``waitlist``, or two positions on one
+program, is an error.
 """
 
 from __future__ import annotations
@@ -196,6 +198,13 @@ class Need(_Model):
         return category_of(self.service_types[0])
 
 
+class WaitlistPosition(_Model):
+    """Where the participant already waits on a program's community waitlist (1 = next)."""
+
+    program_id: Text
+    position: Annotated[int, Field(strict=True, ge=1, le=MAX_COUNT)]
+
+
 class Participant(_Model):
     """A pseudonymous participant and their plan, in their own order."""
 
@@ -207,6 +216,7 @@ class Participant(_Model):
     max_distance_km: Money | None = None
     stay_away: list[StayAway] = Field(default_factory=list)
     avoid_programs: list[Text] = Field(default_factory=list)
+    waitlist_positions: list[WaitlistPosition] = Field(default_factory=list)
     needs: list[Need]
 
     def need_rank(self, position: int) -> int:
@@ -248,6 +258,12 @@ class Scenario(_Model):
             for j, pid in enumerate(person.avoid_programs):
                 if pid not in known:
                     out.append(f"participants[{i}].avoid_programs[{j}]: no program {pid}")
+            for j, entry in enumerate(person.waitlist_positions):
+                if entry.program_id not in known:
+                    out.append(
+                        f"participants[{i}].waitlist_positions[{j}].program_id:"
+                        f" no program {entry.program_id}"
+                    )
             for k, need in enumerate(person.needs):
                 for name in ("preferred_programs", "declined_programs"):
                     for j, pid in enumerate(getattr(need, name)):
@@ -343,6 +359,40 @@ def _duplicate_issues(data: Any) -> list[ScenarioIssue]:
     return issues
 
 
+def _waitlist_issues(scenario: Scenario) -> list[ScenarioIssue]:
+    """Waitlist positions beyond the program's waitlist, and two entries for one program.
+
+    Positions on programs the scenario does not hold are warnings (``Scenario.warnings``).
+    """
+    waitlist = {g.id: g.capacity.waitlist for g in scenario.programs}
+    issues: list[ScenarioIssue] = []
+    for i, person in enumerate(scenario.participants):
+        seen: dict[str, int] = {}
+        for j, entry in enumerate(person.waitlist_positions):
+            path = f"participants[{i}].waitlist_positions[{j}]"
+            if entry.program_id in seen:
+                first = f"participants[{i}].waitlist_positions[{seen[entry.program_id]}]"
+                issues.append(
+                    ScenarioIssue(
+                        f"{path}.program_id",
+                        "duplicate_waitlist",
+                        f"second entry for program {entry.program_id} (first at {first})",
+                    )
+                )
+                continue
+            seen[entry.program_id] = j
+            length = waitlist.get(entry.program_id)
+            if length is not None and entry.position > length:
+                issues.append(
+                    ScenarioIssue(
+                        f"{path}.position",
+                        "position_beyond_waitlist",
+                        f"must be <= the waitlist of program {entry.program_id} ({length})",
+                    )
+                )
+    return issues
+
+
 def _without_nulls(data: Any) -> Any:
     """The same JSON with every ``"key": null`` member removed (null means absent)."""
     if isinstance(data, Mapping):
@@ -368,6 +418,7 @@ def _parse(data: Any) -> Scenario:
     except ValidationError as error:
         issues = _issues_from(error) + issues
         raise ScenarioInvalid(issues) from None
+    issues += _waitlist_issues(scenario)
     if issues:
         raise ScenarioInvalid(issues)
     return scenario
@@ -418,5 +469,7 @@ def _validate_json_text(text: str) -> Scenario | None:
     people = [p.id for p in scenario.participants]
     needs = [n.id for p in scenario.participants for n in p.needs]
     if any(len(set(ids)) != len(ids) for ids in (programs, people, needs)):
+        return None
+    if any(p.waitlist_positions for p in scenario.participants) and _waitlist_issues(scenario):
         return None
     return scenario

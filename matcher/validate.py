@@ -15,7 +15,7 @@ from typing import Any
 
 from geopy.distance import great_circle
 
-from matcher.capacity.pools import unused_places
+from matcher.capacity.pools import free_places, unused_places
 from matcher.scenario import Need, Participant, Program, Scenario
 
 TOLERANCE_KM = 1e-6
@@ -72,6 +72,23 @@ def _broken_rules(person: Participant, program: Program, need: Need) -> list[str
     return [name for name, broken in checks.items() if broken]
 
 
+def _turn_violations(nid: str, person: Participant, program: Program) -> list[Violation]:
+    """A ``waitlist_turn`` place is the participant's own, and only once it has come."""
+    positions = [w.position for w in person.waitlist_positions if w.program_id == program.id]
+    if not positions:
+        return [Violation(nid, "waitlist_turn", f"{person.id} does not wait at {program.id}")]
+    free = free_places(program.capacity)
+    if positions[0] > free:
+        return [
+            Violation(
+                nid,
+                "waitlist_turn",
+                f"position {positions[0]} at {program.id}, only {free} free places",
+            )
+        ]
+    return []
+
+
 def check_assignment(scenario: Scenario, answer: dict[str, Any]) -> list[Violation]:
     """Every way ``answer`` (assignment JSON) breaks the contract for ``scenario``; [] if none."""
     out: list[Violation] = []
@@ -82,6 +99,7 @@ def check_assignment(scenario: Scenario, answer: dict[str, Any]) -> list[Violati
             need_owner[need.id] = (person, need)
     seen: Counter[str] = Counter()
     use: Counter[tuple[str, str]] = Counter()
+    turns: Counter[tuple[str, str]] = Counter()
     spend = 0.0
     acute = 0
     for row in answer.get("assignments", []):
@@ -110,7 +128,11 @@ def check_assignment(scenario: Scenario, answer: dict[str, Any]) -> list[Violati
             spend += price
         elif row["cost"] != 0:
             out.append(Violation(nid, "cost", f"a {pool} place costs nothing, not {row['cost']}"))
-        use[(gid, pool)] += 1
+        if pool == "waitlist_turn":
+            out.extend(_turn_violations(nid, person, program))
+            turns[(person.id, gid)] += 1
+        else:
+            use[(gid, pool)] += 1
         acute += is_acute
     for (gid, pool), count in use.items():
         cap = programs[gid].capacity
@@ -123,6 +145,9 @@ def check_assignment(scenario: Scenario, answer: dict[str, Any]) -> list[Violati
             out.append(Violation("*", "pool", f"unknown pool {pool} at {gid}"))
         elif count > size:
             out.append(Violation("*", "pool", f"{gid} {pool}: {count} used, {size} available"))
+    for (pid, gid), count in turns.items():
+        if count > 1:
+            out.append(Violation("*", "pool", f"{pid} used one turn at {gid} {count} times"))
     budget = scenario.fund.budget
     if spend > budget + 1e-6 * max(1.0, budget):
         out.append(Violation("*", "budget", f"spend {spend} above budget {budget}"))

@@ -119,6 +119,12 @@ need_bodies = st.fixed_dictionaries(
     {"service_types": type_lists, "acute": rarely, "preferred_programs": program_id_lists},
     optional={"rank": st.integers(1, 3)},
 )
+waitlist_entries = st.lists(
+    st.tuples(st.sampled_from(PROGRAM_IDS), st.integers(1, 3)),
+    max_size=2,
+    unique_by=lambda entry: entry[0],
+)
+"""(program id, position) pairs; ``_scenario`` keeps positions within each waitlist."""
 circles = st.builds(lambda at, r: {**at, "radius_m": r}, locations, st.floats(0.0, 3000.0))
 participant_bodies = st.fixed_dictionaries(
     {
@@ -128,8 +134,20 @@ participant_bodies = st.fixed_dictionaries(
         "avoid_programs": program_id_lists,
         "needs": st.lists(need_bodies, min_size=1, max_size=3),
     },
-    optional={"max_distance_km": st.floats(1.0, 12.0)},
+    optional={"max_distance_km": st.floats(1.0, 12.0), "waitlist_positions": waitlist_entries},
 )
+
+
+def _positions(entries: list[tuple[str, int]], programs: list[Json]) -> list[Json]:
+    """Waitlist positions within each program's waitlist; unknown programs kept (warnings)."""
+    waitlist = {g["id"]: g["capacity"]["waitlist"] for g in programs}
+    out = []
+    for program_id, position in entries:
+        length = waitlist.get(program_id)
+        if length == 0:
+            continue
+        out.append({"program_id": program_id, "position": min(position, length or position)})
+    return out
 
 
 def _scenario(progs: list[Json], people: list[Json], budget: int) -> Scenario:
@@ -137,7 +155,10 @@ def _scenario(progs: list[Json], people: list[Json], budget: int) -> Scenario:
     participants: list[dict[str, Any]] = []
     for i, person in enumerate(people):
         needs = [{"id": f"x-{i}-{k}", **n} for k, n in enumerate(person["needs"])]
-        participants.append({**person, "id": f"x-{i}", "needs": needs})
+        positions = _positions(person.get("waitlist_positions", []), programs)
+        participants.append(
+            {**person, "id": f"x-{i}", "needs": needs, "waitlist_positions": positions}
+        )
     return parse_scenario(make_scenario_json(programs, participants, float(budget)))
 
 

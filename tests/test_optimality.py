@@ -97,7 +97,25 @@ def random_scenario(seed: int) -> Scenario:
         g["capacity"]["purchasable"] * g["capacity"]["price"] for g in programs if not g["barriers"]
     )
     budget = round(total * float(rng.choice([0.0, 0.15, 0.3, 0.5, 1.0])), 2)
+    add_waitlist_positions(np.random.default_rng(seed + 10_000), programs, people)
     return make_scenario(programs, people, budget=budget)
+
+
+def add_waitlist_positions(
+    rng: np.random.Generator, programs: list[Json], people: list[Json]
+) -> None:
+    """Some participants already wait on some programs' waitlists (own stream: the
+    instances are otherwise those drawn before waitlist positions existed)."""
+    for person in people:
+        entries = []
+        for g in programs:
+            waitlist = g["capacity"]["waitlist"]
+            if waitlist and rng.random() < 0.3:
+                entries.append(
+                    {"program_id": g["id"], "position": int(rng.integers(1, waitlist + 1))}
+                )
+        if entries:
+            person["waitlist_positions"] = entries
 
 
 def allowed(person: Participant, program: Program, types: list[str]) -> bool:
@@ -154,7 +172,15 @@ class Arc(NamedTuple):
     price: float
 
 
+def turn_has_come(person: Participant, program: Program) -> bool:
+    """The participant waits at ``program`` at position k and k free, unheld places exist."""
+    cap = program.capacity
+    free = 0 if cap.open_slots is None else cap.open_slots - cap.held
+    return any(w.program_id == program.id and w.position <= free for w in person.waitlist_positions)
+
+
 def arcs_of(scenario: Scenario) -> list[Arc]:
+    """Shared pools are keyed by program; a waitlist turn by program and participant."""
     arcs = []
     needs = [(p, n) for p in scenario.participants for n in p.needs]
     for k, (person, need) in enumerate(needs):
@@ -164,6 +190,9 @@ def arcs_of(scenario: Scenario) -> list[Arc]:
                     cost = program.capacity.price if pool == "purchase" else 0.0
                     if size > 0:
                         arcs.append(Arc(k, need.acute, program.id, pool, cost))
+                if turn_has_come(person, program):
+                    turn = f"waitlist_turn:{person.id}"
+                    arcs.append(Arc(k, need.acute, program.id, turn, 0.0))
     return arcs
 
 
@@ -178,6 +207,7 @@ def exact_levels(scenario: Scenario) -> Levels:
     needs = sorted({a.need for a in arcs})
     places = sorted({(a.program, a.pool) for a in arcs})
     sizes = {(g.id, pool): n for g in scenario.programs for pool, n in pool_sizes(g).items()}
+    sizes.update({(a.program, a.pool): 1 for a in arcs if a.pool.startswith("waitlist_turn")})
     per_need = np.array([[float(a.need == k) for a in arcs] for k in needs])
     per_place = np.array([[float((a.program, a.pool) == key) for a in arcs] for key in places])
     rows = [
@@ -226,3 +256,11 @@ def test_the_instances_include_binding_budgets_and_acute_needs() -> None:
     assert reasons["budget_exhausted"] >= 5
     assert reasons["capacity_exhausted"] >= 5
     assert acute >= 10
+
+
+def test_the_instances_use_participants_own_waitlist_turns() -> None:
+    turns = 0
+    for seed in SEEDS:
+        answer = build_assignment(solve(random_scenario(seed), SolverOptions()))
+        turns += sum(a.pool == "waitlist_turn" for a in answer.assignments)
+    assert turns >= 3

@@ -50,6 +50,24 @@ def test_no_general_place_is_used_beyond_a_programs_unused_capacity(scenario: Sc
 
 
 @given(scenarios)
+def test_a_waitlist_turn_never_displaces(scenario: Scenario) -> None:
+    """A turn is taken only by its owner, once per program, and only when the people
+    ahead keep their places (``open_slots - held >= position``); general stays unused-only."""
+    answer = answer_of(scenario)
+    programs = {g.id: g for g in scenario.programs}
+    people = {p.id: p for p in scenario.participants}
+    turns = Counter(
+        (a.participant_id, a.program_id) for a in answer.assignments if a.pool == "waitlist_turn"
+    )
+    for (pid, gid), count in turns.items():
+        cap = programs[gid].capacity
+        position = {w.program_id: w.position for w in people[pid].waitlist_positions}[gid]
+        assert count == 1
+        assert cap.open_slots is not None
+        assert cap.open_slots - cap.held >= position
+
+
+@given(scenarios)
 def test_the_answer_is_deterministic(scenario: Scenario) -> None:
     assert without_timing(answer_of(scenario)) == without_timing(answer_of(scenario))
 

@@ -298,3 +298,44 @@ def test_a_duplicate_id_is_reported_by_the_fast_reader_too() -> None:
     with pytest.raises(ScenarioInvalid) as caught:
         loads_scenario(json.dumps(data))
     assert [i.path for i in caught.value.issues] == ["programs[1].id"]
+
+
+def _waiting(*entries: tuple[str, int]) -> dict[str, Any]:
+    data = example()
+    data["participants"][0]["waitlist_positions"] = [
+        {"program_id": program_id, "position": position} for program_id, position in entries
+    ]
+    return data
+
+
+def test_a_waitlist_position_beyond_the_programs_waitlist_is_an_error_at_its_path() -> None:
+    program = EXAMPLE["programs"][0]
+    length = program["capacity"]["waitlist"]
+    issues = issues_of(_waiting((program["id"], length + 1)))
+    assert [(i.path, i.rule) for i in issues] == [
+        ("participants[0].waitlist_positions[0].position", "position_beyond_waitlist")
+    ]
+    with pytest.raises(ScenarioInvalid) as caught:
+        loads_scenario(json.dumps(_waiting((program["id"], length + 1))))
+    assert caught.value.issues == issues
+
+
+def test_a_waitlist_position_below_one_is_an_error_at_its_path() -> None:
+    issues = issues_of(_waiting((EXAMPLE["programs"][0]["id"], 0)))
+    assert [i.path for i in issues] == ["participants[0].waitlist_positions[0].position"]
+
+
+def test_two_waitlist_positions_on_one_program_are_an_error() -> None:
+    program_id = next(g["id"] for g in EXAMPLE["programs"] if g["capacity"]["waitlist"] >= 1)
+    issues = issues_of(_waiting((program_id, 1), (program_id, 1)))
+    assert [(i.path, i.rule) for i in issues] == [
+        ("participants[0].waitlist_positions[1].program_id", "duplicate_waitlist")
+    ]
+
+
+def test_a_waitlist_position_on_an_unknown_program_is_kept_and_warned_about() -> None:
+    scenario = parse_scenario(_waiting(("closed-program", 7)))
+    assert scenario.participants[0].waitlist_positions[0].position == 7
+    assert scenario.warnings() == [
+        "participants[0].waitlist_positions[0].program_id: no program closed-program"
+    ]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Body, Depends, Response, status
 from sqlmodel import Session
 
 from api.auth import case_manager_of, expensive
@@ -32,7 +32,7 @@ from api.schemas import (
     ReferralOut,
 )
 from matcher.funding.impact import Change
-from matcher.scenario import Need, Participant
+from matcher.scenario import Need, Participant, WaitlistPosition
 from matcher.service import checks, consent, funding, intake, matching, participants, referrals
 
 router = APIRouter(
@@ -159,6 +159,20 @@ def set_plan(case_manager_id: Id, participant_id: Id, body: PlanIn, ctx: Ctx) ->
         participants.set_plan(s, case_manager_id, participant_id, needs, ctx.now)
 
     ctx.run(act)
+    return _one(ctx, case_manager_id, participant_id)
+
+
+@router.put("/participants/{participant_id}/waitlists", response_model=ParticipantOut)
+def set_waitlists(
+    case_manager_id: Id,
+    participant_id: Id,
+    body: Annotated[list[WaitlistPosition], Body(max_length=50)],
+    ctx: Ctx,
+) -> ParticipantOut:
+    """Replace the community waitlists the participant already waits on: each program
+    once, ``position`` 1 = next in line. When that turn comes, the participant may take
+    the place (pool ``waitlist_turn``) without displacing anyone."""
+    ctx.run(lambda s: participants.set_waitlists(s, case_manager_id, participant_id, body, ctx.now))
     return _one(ctx, case_manager_id, participant_id)
 
 

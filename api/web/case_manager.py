@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, select
 
 from api.web.render import PageError, Token, Web, WebPage
+from matcher.capacity.pools import PoolName
 from matcher.service import consent, intake, matching, participants, referrals, teams
 from matcher.store import tables as t
 
@@ -20,6 +21,7 @@ POOL_LABELS = {
     "general": "Unused place",
     "lead_reserved": "LEAD-reserved place",
     "purchase": "Place bought with LEAD funds",
+    "waitlist_turn": "Their own turn on this waitlist",
 }
 STATUS_LABELS = {
     "held": "Held (not yet sent to the provider)",
@@ -135,7 +137,7 @@ def hold(
     participant_id: Ident,
     need_id: Ident,
     program_id: Ident,
-    pool: Annotated[Literal["general", "lead_reserved", "purchase"], Form()],
+    pool: Annotated[PoolName, Form()],
     csrf_token: Token = "",
 ) -> RedirectResponse:
     """Hold one place for a need until the hold expires."""

@@ -11,7 +11,10 @@ Places come from three pools (see ``matcher.capacity.pools``): a hold on a ``gen
 place is allowed only while ``open - held - waitlist > 0`` at that moment, so nobody
 already waiting is bumped; a ``lead_reserved`` hold takes one of the places the fund
 already paid for; a ``purchase`` hold takes one of the places the fund may buy, and
-its price is reserved from the fund until it is released or the place is bought.
+its price is reserved from the fund until it is released or the place is bought; a
+``waitlist_turn`` hold is a participant's own turn on the program's waitlist, allowed
+only while their position is within ``open - held`` (the people ahead keep their
+places), and it takes one of those free places like a general hold.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from matcher.capacity.pools import POOL_NAMES, PoolName, unused_places
+from matcher.capacity.pools import POOL_NAMES, PoolName, turn_has_come, unused_places
 from matcher.scenario import Capacity
 
 
@@ -78,6 +81,12 @@ class Event:
     expires_at: datetime | None = None
     places: int = 0
     price_cents: int = 0
+    position: int | None = None
+    """A ``waitlist_turn`` hold's place on the waitlist (1 = next)."""
+
+
+FREE_PLACE_POOLS: tuple[PoolName, ...] = ("general", "waitlist_turn")
+"""Pools whose holds take one of the program's own free places."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +129,7 @@ class ProgramLedger:
     def capacity_at(self, now: datetime) -> Capacity:
         """The scenario contract's capacity at ``now``: what the solver may use."""
         free = self.free_now()
-        held = len(self.active_holds(now, "general"))
+        held = sum(len(self.active_holds(now, pool)) for pool in FREE_PLACE_POOLS)
         return Capacity(
             open_slots=free,
             waitlist=self.waitlist,
@@ -133,11 +142,14 @@ class ProgramLedger:
             price=self.price_cents / 100,
         )
 
-    def room(self, pool: PoolName, now: datetime) -> int:
-        """Places of ``pool`` a new hold may take at ``now`` without displacing anyone."""
+    def room(self, pool: PoolName, now: datetime, position: int | None = None) -> int:
+        """Places of ``pool`` a new hold may take at ``now`` without displacing anyone
+        (for ``waitlist_turn``, the one of the person at ``position``)."""
         cap = self.capacity_at(now)
         if pool == "general":
             return unused_places(cap)
+        if pool == "waitlist_turn":
+            return int(position is not None and turn_has_come(cap, position))
         if pool == "lead_reserved":
             return cap.lead_reserved_open
         return cap.purchasable
@@ -188,11 +200,13 @@ def _place_hold(state: ProgramLedger, event: Event) -> ProgramLedger:
         )
     _require(event.hold_id not in state.holds, "duplicate_hold", "hold id already used")
     _require(event.expires_at > event.at, "expiry_after_start", "a hold must expire later")
-    if state.room(pool, event.at) <= 0:
+    if state.room(pool, event.at, event.position) <= 0:
         why = {
             "general": "no unused place: every free place is held or owed to people waiting",
             "lead_reserved": "no LEAD-reserved place left",
             "purchase": "no place left to buy",
+            "waitlist_turn": f"the turn of position {event.position} on the waitlist has not"
+            " come: the people ahead are owed the free places",
         }[pool]
         raise LedgerError("no_room", why)
     price = state.price_cents if pool == "purchase" else 0
@@ -223,6 +237,11 @@ def _enrol(state: ProgramLedger, event: Event) -> ProgramLedger:
     holds = _without(state.holds, hold.hold_id)
     if hold.pool == "general":
         return replace(state, holds=holds, enrolled=state.enrolled + 1)
+    if hold.pool == "waitlist_turn":
+        # The participant took their own turn: one free place fewer, one person fewer
+        # waiting, until the provider's next report.
+        waitlist = max(0, state.waitlist - 1)
+        return replace(state, holds=holds, enrolled=state.enrolled + 1, waitlist=waitlist)
     if hold.pool == "lead_reserved":
         return replace(state, holds=holds, lead_reserved=state.lead_reserved - 1)
     # A bought place is paid for and filled at once.
@@ -231,7 +250,7 @@ def _enrol(state: ProgramLedger, event: Event) -> ProgramLedger:
 
 def _end(state: ProgramLedger, event: Event) -> ProgramLedger:
     """A general placement ended: its place is free again until the next report."""
-    if event.pool == "general" or event.pool is None:
+    if event.pool in FREE_PLACE_POOLS or event.pool is None:
         return replace(state, ended=state.ended + 1)
     # A paid-for place that ends stays paid for and returns to the reserved pool.
     return replace(state, lead_reserved=state.lead_reserved + 1)

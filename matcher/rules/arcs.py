@@ -63,13 +63,16 @@ def evaluate_pairs(tables: Tables, needs: IntArray | None = None, *, reach: bool
 
 
 def candidate_arcs(tables: Tables, pools: Pools) -> Arcs:
-    """All arcs the rules allow, one per pool with room at the pair's program."""
+    """All arcs the rules allow, one per pool with room at the pair's program (the
+    ``waitlist_turn`` pool only for the participant whose turn it is)."""
     pairs = evaluate_pairs(tables)
     ok = pairs.broken == 0
     n, g, d = pairs.need[ok], pairs.program[ok], pairs.distance_km[ok]
     parts = []
     for pool in Pool:
         has_room = pools.size(pool)[g] > 0
+        if pool is Pool.WAITLIST_TURN and has_room.any():
+            has_room &= pools.has_turn(tables.needs.participant[n], g)
         idx = np.flatnonzero(has_room)
         parts.append((idx, np.full(len(idx), int(pool), dtype=np.int8)))
     idx = np.concatenate([p[0] for p in parts])

@@ -8,10 +8,10 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from matcher.scenario import Need, Participant
+from matcher.scenario import Need, Participant, WaitlistPosition
 from matcher.service.audit import note
 from matcher.service.checks import check_needs, check_participant
-from matcher.service.errors import Conflict, NotFound
+from matcher.service.errors import Conflict, Invalid, NotFound
 from matcher.site import SiteArea
 from matcher.store import tables as t
 from matcher.store.snapshot import (
@@ -19,6 +19,7 @@ from matcher.store.snapshot import (
     declined_of,
     participant_of,
     plans_of,
+    positions_json,
     write_participant,
     write_plan,
 )
@@ -180,3 +181,38 @@ def set_plan(
 def version_of(session: Session, case_manager_id: str, participant_id: str) -> int:
     """The participant's version, for ``If-Match``."""
     return own(session, case_manager_id, participant_id).version
+
+
+def set_waitlists(
+    session: Session,
+    case_manager_id: str,
+    participant_id: str,
+    positions: Sequence[WaitlistPosition],
+    now: datetime,
+) -> Participant:
+    """Replace the community waitlists the participant already waits on (program and
+    position, recorded now). One entry per program (422 ``duplicate_waitlist``), at a
+    program the store knows (404). A position beyond the program's reported waitlist is
+    kept: the scenario reads it as at most the waitlist's length
+    (``capacity.pools.current_position``). Runs under the participant's lock, as holds do."""
+    note(session, "participant.waitlists.update", participant_id=participant_id)
+    row = own(session, case_manager_id, participant_id, lock=True)
+    seen: set[str] = set()
+    for i, entry in enumerate(positions):
+        if entry.program_id in seen:
+            raise Invalid(
+                "duplicate_waitlist",
+                f"a second position for program {entry.program_id}",
+                field=f"[{i}].program_id",
+            )
+        seen.add(entry.program_id)
+    known = set(session.exec(select(t.Program.id).where(col(t.Program.id).in_(seen))).all())
+    for i, entry in enumerate(positions):
+        if entry.program_id not in known:
+            raise NotFound(f"no program {entry.program_id}", field=f"[{i}].program_id")
+    row.waitlist_positions = positions_json(positions, now)
+    row.updated_at = now
+    row.version += 1
+    session.add(row)
+    session.flush()
+    return get(session, case_manager_id, participant_id)

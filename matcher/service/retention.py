@@ -32,6 +32,7 @@ def deidentify_inactive(session: Session, now: datetime, days: int) -> int:
         row.prefers = []
         row.languages = []
         row.avoid_programs = []
+        row.waitlist_positions = []
         row.max_distance_km = None
         row.lat = round(row.lat, 2)
         row.lon = round(row.lon, 2)

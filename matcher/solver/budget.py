@@ -142,6 +142,7 @@ def maximise_within_budget(
     best = fallback
     while True:
         if time.monotonic() > deadline:
+            best = best if best.value >= fallback.value else fallback
             return Outcome(best, floor(bound), best.value >= floor(bound), flows)
         idx = np.flatnonzero(core[stage.need])
         sub = stage.take(idx)
@@ -164,6 +165,8 @@ def maximise_within_budget(
             # Any flow of best's value priced at lam is worth at most D(lam) = at_x, so it
             # spends at least as much as best when best itself reaches D(lam).
             least = best.value - lam * (best.spend - budget_cents) == at_x
+        if best.value < fallback.value:  # a search the deadline cut short
+            best, least = fallback, False
         proven = best.value >= floor(bound)
         return Outcome(best, floor(bound), proven, flows, least and proven, search.lam)
 

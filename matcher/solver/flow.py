@@ -37,11 +37,26 @@ class PoolNodes:
     pool: IntArray
 
     @staticmethod
-    def of(program: IntArray, pool: npt.NDArray[np.int8]) -> PoolNodes:
-        """Number the (program, pool) combinations that appear in the arcs."""
-        key = program.astype(np.int64) * 3 + pool
-        uniq, inverse = np.unique(key, return_inverse=True)
-        return PoolNodes(inverse.astype(np.int64), uniq // 3, uniq % 3)
+    def of(
+        program: IntArray, pool: npt.NDArray[np.int8], owner: IntArray | None = None
+    ) -> PoolNodes:
+        """Number the (program, pool) combinations that appear in the arcs.
+
+        Where ``owner`` is not ``NO_OWNER`` (a participant's own waitlist turn), the
+        node is that participant's alone: (owner, program, pool).
+        """
+        key = program.astype(np.int64) * _POOLS + pool
+        if owner is not None:
+            span = (int(program.max()) + 1) * _POOLS if len(program) else 0
+            key = np.where(owner == NO_OWNER, key, span * (owner + 1) + key)
+        _uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        return PoolNodes(
+            inverse.astype(np.int64), program[first].astype(np.int64), pool[first].astype(np.int64)
+        )
+
+
+_POOLS = 4
+NO_OWNER = -1
 
 
 def assign(

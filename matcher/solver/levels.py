@@ -10,7 +10,8 @@
 
 The deadline is checked between flows (one flow is never interrupted): past it,
 the best answer within budget found so far is returned, unproven, with the
-bounds proven so far.
+bounds proven so far. A ``warm`` answer (the greedy's) is where each level starts:
+the answer is never worse than it on the level where the search stopped.
 """
 
 from __future__ import annotations
@@ -48,8 +49,13 @@ def solve_levels(
     acute: BoolArray,
     budget_cents: int,
     deadline: float,
+    warm: BoolArray | None = None,
 ) -> LevelsOutcome:
-    """Levels 1-3 over the given arcs; ``acute`` is per need, ``cents`` per arc."""
+    """Levels 1-3 over the given arcs; ``acute`` is per need, ``cents`` per arc.
+
+    ``warm``, a choice of arcs within every pool and the budget, is the fallback of
+    each level while its search has not found better.
+    """
     # Count money in the largest unit that divides every price (exact, and smaller
     # costs make every flow faster); the budget rounds down to that unit.
     paid = cents[cents > 0]
@@ -65,7 +71,8 @@ def solve_levels(
     only = np.flatnonzero(arc_acute)
     level1 = base.take(only)
     acute_reachable = len(np.unique(need[only]))
-    first = maximise_within_budget(level1, budget_cents, deadline, None, acute_reachable)
+    start = None if warm is None else level1.point(warm[only])
+    first = maximise_within_budget(level1, budget_cents, deadline, start, acute_reachable)
     met_acute = first.best.value
     so_far = np.zeros(len(need), dtype=bool)
     so_far[only[first.best.chosen]] = True
@@ -79,6 +86,8 @@ def solve_levels(
     )
     others_reachable = len(np.unique(need[~arc_acute]))
     matched_bound = first.bound + others_reachable
+    if warm is not None and int(arc_acute[warm].sum()) == met_acute:
+        so_far = warm  # the warm answer meets exactly the acute needs level 2 keeps
     second = maximise_within_budget(
         level2, budget_cents, deadline, level2.point(so_far), others_reachable, first.lam
     )

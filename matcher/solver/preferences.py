@@ -15,8 +15,9 @@ tailored            100       the participant ``prefers`` populations/cultures
 language            60        the participant lists languages and the program's
                               staff speak none of them
 distance            4 per km  rounded, capped at 80 (20 km)
-pool                0/5/10    general, lead_reserved, purchase: unused places
-                              first, paid places kept for those with no other
+pool                0/5/10/15 waitlist_turn, general, lead_reserved, purchase:
+                              the participant's own turn first, then unused
+                              places, paid places kept for those with no other
 ==================  ========  ==================================================
 """
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from matcher.capacity.pools import PREFERENCE
 from matcher.rules.arcs import Arcs
 from matcher.rules.tables import IntArray, Tables, shares_bit
 
@@ -36,6 +38,9 @@ PER_KM = 4
 DISTANCE_CAP = 80
 POOL_STEP = 5
 MAX_PENALTY = 1000
+
+_POOL_RANK = np.argsort(np.array(PREFERENCE, dtype=np.int64)).astype(np.int64)
+"""Each pool's place in the level-4 order, indexed by the pool's number."""
 
 
 def arc_penalty(tables: Tables, arcs: Arcs) -> IntArray:
@@ -53,6 +58,6 @@ def arc_penalty(tables: Tables, arcs: Arcs) -> IntArray:
     speaks = shares_bit(people.languages[p], progs.languages[g])
     no_language = np.where(people.has_languages[p] & ~speaks, NO_SHARED_LANGUAGE, 0)
     distance = np.minimum(np.rint(arcs.distance_km * PER_KM), DISTANCE_CAP).astype(np.int64)
-    pool = POOL_STEP * arcs.pool.astype(np.int64)
+    pool = POOL_STEP * _POOL_RANK[arcs.pool]
     total = rank + not_preferred + not_tailored + no_language + distance + pool
     return np.asarray(total, dtype=np.int64)

@@ -3,10 +3,12 @@
 Pipeline (each step documented where it lives):
 
 1. ``rules.candidate_arcs``: every (need, program, pool) the hard rules allow.
-2. Levels 1-3 (``levels``): one min-cost flow when the budget does not bind;
+2. A non-displacing greedy (``greedy``): the warm start of every level, and the
+   answer's floor when a time limit cuts the proof short.
+3. Levels 1-3 (``levels``): one min-cost flow when the budget does not bind;
    otherwise one level at a time, Lagrangian pricing of purchases plus whole
    cycles of the priced flows to meet the bound exactly (``budget``).
-3. Level 4: a min-cost flow that keeps the acute and total counts and the
+4. Level 4: a min-cost flow that keeps the acute and total counts and the
    purchases of step 2 and minimises the preference penalty (``preferences``).
 """
 
@@ -24,7 +26,8 @@ from matcher.money import budget_cents, price_cents
 from matcher.rules.arcs import Arcs, candidate_arcs
 from matcher.rules.tables import IntArray, Tables, build_tables
 from matcher.scenario import Scenario
-from matcher.solver.flow import PoolNodes, assign
+from matcher.solver.flow import NO_OWNER, PoolNodes, assign
+from matcher.solver.greedy import greedy
 from matcher.solver.levels import solve_levels
 from matcher.solver.preferences import arc_penalty
 
@@ -77,10 +80,15 @@ class Solution:
         return self.arcs.take(self.chosen)
 
 
-def _program_nodes(arcs: Arcs, pools: Pools) -> tuple[PoolNodes, IntArray]:
-    nodes = PoolNodes.of(arcs.program, arcs.pool)
+def program_nodes(tables: Tables, arcs: Arcs, pools: Pools) -> tuple[PoolNodes, IntArray]:
+    """The pool nodes of the network and their capacities: one node per (program, pool),
+    and one of capacity 1 per participant's own waitlist turn."""
+    turn = arcs.pool == Pool.WAITLIST_TURN
+    owner = np.where(turn, tables.needs.participant[arcs.need], NO_OWNER)
+    nodes = PoolNodes.of(arcs.program, arcs.pool, owner)
     sizes = np.stack([pools.size(pool) for pool in Pool])
-    return nodes, sizes[nodes.pool, nodes.program].astype(np.int64)
+    capacity = sizes[nodes.pool, nodes.program].astype(np.int64)
+    return nodes, np.where(nodes.pool == Pool.WAITLIST_TURN, 1, capacity)
 
 
 def _objective(tables: Tables, arcs: Arcs, chosen: BoolArray) -> Objective:
@@ -113,26 +121,30 @@ def _preferences(
     return out
 
 
+def _ranks(tables: Tables, arcs: Arcs, chosen: BoolArray) -> tuple[int, int, float]:
+    """Levels 1-3 as one comparable key (more is better)."""
+    objective = _objective(tables, arcs, chosen)
+    return (objective.acute_matched, objective.matched, -objective.spend)
+
+
 def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
     """Decide who goes where; levels 1-3 exact (or bounded when time runs out)."""
     opts = options or SolverOptions()
     start = time.monotonic()
     deadline = start + opts.time_limit
     tables = build_tables(scenario)
-    pools = pools_of(scenario.programs)
+    pools = pools_of(scenario.programs, scenario.participants)
     arcs = candidate_arcs(tables, pools)
-    nodes, capacity = _program_nodes(arcs, pools)
+    nodes, capacity = program_nodes(tables, arcs, pools)
     cents = price_cents(arcs.price)
+    budget = budget_cents(scenario.fund.budget)
+    warm = greedy(tables, arcs, nodes.of_arc, capacity, cents, budget)
     levels = solve_levels(
-        arcs.need,
-        nodes.of_arc,
-        capacity,
-        cents,
-        tables.needs.acute,
-        budget_cents(scenario.fund.budget),
-        deadline,
+        arcs.need, nodes.of_arc, capacity, cents, tables.needs.acute, budget, deadline, warm
     )
     chosen = levels.chosen
+    if not levels.proven and _ranks(tables, arcs, warm) > _ranks(tables, arcs, chosen):
+        chosen = warm
     flows = levels.flows
     preferences = "level 4 skipped: time limit"
     if time.monotonic() <= deadline:

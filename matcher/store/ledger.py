@@ -103,6 +103,7 @@ def record(session: Session, loaded: Loaded, program_id: str, event: Event) -> L
             places=event.places,
             price_cents=event.price_cents,
             expires_at=event.expires_at,
+            position=event.position,
         )
     )
     row = loaded.row
@@ -144,6 +145,7 @@ def _event(r: CapacityEvent) -> Event:
         expires_at=r.expires_at,
         places=r.places,
         price_cents=r.price_cents,
+        position=r.position,
     )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import and_, exists
 from sqlmodel import Session, col, func, select
 
 from matcher.capacity.ledger import Event, EventKind, ProgramLedger
+from matcher.capacity.pools import current_position
 from matcher.capacity.referral import Status, steers
 from matcher.languages import to_codes
 from matcher.money import budget_cents, one_price_cents
@@ -31,6 +32,7 @@ from matcher.scenario import (
     Program,
     Scenario,
     StayAway,
+    WaitlistPosition,
 )
 from matcher.store import tables as t
 from matcher.store.ledger import load_many
@@ -83,6 +85,10 @@ def participant_of(
         max_distance_km=row.max_distance_km,
         stay_away=[StayAway.model_validate(z) for z in row.stay_away],
         avoid_programs=row.avoid_programs,
+        waitlist_positions=[
+            WaitlistPosition(program_id=w["program_id"], position=w["position"])
+            for w in row.waitlist_positions
+        ],
         needs=[
             Need(
                 id=n.id,
@@ -197,12 +203,30 @@ def export_scenario(
     rows = list(session.exec(query))
     plans = plans_of(session, [r.id for r in rows])
     declined = declined_of(session, [r.id for r in rows])
+    people = [participant_of(r, plans[r.id], declined) for r in rows]
     return Scenario(
         as_of=now,
         fund=Fund(budget=available_budget_cents(session, now) / 100),
         programs=programs,
-        participants=[participant_of(r, plans[r.id], declined) for r in rows],
+        participants=[with_current_positions(p, programs) for p in people],
     )
+
+
+def with_current_positions(person: Participant, programs: Sequence[Program]) -> Participant:
+    """The participant's recorded waitlist positions read against the programs'
+    waitlists now (``current_position``); positions at programs not among ``programs``
+    or whose waitlist is empty are left out, so the scenario stays valid."""
+    waitlist = {g.id: g.capacity.waitlist for g in programs}
+    kept = []
+    for entry in person.waitlist_positions:
+        if entry.program_id not in waitlist:
+            continue
+        position = current_position(entry.position, waitlist[entry.program_id])
+        if position is not None:
+            kept.append(WaitlistPosition(program_id=entry.program_id, position=position))
+    if kept == person.waitlist_positions:
+        return person
+    return person.model_copy(update={"waitlist_positions": kept})
 
 
 class StoreNotEmpty(RuntimeError):
@@ -292,6 +316,9 @@ def add_participant(
         updated_at=at,
     )
     write_participant(row, participant)
+    # Waitlist positions change on their own (``participants.set_waitlists``), never
+    # with the attributes: an update of the profile keeps them.
+    row.waitlist_positions = positions_json(participant.waitlist_positions, at)
     session.add(row)
     session.flush()
     write_plan(session, participant.id, participant.needs)
@@ -310,6 +337,16 @@ def write_participant(row: t.Participant, participant: Participant) -> None:
     row.max_distance_km = participant.max_distance_km
     row.stay_away = [z.model_dump(mode="json") for z in participant.stay_away]
     row.avoid_programs = participant.avoid_programs
+
+
+def positions_json(
+    positions: Sequence[WaitlistPosition], recorded_at: datetime
+) -> list[dict[str, Any]]:
+    """Waitlist positions as stored on the participant row, with when they were recorded."""
+    at = recorded_at.isoformat()
+    return [
+        {"program_id": w.program_id, "position": w.position, "recorded_at": at} for w in positions
+    ]
 
 
 def write_plan(session: Session, participant_id: str, needs: Sequence[Need]) -> None:

@@ -132,6 +132,8 @@ class CapacityEvent(SQLModel, table=True):
     places: int = 0
     price_cents: int = 0
     expires_at: datetime | None = _when(nullable=True)
+    # A waitlist_turn hold's place on the waitlist: what its room was checked against.
+    position: int | None = None
 
 
 class Participant(SQLModel, table=True):
@@ -150,6 +152,11 @@ class Participant(SQLModel, table=True):
     max_distance_km: float | None = None
     stay_away: list[dict[str, Any]] = _secret()
     avoid_programs: list[str] = _json()
+    # Community waitlists the participant already waits on, as the case manager
+    # recorded them: [{"program_id", "position", "recorded_at"}], one per program.
+    waitlist_positions: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
     created_at: datetime = _when()
     updated_at: datetime = _when()
     version: int = 1
@@ -179,7 +186,9 @@ class Referral(SQLModel, table=True):
             "status IN (" + ", ".join(f"'{s}'" for s in REFERRAL_STATUSES) + ")",
             name="known_status",
         ),
-        CheckConstraint("pool IN ('general', 'lead_reserved', 'purchase')", name="known_pool"),
+        CheckConstraint(
+            "pool IN ('general', 'lead_reserved', 'purchase', 'waitlist_turn')", name="known_pool"
+        ),
         CheckConstraint("price_cents >= 0", name="referral_price_non_negative"),
         Index("ix_referral_open", "program_id", "status"),
         # A need has at most one open referral, whatever the program: held by the

@@ -238,3 +238,35 @@ def test_provider_declines_and_ends_and_case_manager_releases(client: TestClient
     assert sorted(r["status"] for r in mine) == ["declined", "ended", "released"]
     enrolled = client.get("/providers/org-harbor/referrals", params={"status": "ended"}).json()
     assert [r["referral_id"] for r in enrolled] == [third]
+
+
+def test_a_recorded_waitlist_turn_is_offered_and_held_without_displacing(
+    client: TestClient,
+) -> None:
+    made = new_participant(client)
+    url = "/providers/org-harbor/programs/belltown-harbor-shelter"
+    client.put(f"{url}/capacity", json={"open_slots": 2, "waitlist": 3})
+    waits = f"{BASE}/participants/{made['id']}/waitlists"
+    twice = client.put(waits, json=[{"program_id": "belltown-harbor-shelter", "position": 1}] * 2)
+    assert (twice.status_code, twice.json()["rule"]) == (422, "duplicate_waitlist")
+    below = client.put(waits, json=[{"program_id": "belltown-harbor-shelter", "position": 0}])
+    assert below.status_code == 422
+    recorded = client.put(waits, json=[{"program_id": "belltown-harbor-shelter", "position": 2}])
+    assert recorded.status_code == 200, recorded.json()
+    assert recorded.json()["waitlist_positions"] == [
+        {"program_id": "belltown-harbor-shelter", "position": 2}
+    ]
+    options = client.post(f"{BASE}/participants/{made['id']}/matches").json()["needs"][0]
+    turns = [o for o in options["options"] if o["pool"] == "waitlist_turn"]
+    assert [o["program_id"] for o in turns] == ["belltown-harbor-shelter"]
+    held = client.post(
+        f"{BASE}/holds",
+        json={
+            "participant_id": made["id"],
+            "need_id": "t-1",
+            "program_id": "belltown-harbor-shelter",
+            "pool": "waitlist_turn",
+        },
+    )
+    assert held.status_code == 201, held.json()
+    assert held.json()["pool"] == "waitlist_turn"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -227,3 +227,30 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 TestLedgerMachine = LedgerMachine.TestCase
+
+
+def turn(hid: str, position: int | None) -> Event:
+    return replace(hold(hid, "waitlist_turn"), position=position)
+
+
+def test_a_waitlist_turn_is_held_only_within_the_free_places() -> None:
+    state = fold([report(2, waitlist=4), turn("a", 2)])
+    # The turn takes one of the free places: general stays at none, and the next
+    # position must now fit in what is left.
+    assert state.capacity_at(T0).held == 1
+    assert state.room("general", T0) == 0
+    for position in (2, None):
+        with pytest.raises(LedgerError) as err:
+            apply(state, turn("b", position))
+        assert err.value.rule == "no_room"
+    assert state.room("waitlist_turn", T0, 1) == 1
+
+
+def test_a_turn_taken_leaves_the_waitlist_and_the_unused_places_as_they_were() -> None:
+    state = fold([report(5, waitlist=3), turn("a", 3)])
+    unused = state.room("general", T0)
+    enrolled = apply(state, Event(EventKind.ENROLLED, T0, "provider", hold_id="a"))
+    assert enrolled.waitlist == 2
+    assert enrolled.room("general", T0) >= unused
+    ended = apply(enrolled, Event(EventKind.PLACEMENT_ENDED, T0, "provider", pool="waitlist_turn"))
+    assert ended.capacity_at(T0).open_slots == 5

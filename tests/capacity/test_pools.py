@@ -116,7 +116,7 @@ def test_pool_columns_follow_program_order() -> None:
 
 
 def test_pool_labels_are_the_contracts() -> None:
-    assert [p.label for p in Pool] == ["general", "lead_reserved", "purchase"]
+    assert [p.label for p in Pool] == ["general", "lead_reserved", "purchase", "waitlist_turn"]
 
 
 @given(

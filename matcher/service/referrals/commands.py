@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from matcher.capacity.pools import POOL_NAMES, PoolName
+from matcher.capacity.pools import POOL_NAMES, PoolName, current_position
 from matcher.capacity.referral import (
     DECLINE_REASONS,
     END_REASONS,
@@ -142,7 +142,9 @@ def place_hold(
 ) -> ReferralView:
     """Hold one place of ``pool`` at ``program_id`` for a need: 409 when no place is
     free for it without bumping someone waiting, the fund cannot pay for it, or the
-    need already has an open referral (``need_already_held``)."""
+    need already has an open referral (``need_already_held``). A ``waitlist_turn``
+    hold is accepted only at a program where the participant's recorded position is
+    within the free, unheld places (``not_on_waitlist``, ``no_room``)."""
     if pool not in POOL_NAMES:
         raise Invalid("enum", f"pool must be one of {', '.join(POOL_NAMES)}", field="pool")
     participant = own_participant(session, case_manager_id, participant_id, lock=True)
@@ -162,6 +164,9 @@ def place_hold(
         raise _already_held(need_id, open_for_need)
     chosen: PoolName = pool
     price = _check_fundable(session, program, loaded, now) if chosen == "purchase" else 0
+    position = None
+    if chosen == "waitlist_turn":
+        position = _waitlist_position(participant, program_id, loaded.state.waitlist)
     referral = t.Referral(
         id=uuid.uuid4().hex,
         program_id=program_id,
@@ -175,12 +180,29 @@ def place_hold(
         updated_at=now,
         expires_at=now + ttl,
     )
-    change(session, loaded, referral, Action.HOLD, actor=case_manager_id, now=now)
+    change(
+        session, loaded, referral, Action.HOLD, actor=case_manager_id, now=now, position=position
+    )
     try:
         session.flush()
     except IntegrityError as err:  # the database's one-open-referral-per-need index
         raise _already_held(need_id, None) from err
     return view(session, referral, now)
+
+
+def _waitlist_position(participant: t.Participant, program_id: str, waitlist: int) -> int:
+    """Where the participant waits at the program now (``current_position`` of what
+    their case manager recorded); a turn on a waitlist they are not on is refused."""
+    for entry in participant.waitlist_positions:
+        if entry.get("program_id") == program_id:
+            position = current_position(int(entry["position"]), waitlist)
+            if position is not None:
+                return position
+    raise Conflict(
+        "not_on_waitlist",
+        f"no waitlist position at {program_id} is recorded for this participant",
+        field="pool",
+    )
 
 
 def _already_held(need_id: str, referral_id: str | None) -> Conflict:

@@ -106,11 +106,13 @@ def change(
     expires_at: datetime | None = None,
     respond_by: datetime | None = None,
     audited: bool = True,
+    position: int | None = None,
 ) -> Loaded:
     """Apply ``action`` to ``r`` (a new row for ``HOLD``): the step the lifecycle
     allows, its capacity event, the new status, the referral event and the audit
     note, together. ``loaded`` is the program's ledger under its lock; the new one
-    is returned. Refused (409) when the status or the ledger forbids it."""
+    is returned. Refused (409) when the status or the ledger forbids it. ``position``
+    is a ``waitlist_turn`` hold's place on the waitlist."""
     current = None if action is Action.HOLD else Status(r.status)
     try:
         found = step(current, action)
@@ -125,6 +127,7 @@ def change(
         hold_id=r.id,
         pool=pool,
         expires_at=expires_at if action is not Action.HOLD else r.expires_at,
+        position=position,
     )
     try:
         loaded = record(session, loaded, r.program_id, event)
