@@ -18,7 +18,8 @@ from api.deps import Ctx, utc_now
 from api.limits import BodyLimit
 from api.routers import admin, audit, auth, case_managers, funders, hsds, providers, referrers
 from api.schemas import Health
-from api.sweeper import sweep_forever
+from matcher.jobs import queued
+from matcher.jobs.local import InProcess
 from matcher.settings import Settings, check_secrets, get_settings
 from matcher.store.engine import READ_ONLY, make_engine
 
@@ -41,17 +42,23 @@ def create_app(
         # Fewer threads than the default 40: past a few, threads only queue on the GIL
         # and the database, and each holds a pooled connection.
         to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
-        async with anyio.create_task_group() as background:
-            if settings.sweep_seconds > 0:
-                background.start_soon(
-                    sweep_forever, app.state.engine, app.state.clock, settings.sweep_seconds
-                )
-            if app.state.audit.batching:
-                background.start_soon(app.state.audit.run)
-            try:
-                yield
-            finally:
-                background.cancel_scope.cancel()
+        # On SQLite the server runs the periodic jobs itself; on PostgreSQL
+        # ``matcher worker`` processes do, so API workers never sweep.
+        jobs = None
+        if settings.sweep_seconds > 0 and not queued(app.state.engine):
+            jobs = InProcess(app.state.engine, app.state.clock, settings.sweep_seconds)
+            jobs.start()
+        try:
+            async with anyio.create_task_group() as background:
+                if app.state.audit.batching:
+                    background.start_soon(app.state.audit.run)
+                try:
+                    yield
+                finally:
+                    background.cancel_scope.cancel()
+        finally:
+            if jobs is not None:
+                await to_thread.run_sync(jobs.stop)
         await to_thread.run_sync(app.state.audit.flush)
 
     app = FastAPI(title="LEAD matcher", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)

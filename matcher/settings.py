@@ -65,8 +65,23 @@ class Settings(BaseSettings):
         default=60.0,
         ge=0,
         le=3600,
-        description="How often the server records expired holds (0: never; an expired "
-        "hold stops counting either way)",
+        description="On SQLite, how often the server runs the periodic jobs (recording "
+        "expired holds...) in its own thread; 0: never (an expired hold stops counting "
+        "either way). On PostgreSQL ``matcher worker`` runs them instead",
+    )
+    expiry_warning_hours: float = Field(
+        default=24.0,
+        gt=0,
+        le=24 * 14,
+        description="Case managers are told of a hold or sent referral this many hours "
+        "before it expires",
+    )
+    stale_report_days: int = Field(
+        default=7,
+        ge=1,
+        le=365,
+        description="Providers are told a program's capacity report is stale after this "
+        "many days without one (a program's own stale_after_days wins)",
     )
     auth_cache_seconds: float = Field(
         default=5.0,
