@@ -16,7 +16,17 @@ from api.audit import AuditLog, AuditSink
 from api.credentials import CredentialCache
 from api.deps import Ctx, utc_now
 from api.limits import BodyLimit
-from api.routers import admin, audit, auth, case_managers, funders, hsds, providers, referrers
+from api.routers import (
+    admin,
+    audit,
+    auth,
+    case_managers,
+    funders,
+    hsds,
+    me,
+    providers,
+    referrers,
+)
 from api.schemas import Health
 from matcher.jobs import queued
 from matcher.jobs.local import InProcess
@@ -71,6 +81,7 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     problems.install(app)  # last: its middleware is the outermost
     app.include_router(auth.router)
+    app.include_router(me.router)
     app.include_router(providers.router)
     app.include_router(case_managers.router)
     app.include_router(funders.router)
