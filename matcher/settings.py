@@ -83,6 +83,15 @@ class Settings(BaseSettings):
         description="Providers are told a program's capacity report is stale after this "
         "many days without one (a program's own stale_after_days wins)",
     )
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="smtp://user:password@host:587 (STARTTLS when offered) or smtps://...:465; "
+        "unset, nothing is mailed",
+    )
+    mail_from: str = Field(default="lead-matcher@localhost", description="The sender of e-mails")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="Where the pages are, for links in e-mails"
+    )
     auth_cache_seconds: float = Field(
         default=5.0,
         ge=0,

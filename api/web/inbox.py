@@ -13,13 +13,7 @@ from matcher.service import notifications
 router = APIRouter(include_in_schema=False)
 PAGE = "/web/inbox"
 
-KIND_LABELS = {
-    notifications.Kind.REFERRAL_SENT: "A referral arrived",
-    notifications.Kind.REFERRAL_ANSWERED: "A referral was answered",
-    notifications.Kind.REFERRAL_WITHDRAWN: "A referral was withdrawn",
-    notifications.Kind.REFERRAL_EXPIRING: "A hold or referral expires soon",
-    notifications.Kind.CAPACITY_STALE: "Your capacity report is out of date",
-}
+KIND_LABELS = notifications.LABELS
 
 
 @router.get(PAGE, response_class=HTMLResponse)

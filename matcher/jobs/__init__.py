@@ -19,6 +19,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from matcher.jobs.mail import deliver_mail
 from matcher.jobs.notices import warn_expiring, warn_stale
 from matcher.jobs.sweep import sweep_once
 
@@ -29,6 +30,7 @@ PERIODIC: dict[str, Job] = {
     "sweep": sweep_once,
     "warn_expiring": warn_expiring,
     "warn_stale": warn_stale,
+    "deliver_mail": deliver_mail,
 }
 """Every periodic job by name (the queue's task names are ``matcher.<name>``)."""
 

@@ -43,6 +43,15 @@ class Mode(StrEnum):
     OFF = "off"
 
 
+LABELS = {
+    Kind.REFERRAL_SENT: "A referral arrived",
+    Kind.REFERRAL_ANSWERED: "A referral was answered",
+    Kind.REFERRAL_WITHDRAWN: "A referral was withdrawn",
+    Kind.REFERRAL_EXPIRING: "A hold or referral expires soon",
+    Kind.CAPACITY_STALE: "Your capacity report is out of date",
+}
+"""Each kind in words, for the pages and e-mails."""
+
 PROVIDER_PAGE = "/web/provider"
 CASE_MANAGER_PAGE = "/web/case-manager"
 

@@ -296,6 +296,8 @@ class Account(SQLModel, table=True):
     subject_id: str | None = Field(default=None, max_length=200)
     active: bool = True
     created_at: datetime = _when()
+    # Where notifications are e-mailed (None: the inbox only).
+    email: str | None = Field(default=None, max_length=320)
 
 
 class ApiKey(SQLModel, table=True):
@@ -451,3 +453,18 @@ class NotificationPreference(SQLModel, table=True):
     account_id: str = Field(primary_key=True, foreign_key="account.id", max_length=64)
     kind: str = Field(primary_key=True, max_length=40)
     mode: str = Field(max_length=20)
+
+
+class Delivery(SQLModel, table=True):
+    """A notification sent through a channel beyond the inbox: who, which kind, when,
+    which channel; never its contents. Unique per notification and channel: it is
+    claimed before sending, so two workers never both send it."""
+
+    __table_args__ = (UniqueConstraint("notification_id", "channel", name="uq_delivery_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: int = Field(foreign_key="notification.id", index=True)
+    account_id: str = Field(foreign_key="account.id", max_length=64)
+    kind: str = Field(max_length=40)
+    channel: str = Field(max_length=20)
+    at: datetime = _when()

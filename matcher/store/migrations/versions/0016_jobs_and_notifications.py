@@ -10,7 +10,8 @@ tables: its schema (as shipped with the pinned version) is applied here, so
 server's own thread and nothing is created.
 
 Notifications: one row per notice to an account (a kind, at most a pseudonym, a
-link; unique per account and announced thing), each account's preference per kind,
+link; unique per account and announced thing), each account's preference per kind
+and optional e-mail address, each delivery beyond the inbox,
 and how many days without a capacity report make a program's report stale.
 """
 
@@ -63,7 +64,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         _script(DROP_QUEUE)
+    op.drop_table("delivery")
     op.drop_table("notification_preference")
+    with op.batch_alter_table("account", schema=None) as batch_op:
+        batch_op.drop_column("email")
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notification_account_id"))
     op.drop_table("notification")
@@ -102,3 +106,20 @@ def _notifications() -> None:
         sa.ForeignKeyConstraint(["account_id"], ["account.id"]),
         sa.PrimaryKeyConstraint("account_id", "kind"),
     )
+    with op.batch_alter_table("account", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("email", AutoString(length=320), nullable=True))
+    op.create_table(
+        "delivery",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("notification_id", sa.Integer(), nullable=False),
+        sa.Column("account_id", AutoString(length=64), nullable=False),
+        sa.Column("kind", AutoString(length=40), nullable=False),
+        sa.Column("channel", AutoString(length=20), nullable=False),
+        sa.Column("at", when, nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["account.id"]),
+        sa.ForeignKeyConstraint(["notification_id"], ["notification.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("notification_id", "channel", name="uq_delivery_once"),
+    )
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_delivery_notification_id"), ["notification_id"])
