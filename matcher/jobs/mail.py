@@ -19,13 +19,13 @@ from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import Engine, delete
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from matcher.service.notifications import LABELS, Kind, Mode, preferences
 from matcher.settings import Settings, get_settings
 from matcher.store import tables as t
 from matcher.store.engine import session_scope
+from matcher.store.once import insert_once
 
 log = logging.getLogger(__name__)
 CHANNEL = "email"
@@ -84,24 +84,14 @@ def _claim(engine: Engine, notification_id: int, now: datetime) -> bool:
     with session_scope(engine) as session:
         notification = session.get(t.Notification, notification_id)
         assert notification is not None
-        dialect = postgresql if _postgres(session) else sqlite
-        claimed = session.connection().execute(
-            dialect.insert(t.Delivery)
-            .values(
-                notification_id=notification_id,
-                account_id=notification.account_id,
-                kind=notification.kind,
-                channel=CHANNEL,
-                at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["notification_id", "channel"])
-            .returning(col(t.Delivery.id))
-        )
-        return claimed.first() is not None
-
-
-def _postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+        row = {
+            "notification_id": notification_id,
+            "account_id": notification.account_id,
+            "kind": notification.kind,
+            "channel": CHANNEL,
+            "at": now,
+        }
+        return insert_once(session, t.Delivery, [row], ["notification_id", "channel"]) == 1
 
 
 def _message(

@@ -17,12 +17,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
 from matcher.capacity.referral import Action, Status
 from matcher.service.errors import NotFound
 from matcher.store import tables as t
+from matcher.store.once import insert_once
 
 
 class Kind(StrEnum):
@@ -99,16 +99,7 @@ def notify(session: Session, accounts: Iterable[str], notice: Notice, now: datet
         }
         for account_id in sorted(set(accounts))
     ]
-    if not rows:
-        return 0
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(t.Notification)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["account_id", "key"])
-        .returning(col(t.Notification.id))
-    )
-    return len(session.connection().execute(statement).all())
+    return insert_once(session, t.Notification, rows, ["account_id", "key"])
 
 
 def referral_changed(
