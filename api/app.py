@@ -17,10 +17,21 @@ from api.audit import AuditLog, AuditSink
 from api.credentials import CredentialCache
 from api.deps import Ctx, utc_now
 from api.limits import BodyLimit
-from api.routers import admin, audit, auth, case_managers, funders, hsds, providers, referrers
+from api.routers import (
+    admin,
+    audit,
+    auth,
+    case_managers,
+    funders,
+    hsds,
+    me,
+    providers,
+    referrers,
+)
 from api.schemas import Health
-from api.sweeper import sweep_forever
 from api.text_guard import TextGuard, document_text_rules
+from matcher.jobs import queued
+from matcher.jobs.local import InProcess
 from matcher.settings import Settings, check_secrets, get_settings
 from matcher.store.engine import READ_ONLY, make_engine
 
@@ -43,17 +54,23 @@ def create_app(
         # Fewer threads than the default 40: past a few, threads only queue on the GIL
         # and the database, and each holds a pooled connection.
         to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
-        async with anyio.create_task_group() as background:
-            if settings.sweep_seconds > 0:
-                background.start_soon(
-                    sweep_forever, app.state.engine, app.state.clock, settings.sweep_seconds
-                )
-            if app.state.audit.batching:
-                background.start_soon(app.state.audit.run)
-            try:
-                yield
-            finally:
-                background.cancel_scope.cancel()
+        # On SQLite the server runs the periodic jobs itself; on PostgreSQL
+        # ``matcher worker`` processes do, so API workers never sweep.
+        jobs = None
+        if settings.sweep_seconds > 0 and not queued(app.state.engine):
+            jobs = InProcess(app.state.engine, app.state.clock, settings.sweep_seconds)
+            jobs.start()
+        try:
+            async with anyio.create_task_group() as background:
+                if app.state.audit.batching:
+                    background.start_soon(app.state.audit.run)
+                try:
+                    yield
+                finally:
+                    background.cancel_scope.cancel()
+        finally:
+            if jobs is not None:
+                await to_thread.run_sync(jobs.stop)
         await to_thread.run_sync(app.state.audit.flush)
 
     app = FastAPI(title="LEAD matcher", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
@@ -67,6 +84,7 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     problems.install(app)  # last: its middleware is the outermost
     app.include_router(auth.router)
+    app.include_router(me.router)
     app.include_router(providers.router)
     app.include_router(case_managers.router)
     app.include_router(funders.router)

@@ -327,6 +327,7 @@ def _register_store_commands() -> None:
     app.command("export-scenario")(cli_store.export_scenario)
     app.command("import-scenario")(cli_store.import_scenario)
     app.command("serve")(cli_store.serve)
+    app.command("worker")(cli_store.worker)
 
     from matcher import cli_hsds
 

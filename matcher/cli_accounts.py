@@ -62,6 +62,9 @@ def users_create(
     password_stdin: Annotated[
         bool, typer.Option(help="Read the password from standard input.")
     ] = False,
+    email: Annotated[
+        str | None, typer.Option(help="Where notifications are mailed (optional).")
+    ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create an account; the password is read from stdin or asked for (never an argument)."""
@@ -80,6 +83,7 @@ def users_create(
             password=password,
             subject_id=subject,
             now=datetime.now(UTC),
+            email=email,
         ),
     )
     typer.echo(

@@ -1,5 +1,5 @@
 """Commands on the live store: ``db upgrade``, ``export-scenario``, ``import-scenario``,
-``serve``. The database is ``MATCHER_DATABASE_URL`` (a SQLite file by default) unless
+``serve``, ``worker``. The database is ``MATCHER_DATABASE_URL`` (a SQLite file by default) unless
 ``--database-url`` says otherwise."""
 
 from __future__ import annotations
@@ -139,3 +139,29 @@ def serve(
         log_level="warning",
         access_log=False,
     )
+
+
+def worker(
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=32, help="Jobs this worker runs at once.")
+    ] = 1,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Run a job worker on PostgreSQL (any number, on any number of machines): hold
+    and referral expiry and the other periodic jobs. Migrations are applied first.
+    On SQLite ``matcher serve`` runs the jobs itself and no worker is needed."""
+    from matcher.jobs import queued
+    from matcher.jobs.queue import make_app
+    from matcher.store.engine import upgrade
+
+    engine = _engine(database_url)
+    if not queued(engine):
+        typer.echo(
+            "worker: needs a PostgreSQL database (--database-url or MATCHER_DATABASE_URL); "
+            "on SQLite `matcher serve` runs the jobs itself",
+            err=True,
+        )
+        raise typer.Exit(2)
+    upgrade(engine)
+    typer.echo("worker: running the jobs (Ctrl-C stops after the job in progress)", err=True)
+    make_app(engine, lambda: datetime.now(UTC)).run_worker(concurrency=concurrency)

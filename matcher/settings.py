@@ -67,8 +67,32 @@ class Settings(BaseSettings):
         default=60.0,
         ge=0,
         le=3600,
-        description="How often the server records expired holds (0: never; an expired "
-        "hold stops counting either way)",
+        description="On SQLite, how often the server runs the periodic jobs (recording "
+        "expired holds...) in its own thread; 0: never (an expired hold stops counting "
+        "either way). On PostgreSQL ``matcher worker`` runs them instead",
+    )
+    expiry_warning_hours: float = Field(
+        default=24.0,
+        gt=0,
+        le=24 * 14,
+        description="Case managers are told of a hold or sent referral this many hours "
+        "before it expires",
+    )
+    stale_report_days: int = Field(
+        default=7,
+        ge=1,
+        le=365,
+        description="Providers are told a program's capacity report is stale after this "
+        "many days without one (a program's own stale_after_days wins)",
+    )
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="smtp://user:password@host:587 (STARTTLS when offered) or smtps://...:465; "
+        "unset, nothing is mailed",
+    )
+    mail_from: str = Field(default="lead-matcher@localhost", description="The sender of e-mails")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="Where the pages are, for links in e-mails"
     )
     auth_cache_seconds: float = Field(
         default=5.0,

@@ -64,3 +64,9 @@ def test_bad_database_url_exits_2() -> None:
     result = runner.invoke(app, ["db", "current", "--database-url", "nosuchdb://x"])
     assert result.exit_code == 2
     assert "--database-url" in result.stderr
+
+
+def test_worker_needs_postgresql(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["worker", "--database-url", f"sqlite:///{tmp_path / 'm.db'}"])
+    assert result.exit_code == 2
+    assert "needs a PostgreSQL database" in result.output

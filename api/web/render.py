@@ -30,7 +30,7 @@ from api.web import session as web_session
 from matcher.paths import DATA
 from matcher.rules.registry import RULES
 from matcher.scenario import category_of
-from matcher.service import teams
+from matcher.service import notifications, teams
 from matcher.service.accounts import Principal
 from matcher.service.errors import ServiceError
 
@@ -155,7 +155,11 @@ class Web:
             raise PageError(status_of(error), error.message) from None
 
     def page(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-        return render(self.request, self.ctx, template, status, me=self.me, **context)
+        """The template for the signed-in account, with its unread count in the header."""
+        unread = self.ctx.read(lambda s: notifications.unread(s, self.me.account_id))
+        return render(
+            self.request, self.ctx, template, status, me=self.me, unread=unread, **context
+        )
 
     def back(self, url: str, message: str, kind: str = "ok") -> RedirectResponse:
         """After an action: back to ``url`` (303), the outcome shown once there."""

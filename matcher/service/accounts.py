@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,6 +40,10 @@ def _principal(account: t.Account) -> Principal:
     return Principal(account.id, account.username, account.role, account.subject_id)
 
 
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,253}\.[^@\s.]{1,63}")
+"""A plausible e-mail address (the SMTP server has the last word)."""
+
+
 def create_account(
     session: Session,
     *,
@@ -47,8 +52,12 @@ def create_account(
     password: str | None,
     subject_id: str | None,
     now: datetime,
+    email: str | None = None,
 ) -> Principal:
-    """A new account. Case managers and providers need the id of whose data they see."""
+    """A new account. Case managers and providers need the id of whose data they see;
+    ``email``, where notifications are mailed, is optional."""
+    if email is not None and not EMAIL.fullmatch(email):
+        raise Invalid("email", "email must look like name@example.org", field="email")
     if role not in t.ROLES:
         raise Invalid("enum", f"role must be one of {', '.join(t.ROLES)}", field="role")
     if (role in SUBJECT_ROLES) != (subject_id is not None):
@@ -78,6 +87,7 @@ def create_account(
         subject_id=subject_id,
         active=True,
         created_at=now,
+        email=email,
     )
     session.add(account)
     _flush_unique(session, subject_id)

@@ -113,6 +113,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+def ours(name: str | None, _type: str, _parents: object) -> bool:
+    """Whether a database object is the matcher's own (for comparing the schema with
+    the tables): the job queue's ``procrastinate_*`` objects are not."""
+    return not (name or "").startswith("procrastinate_")
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply the migrations up to ``revision`` (``matcher db upgrade``)."""
     config = Config()

@@ -63,6 +63,9 @@ class Program(SQLModel, table=True):
     # Where the record came from (``local``, ``hsds``, ``hmis``) and the source's own
     # fields the model above has no place for, kept so an export gives them back.
     source: str = Field(default="local", max_length=20)
+    # Days without a capacity report before the provider is told it is stale
+    # (None: MATCHER_STALE_REPORT_DAYS, 7).
+    stale_after_days: int | None = Field(default=None, ge=1)
     description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     details: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
@@ -302,6 +305,8 @@ class Account(SQLModel, table=True):
     subject_id: str | None = Field(default=None, max_length=200)
     active: bool = True
     created_at: datetime = _when()
+    # Where notifications are e-mailed (None: the inbox only).
+    email: str | None = Field(default=None, max_length=320)
 
 
 class ApiKey(SQLModel, table=True):
@@ -424,3 +429,56 @@ class TeamMember(SQLModel, table=True):
 
     team_id: str = Field(primary_key=True, max_length=200)
     case_manager_id: str = Field(primary_key=True, index=True, max_length=200)
+
+
+NOTIFICATION_MODES = ("immediately", "daily", "off")
+
+
+class Notification(SQLModel, table=True):
+    """A notice to one account: its kind, at most a participant's pseudonym, and a
+    link into the pages; never attributes, needs' details, notes or treatment
+    information. ``key`` names what it announces, so each thing is announced to an
+    account once (a unique key: two jobs racing write one row)."""
+
+    __table_args__ = (UniqueConstraint("account_id", "key", name="uq_notification_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: str = Field(foreign_key="account.id", index=True, max_length=64)
+    kind: str = Field(max_length=40)
+    pseudonym: str | None = Field(default=None, max_length=200)
+    link: str = Field(max_length=300)
+    key: str = Field(max_length=200)
+    created_at: datetime = _when()
+    read_at: datetime | None = _when(nullable=True)
+
+
+class NotificationPreference(SQLModel, table=True):
+    """How an account wants one kind of notice outside the inbox (e-mail): at once, in
+    a daily digest, or not at all. No row: at once."""
+
+    __tablename__ = "notification_preference"
+    __table_args__ = (
+        CheckConstraint(
+            "mode IN (" + ", ".join(f"'{m}'" for m in NOTIFICATION_MODES) + ")",
+            name="known_notification_mode",
+        ),
+    )
+
+    account_id: str = Field(primary_key=True, foreign_key="account.id", max_length=64)
+    kind: str = Field(primary_key=True, max_length=40)
+    mode: str = Field(max_length=20)
+
+
+class Delivery(SQLModel, table=True):
+    """A notification sent through a channel beyond the inbox: who, which kind, when,
+    which channel; never its contents. Unique per notification and channel: it is
+    claimed before sending, so two workers never both send it."""
+
+    __table_args__ = (UniqueConstraint("notification_id", "channel", name="uq_delivery_once"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: int = Field(foreign_key="notification.id", index=True)
+    account_id: str = Field(foreign_key="account.id", max_length=64)
+    kind: str = Field(max_length=40)
+    channel: str = Field(max_length=20)
+    at: datetime = _when()

@@ -26,6 +26,7 @@ OWNER_ROLE = {
     "referrers": "referrer",
     "admin": "admin",
     "hsds": None,  # the directory: any signed-in account
+    "me": None,  # everyone's own inbox
 }
 OWN = {"organization_id": "org-harbor", "case_manager_id": "cm-ana"}
 OTHER = {"organization_id": "org-lantern", "case_manager_id": "cm-bob"}
@@ -39,6 +40,7 @@ FILL = {
     "team_id": "t-none",
     "username": "nobody",
     "id": "nobody",
+    "notification_id": "0",
 }
 MUTABLE = (
     "program_capacity",

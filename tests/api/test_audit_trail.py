@@ -14,8 +14,8 @@ from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from api.audit import action_of
-from api.sweeper import sweep_once
 from matcher.cli import app as cli
+from matcher.jobs.sweep import sweep_once
 from tests.api.conftest import CM, Clock, bearer
 from tests.api.test_case_managers import BASE, consent_to, new_participant
 

@@ -263,7 +263,7 @@ def test_a_recorded_waitlist_turn_is_offered_and_held_without_displacing(
         f"{BASE}/holds",
         json={
             "participant_id": made["id"],
-            "need_id": "t-1",
+            "need_id": made["needs"][0]["id"],
             "program_id": "belltown-harbor-shelter",
             "pool": "waitlist_turn",
         },

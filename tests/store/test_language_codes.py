@@ -50,7 +50,7 @@ def test_the_migration_turns_stored_language_names_into_codes(engine: Engine) ->
     _stamp_before_this_migration(engine)
     with engine.begin() as c:
         c.execute(text("""UPDATE program SET languages = '["Spanish", "vi", " Nadsat"]'"""))
-    upgrade(engine, REVISION)  # only this one: the schema is already that of the head
+    upgrade(engine, REVISION)  # this migration only: later ones are applied already
     with session_scope(engine) as s:
         (program,) = export_scenario(s, NOW).programs
     assert program.languages == ["es", "vi", "nadsat"]

@@ -20,7 +20,7 @@ from matcher.capacity.ledger import Event, LedgerError, expired
 from matcher.capacity.pools import PoolName
 from matcher.capacity.referral import Action, Status, TransitionError, step
 from matcher.scenario import category_of
-from matcher.service import audit
+from matcher.service import audit, notifications
 from matcher.service.errors import Conflict, NotFound
 from matcher.store import tables as t
 from matcher.store.ledger import Loaded, load, record
@@ -109,10 +109,11 @@ def change(
     position: int | None = None,
 ) -> Loaded:
     """Apply ``action`` to ``r`` (a new row for ``HOLD``): the step the lifecycle
-    allows, its capacity event, the new status, the referral event and the audit
-    note, together. ``loaded`` is the program's ledger under its lock; the new one
-    is returned. Refused (409) when the status or the ledger forbids it. ``position``
-    is a ``waitlist_turn`` hold's place on the waitlist."""
+    allows, its capacity event, the new status, the referral event, the audit note
+    and the notifications it causes, together. ``loaded`` is the program's ledger
+    under its lock; the new one is returned. Refused (409) when the status or the
+    ledger forbids it. ``position`` is a ``waitlist_turn`` hold's place on the
+    waitlist."""
     current = None if action is Action.HOLD else Status(r.status)
     try:
         found = step(current, action)
@@ -148,6 +149,7 @@ def change(
     session.add(
         t.ReferralEvent(referral_id=r.id, status=r.status, at=now, actor=actor, reason=reason)
     )
+    notifications.referral_changed(session, r, current, action, now)
     if audited:
         audit.note(
             session,

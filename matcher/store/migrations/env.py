@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import matcher.store.tables  # noqa: F401  (registers the tables on the metadata)
+from matcher.store.engine import ours
 
 target_metadata = SQLModel.metadata
 
@@ -17,6 +18,7 @@ def run() -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=ours,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,59 @@
+"""The in-process runner: the periodic jobs in a thread of the server (SQLite).
+
+On the embedded SQLite store there is one server process and no queue to share, so
+the server runs the same job bodies itself every ``every`` seconds. A failed round is
+logged by its kind only (a database error's text can carry row values) and the next
+one runs as usual.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from matcher.jobs import PERIODIC
+
+log = logging.getLogger(__name__)
+
+
+def run_all(engine: Engine, clock: Callable[[], datetime]) -> dict[str, int]:
+    """Run every periodic job once, each on its own; what each did (-1: it failed)."""
+    done: dict[str, int] = {}
+    for name, job in PERIODIC.items():
+        try:
+            done[name] = job(engine, clock)
+        except Exception as error:
+            log.error("job %s failed: %s", name, type(error).__name__)
+            done[name] = -1
+    return done
+
+
+class InProcess:
+    """A daemon thread that runs every periodic job every ``every`` seconds until
+    ``stop``."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime], every: float) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="matcher-jobs", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the thread to stop and wait for the round in progress to end."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every):
+            done = run_all(self.engine, self.clock)
+            if done.get("sweep", 0) > 0:
+                log.info("recorded %d expired hold(s)", done["sweep"])
