@@ -27,6 +27,7 @@ from api.deps import Context, Ctx
 from api.limits import RateLimited
 from api.problems import status_of
 from api.web import session as web_session
+from api.web.labels import REASON_LABELS, ago, money
 from matcher.paths import DATA
 from matcher.rules.registry import RULES
 from matcher.scenario import category_of
@@ -100,8 +101,11 @@ def _when(value: datetime | None) -> str:
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.filters["types"] = _types
 templates.env.filters["when"] = _when
+templates.env.filters["money"] = money
+templates.env.filters["ago"] = ago
 templates.env.globals["RULE_PHRASES"] = RULE_PHRASES
 templates.env.globals["categories"] = categories
+templates.env.globals["reasons"] = REASON_LABELS
 
 
 class Web:

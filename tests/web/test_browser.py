@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import (
     BrowserContext,
     Page,
@@ -68,10 +69,16 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 
 
 @pytest.fixture(scope="module")
-def base(store: Engine) -> Iterator[str]:
+def clock() -> Clock:
+    """The served app's clock; a test that moves it puts it back."""
+    return Clock(START)
+
+
+@pytest.fixture(scope="module")
+def base(store: Engine, clock: Clock) -> Iterator[str]:
     """The app on 127.0.0.1 over plain HTTP (development cookies: not ``Secure``)."""
     settings = SETTINGS.model_copy(update={"environment": "development"})
-    app = create_app(settings, engine=store, clock=Clock(START))
+    app = create_app(settings, engine=store, clock=clock)
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     running = uvicorn.Server(config)
@@ -112,6 +119,13 @@ def shots(tmp_path: Path) -> Path:
     target = Path(os.environ.get("MATCHER_SCREENSHOTS") or tmp_path / "shots")
     target.mkdir(parents=True, exist_ok=True)
     return target
+
+
+def _accessible(page: Page) -> None:
+    """axe-core finds no serious or critical violation on the page as it is now."""
+    found = Axe().run(page).response["violations"]
+    bad = [(v["id"], v["impact"], len(v["nodes"])) for v in found]
+    assert not [b for b in bad if b[1] in ("serious", "critical")], bad
 
 
 def _sign_in(page: Page, base: str, username: str) -> None:
@@ -230,3 +244,27 @@ def test_a_case_manager_records_a_new_participant_from_a_phone(
     expect(page.locator("ol.plan li").first).to_contain_text("acute")
     page.get_by_role("button", name="Find places").click()
     expect(page.locator("section.need").first).to_be_visible()
+
+
+def test_a_provider_confirms_an_old_report_in_one_tap(
+    base: str, browser: BrowserContext, clock: Clock, shots: Path
+) -> None:
+    program = next(p for p in SAMPLE.programs if p.provider_id == ORG)
+    clock.advance(days=8)  # a week later, nobody has reported
+    try:
+        page = browser.new_page()
+        _sign_in(page, base, "pat")
+        card = page.locator(f'article[data-program="{program.id}"]')
+        expect(card.locator(".stale-report")).to_contain_text("more than 7 days old")
+        expect(card.locator(".reported")).to_contain_text("days ago")
+        _accessible(page)
+        before = card.locator("dd.open").inner_text()
+        card.get_by_role("button", name="Still correct").click()
+        expect(page.get_by_role("status")).to_contain_text(f"Confirmed {program.name}: still")
+        card = page.locator(f'article[data-program="{program.id}"]')
+        expect(card.locator(".reported")).to_contain_text("Reported just now")
+        expect(card.locator(".stale-report")).to_have_count(0)
+        expect(card.locator("dd.open")).to_have_text(before)
+        page.screenshot(path=str(shots / "provider-still-correct.png"), full_page=True)
+    finally:
+        clock.now = START
