@@ -42,6 +42,7 @@ HOME = {
     "provider": "/web/provider",
     "case_manager": "/web/case-manager",
     "funder": "/web/funder",
+    "auditor": "/web/audit",
 }
 
 

@@ -30,7 +30,7 @@ from sqlmodel import select
 
 from api.app import create_app
 from matcher.demo import pick_participant
-from matcher.service import accounts
+from matcher.service import accounts, audit
 from matcher.store import tables as t
 from matcher.store.engine import session_scope
 from tests.api.conftest import SETTINGS, START, Clock
@@ -268,3 +268,56 @@ def test_a_provider_confirms_an_old_report_in_one_tap(
         page.screenshot(path=str(shots / "provider-still-correct.png"), full_page=True)
     finally:
         clock.now = START
+
+
+def test_an_auditor_filters_the_log_by_account_and_action(
+    base: str, browser: BrowserContext, store: Engine, shots: Path
+) -> None:
+    with session_scope(store) as s:
+        audit.record_many(
+            s,
+            [
+                audit.Entry(
+                    START,
+                    "acct-quinn",
+                    "provider",
+                    "referral.enrol",
+                    "referral",
+                    "r-77",
+                    "allowed",
+                    200,
+                    "quinn",
+                ),
+                audit.Entry(
+                    START,
+                    "acct-rae",
+                    "provider",
+                    "capacity.report",
+                    "program",
+                    "p-1",
+                    "allowed",
+                    200,
+                    "rae",
+                ),
+            ],
+        )
+    page = browser.new_page()
+    _sign_in(page, base, "audrey")
+    expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
+    _accessible(page)
+    page.get_by_label("Account name").fill("quinn")
+    page.get_by_label("Action").select_option("referral.enrol")
+    page.get_by_role("button", name="Filter").click()
+    rows = page.locator("table.audit tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("quinn")
+    expect(rows.first).to_contain_text("r-77")
+    expect(page.get_by_label("Account name")).to_have_value("quinn")
+    _accessible(page)
+    page.screenshot(path=str(shots / "audit.png"), full_page=True)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download as CSV").click()
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("at,actor,role,action")
+    assert len(lines) == 2
+    assert "r-77" in lines[1]
