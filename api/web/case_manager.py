@@ -10,7 +10,16 @@ from sqlmodel import Session, col, select
 
 from api.web.labels import POOL_LABELS, STATUS_LABELS, organization_name
 from api.web.render import PageError, Token, Web, WebPage
-from matcher.service import accounts, consent, intake, matching, participants, referrals, teams
+from matcher.service import (
+    accounts,
+    consent,
+    intake,
+    matching,
+    participants,
+    programs,
+    referrals,
+    teams,
+)
 from matcher.store import tables as t
 
 router = APIRouter(include_in_schema=False)
@@ -20,11 +29,6 @@ Ident = Annotated[str, Form(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9.
 
 def _participant_url(participant_id: str) -> str:
     return f"{PAGE}/participants/{participant_id}"
-
-
-def _program_names(session: Session, ids: set[str]) -> dict[str, str]:
-    rows = session.exec(select(t.Program.id, t.Program.name).where(col(t.Program.id).in_(ids)))
-    return {pid: name or pid for pid, name in rows}
 
 
 @router.get(PAGE, response_class=HTMLResponse)
@@ -76,7 +80,7 @@ def _participant_state(web: Web, case_manager_id: str, participant_id: str) -> d
             "referrals": list(reversed(mine)),
             "declined": {n.id: n.declined_programs for n in person.needs},
             "history": steps,
-            "names": _program_names(
+            "names": programs.names(
                 s,
                 {r.program_id for r in mine}
                 | {g for n in person.needs for g in n.declined_programs}

@@ -1,7 +1,7 @@
-"""Words the pages show instead of codes: statuses, pools, answer reasons and money.
+"""Words the pages show instead of codes: statuses, pools, answer reasons and times.
 
-One table per kind of code, so a status reads the same on every page, and one money
-format ("$1,100", cents only when there are some).
+One table per kind of code, so a status reads the same on every page. Money has one
+format too, ``matcher.money.dollars`` ("$1,100"), the pages' ``money`` filter.
 """
 
 from __future__ import annotations
@@ -62,14 +62,6 @@ END_LABELS = {
     "other": "Other",
 }
 REASON_LABELS = DECLINE_LABELS | END_LABELS
-
-
-def money(amount: float) -> str:
-    """Dollars as people write them: ``$1,100``, ``$12.50``, ``-$3``."""
-    cents = round(amount * 100)
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}${whole:,}" + (f".{part:02d}" if part else "")
 
 
 def ago(then: datetime | None, now: datetime) -> str:

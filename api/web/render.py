@@ -27,7 +27,8 @@ from api.deps import Context, Ctx
 from api.limits import RateLimited
 from api.problems import status_of
 from api.web import session as web_session
-from api.web.labels import REASON_LABELS, ago, money
+from api.web.labels import REASON_LABELS, ago
+from matcher.money import dollars
 from matcher.paths import DATA
 from matcher.rules.registry import RULES
 from matcher.scenario import category_of
@@ -43,6 +44,7 @@ HOME = {
     "case_manager": "/web/case-manager",
     "funder": "/web/funder",
     "auditor": "/web/audit",
+    "referrer": "/web/referrer",
 }
 
 
@@ -102,7 +104,7 @@ def _when(value: datetime | None) -> str:
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.filters["types"] = _types
 templates.env.filters["when"] = _when
-templates.env.filters["money"] = money
+templates.env.filters["money"] = dollars
 templates.env.filters["ago"] = ago
 templates.env.globals["RULE_PHRASES"] = RULE_PHRASES
 templates.env.globals["categories"] = categories

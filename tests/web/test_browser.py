@@ -223,7 +223,7 @@ def test_a_funder_sees_the_suppressed_table_and_plans_a_purchase(
         assert cell == "•" or not 1 <= int(cell) <= 10
     page.get_by_label("New money to spend").fill("25000")
     page.get_by_role("button", name="Plan purchases").click()
-    expect(page.locator("#plan")).to_contain_text("Plan for $25,000.00")
+    expect(page.locator("#plan")).to_contain_text("Plan for $25,000")
     page.screenshot(path=str(shots / "funder.png"), full_page=True)
 
 
@@ -321,3 +321,20 @@ def test_an_auditor_filters_the_log_by_account_and_action(
     assert lines[0].startswith("at,actor,role,action")
     assert len(lines) == 2
     assert "r-77" in lines[1]
+
+
+def test_an_officer_refers_someone_into_lead_from_a_phone(
+    base: str, browser: BrowserContext, shots: Path
+) -> None:
+    page = browser.new_page()
+    _sign_in(page, base, "rex")
+    expect(page.get_by_role("heading", name="Refer someone to LEAD")).to_be_visible()
+    _accessible(page)
+    page.get_by_label("Your reference").fill("D-880")
+    page.get_by_label("What the LEAD team should know").fill("sleeping at the pier")
+    page.get_by_role("button", name="Send the referral").click()
+    expect(page.get_by_role("heading", name="Referral received")).to_be_visible()
+    expect(page.locator("dl.receipt")).to_contain_text("D-880")
+    expect(page.locator("main")).not_to_contain_text("sleeping at the pier")
+    _accessible(page)
+    page.screenshot(path=str(shots / "officer-receipt.png"), full_page=True)

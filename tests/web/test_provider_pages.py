@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from api.web.labels import DECLINE_LABELS, END_LABELS, ago, money, organization_name
+from api.web.labels import DECLINE_LABELS, END_LABELS, ago, organization_name
 from matcher.capacity.referral import DECLINE_REASONS, END_REASONS
 from matcher.demo import pick_participant
+from matcher.money import dollars
 from matcher.service import accounts, capacity, consent, referrals
 from matcher.store import tables as t
 from matcher.store.engine import session_scope
@@ -50,7 +51,7 @@ def test_the_label_tables_cover_every_reason_in_the_lifecycle() -> None:
 
 
 def test_money_reads_as_people_write_it() -> None:
-    assert [money(x) for x in (1100, 1600.0, 12.5, 0.07, -3, 25000)] == [
+    assert [dollars(x) for x in (1100, 1600.0, 12.5, 0.07, -3, 25000)] == [
         "$1,100",
         "$1,600",
         "$12.50",
