@@ -4,35 +4,19 @@ and pages, newest first, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 
 from matcher.service import audit
 from matcher.store.engine import session_scope
+from tests.builders import make_audit_entry
 
 NOW = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
 
-def make_entry(
-    minute: int,
-    *,
-    username: str = "ana",
-    action: str = "referral.confirm",
-    object_id: str | None = "r-1",
-    program_id: str | None = None,
-) -> audit.Entry:
-    return audit.Entry(
-        at=NOW + timedelta(minutes=minute),
-        actor=f"acct-{username}",
-        role="case_manager",
-        action=action,
-        object_type="referral",
-        object_id=object_id,
-        outcome="allowed",
-        status=200,
-        username=username,
-        program_id=program_id,
-    )
+def make_entry(minute: int, **fields: Any) -> audit.Entry:
+    return make_audit_entry(NOW + timedelta(minutes=minute), **fields)
 
 
 def seed(engine: Engine) -> None:

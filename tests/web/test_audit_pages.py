@@ -16,20 +16,14 @@ from api.web.auditor import PER_PAGE
 from matcher.service import audit
 from matcher.store.engine import session_scope
 from tests.api.conftest import START
+from tests.builders import make_audit_entry
 from tests.web.conftest import sign_in
 
 
-def _entry(i: int, username: str, action: str, object_id: str) -> audit.Entry:
-    return audit.Entry(
-        at=START - timedelta(days=3) + timedelta(minutes=i),
-        actor=f"acct-{username}",
-        role="provider",
-        action=action,
-        object_type="program",
-        object_id=object_id,
-        outcome="allowed",
-        status=200,
-        username=username,
+def _entry(minute: int, username: str, action: str, object_id: str) -> audit.Entry:
+    at = START - timedelta(days=3) + timedelta(minutes=minute)
+    return make_audit_entry(
+        at, username=username, action=action, object_id=object_id, role="provider"
     )
 
 
