@@ -30,3 +30,12 @@ def price_cents(amounts: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
 def one_price_cents(amount: float) -> int:
     """One price in whole cents, rounded up (as ``price_cents``)."""
     return math.ceil(amount * 100 - _NOISE)
+
+
+def dollars(amount: float) -> str:
+    """An amount as people write it, the one format every page and message uses:
+    ``$1,100``, ``$12.50``, ``-$3`` (cents only when there are some)."""
+    cents = round(amount * 100)
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}${whole:,}" + (f".{part:02d}" if part else "")

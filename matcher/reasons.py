@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from matcher.capacity.pools import Pool
-from matcher.money import budget_cents, price_cents
+from matcher.money import budget_cents, dollars, price_cents
 from matcher.rules.counts import blocked_counts
 from matcher.rules.registry import RULE_NAMES, RULES, phrase
 from matcher.rules.tables import BoolArray, IntArray
@@ -176,8 +176,8 @@ def unmatched_needs(solution: Solution) -> list[Unmatched]:
         elif ev.unaffordable[i]:
             reason = BUDGET_EXHAUSTED
             detail = (
-                f"a place could be bought for {ev.cheapest[i] / 100:,.2f}, "
-                f"but only {ev.budget_left / 100:,.2f} of the fund is left"
+                f"a place could be bought for {dollars(ev.cheapest[i] / 100)}, "
+                f"but only {dollars(ev.budget_left / 100)} of the fund is left"
             )
         elif not ev.reported[i] and not ev.paid_or_for_sale[i]:
             reason = CAPACITY_UNKNOWN

@@ -34,6 +34,13 @@ class Settings(BaseSettings):
         description="How long a provider has to answer a sent referral before the case "
         "manager sees it overdue (the place stays held one hold TTL longer)",
     )
+    report_fresh_days: float = Field(
+        default=7.0,
+        gt=0,
+        le=365,
+        description="How old a program's capacity report may get before its provider is "
+        "asked to confirm or update it",
+    )
     solver_time_limit: float = Field(default=20.0, gt=0, description="Seconds per solve")
     max_body_bytes: int = Field(default=1_000_000, gt=0, description="Largest request body")
     environment: Literal["development", "test", "production"] = Field(

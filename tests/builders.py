@@ -8,6 +8,7 @@ Overrides replace whole top-level fields: ``make_program(barriers={...})``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from matcher.rules.geography import pair_distance_km
 from matcher.rules.registry import RULES, PairFrame, first_broken
 from matcher.rules.tables import build_tables
 from matcher.scenario import SCENARIO_FORMAT, Scenario, parse_scenario
+from matcher.service.audit import Entry
 
 Json = dict[str, Any]
 
@@ -111,3 +113,27 @@ def broken_matrix(scenario: Scenario) -> list[list[str | None]]:
 def first_broken_rule(program: Json, participant: Json) -> str | None:
     """The first rule ``participant`` breaks at ``program`` (None: every rule holds)."""
     return broken_matrix(make_scenario([program], [participant]))[0][0]
+
+
+def make_audit_entry(
+    at: datetime,
+    *,
+    username: str = "ana",
+    action: str = "referral.confirm",
+    object_id: str | None = "r-1",
+    program_id: str | None = None,
+    role: str = "case_manager",
+) -> Entry:
+    """One allowed audit record by ``username``'s account."""
+    return Entry(
+        at=at,
+        actor=f"acct-{username}",
+        role=role,
+        action=action,
+        object_type="referral",
+        object_id=object_id,
+        outcome="allowed",
+        status=200,
+        username=username,
+        program_id=program_id,
+    )

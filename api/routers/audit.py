@@ -41,19 +41,33 @@ class AuditOut(BaseModel):
 def entries(
     ctx: Ctx,
     since: Moment | None = None,
+    until: Moment | None = None,
     actor: Annotated[
         str | None, Query(max_length=200, description="an account id or username")
     ] = None,
     username: Annotated[str | None, Query(max_length=200, description="an account's name")] = None,
+    action: Annotated[
+        str | None, Query(max_length=200, description="an action, or a family (referral)")
+    ] = None,
     object_id: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[AuditOut]:
-    """Records, newest first: who did what (``referral.confirm``) to which objects, and
-    how it ended. ``object_id`` also finds records naming it as their participant,
+    """Records, newest first (``offset`` skips some, for pages): who did what
+    (``referral.confirm``) to which objects, and how it ended, from ``since`` up to
+    ``until``. ``object_id`` also finds records naming it as their participant,
     program or referral."""
     rows = ctx.read(
         lambda s: audit.query(
-            s, since=since, actor=actor, username=username, object_id=object_id, limit=limit
+            s,
+            since=since,
+            until=until,
+            actor=actor,
+            username=username,
+            action=action,
+            object_id=object_id,
+            limit=limit,
+            offset=offset,
         )
     )
     return [AuditOut.model_validate(r) for r in rows]

@@ -1,4 +1,5 @@
-"""Server-rendered pages for providers, case managers and funders (``/web``).
+"""Server-rendered pages for providers, case managers, funders, officers and auditors
+(``/web``).
 
 Mobile-first HTML forms that work without JavaScript, over the same service layer,
 role checks and audit log as the API. ``install(app)`` adds them to an app.
@@ -10,7 +11,17 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.web import case_manager, funder, inbox, plans, provider, records, signin
+from api.web import (
+    auditor,
+    case_manager,
+    funder,
+    inbox,
+    plans,
+    provider,
+    records,
+    referrer,
+    signin,
+)
 from api.web.render import HERE, PageError, WrongRole, render
 from api.web.session import CsrfFailed, SignInRequired
 
@@ -18,7 +29,17 @@ from api.web.session import CsrfFailed, SignInRequired
 def install(app: FastAPI) -> None:
     """Mount the pages, their stylesheet and their error pages on ``app``."""
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for module in (signin, provider, case_manager, plans, records, funder, inbox):
+    for module in (
+        signin,
+        provider,
+        case_manager,
+        plans,
+        records,
+        funder,
+        inbox,
+        auditor,
+        referrer,
+    ):
         app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)

@@ -8,40 +8,28 @@ from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, select
 
+from api.web.labels import POOL_LABELS, STATUS_LABELS, organization_name
 from api.web.render import PageError, Token, Web, WebPage
 from matcher.capacity.pools import PoolName
-from matcher.service import consent, intake, matching, participants, referrals, teams
+from matcher.service import (
+    accounts,
+    consent,
+    intake,
+    matching,
+    participants,
+    programs,
+    referrals,
+    teams,
+)
 from matcher.store import tables as t
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/web/case-manager"
 Ident = Annotated[str, Form(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:-]+$")]
 
-POOL_LABELS = {
-    "general": "Unused place",
-    "lead_reserved": "LEAD-reserved place",
-    "purchase": "Place bought with LEAD funds",
-    "waitlist_turn": "Their own turn on this waitlist",
-}
-STATUS_LABELS = {
-    "held": "Held (not yet sent to the provider)",
-    "referred": "Referred: waiting for the provider",
-    "enrolled": "Enrolled",
-    "declined": "Declined by the provider",
-    "withdrawn": "Declined by the participant",
-    "released": "Released",
-    "expired": "Hold expired",
-    "ended": "Placement ended",
-}
-
 
 def _participant_url(participant_id: str) -> str:
     return f"{PAGE}/participants/{participant_id}"
-
-
-def _program_names(session: Session, ids: set[str]) -> dict[str, str]:
-    rows = session.exec(select(t.Program.id, t.Program.name).where(col(t.Program.id).in_(ids)))
-    return {pid: name or pid for pid, name in rows}
 
 
 @router.get(PAGE, response_class=HTMLResponse)
@@ -76,22 +64,29 @@ def _participant_state(web: Web, case_manager_id: str, participant_id: str) -> d
         active = participants.is_active(s, case_manager_id, participant_id)
         mine = referrals.case_manager_referrals(s, case_manager_id, participant_id, now=web.ctx.now)
         steps = {r.referral_id: referrals.history(s, case_manager_id, r.referral_id) for r in mine}
+        given = consent.consents(s, case_manager_id, participant_id)
+        shared = consent.disclosures(s, case_manager_id, participant_id)
+        organizations = s.exec(
+            select(t.Organization.id, t.Organization.name).order_by(col(t.Organization.name))
+        ).all()
         return {
             "person": person,
             "active": active,
             "covering": case_manager_id if case_manager_id != web.me.subject_id else None,
-            "consents": consent.consents(s, case_manager_id, participant_id),
-            "organizations": s.exec(
-                select(t.Organization.id, t.Organization.name).order_by(col(t.Organization.name))
-            ).all(),
-            "disclosures": consent.disclosures(s, case_manager_id, participant_id),
+            "consents": given,
+            "organizations": organizations,
+            "org_names": {o: organization_name(o, name) for o, name in organizations},
+            "actors": accounts.names_of(s, {e.actor for h in steps.values() for e in h}),
+            "disclosures": shared,
             "referrals": list(reversed(mine)),
             "declined": {n.id: n.declined_programs for n in person.needs},
             "history": steps,
-            "names": _program_names(
+            "names": programs.names(
                 s,
                 {r.program_id for r in mine}
-                | {g for n in person.needs for g in n.declined_programs},
+                | {g for n in person.needs for g in n.declined_programs}
+                | {c.recipient_id for c in given}
+                | {d.recipient_id for d in shared},
             ),
         }
 

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from api.web.render import WebPage
-from matcher.service import funding
+from matcher.service import funding, programs
 from matcher.service.funding import CountTable, MapPoint
 
 router = APIRouter(include_in_schema=False)
@@ -85,15 +85,19 @@ def page(
     def read(s: Session) -> dict[str, Any]:
         split = funding.unmet_by_neighborhood(s, now, time_limit=limit)
         table = split.unmet
-        programs, hoods = funding.map_points(s)
+        points, hoods = funding.map_points(s)
+        bought = (
+            funding.plan(s, now, budget=budget, time_limit=limit) if budget is not None else None
+        )
         return {
             "table": table,
             "unreported": split.unreported,
             "fund": funding.fund(s, now),
-            "map": draw(table, programs, hoods),
-            "plan": None
-            if budget is None
-            else funding.plan(s, now, budget=budget, time_limit=limit),
+            "map": draw(table, points, hoods),
+            "plan": bought,
+            "names": programs.names(
+                s, (str(b["program_id"]) for b in bought.purchases) if bought else ()
+            ),
         }
 
     return web.page("funder.html", budget=budget, width=WIDTH, height=HEIGHT, **web.read(read))

@@ -27,6 +27,8 @@ from api.deps import Context, Ctx
 from api.limits import RateLimited
 from api.problems import status_of
 from api.web import session as web_session
+from api.web.labels import REASON_LABELS, ago
+from matcher.money import dollars
 from matcher.paths import DATA
 from matcher.rules.registry import RULES
 from matcher.scenario import category_of
@@ -41,6 +43,8 @@ HOME = {
     "provider": "/web/provider",
     "case_manager": "/web/case-manager",
     "funder": "/web/funder",
+    "auditor": "/web/audit",
+    "referrer": "/web/referrer",
 }
 
 
@@ -100,8 +104,11 @@ def _when(value: datetime | None) -> str:
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.filters["types"] = _types
 templates.env.filters["when"] = _when
+templates.env.filters["money"] = dollars
+templates.env.filters["ago"] = ago
 templates.env.globals["RULE_PHRASES"] = RULE_PHRASES
 templates.env.globals["categories"] = categories
+templates.env.globals["reasons"] = REASON_LABELS
 
 
 class Web:

@@ -344,3 +344,26 @@ def moves(session: Session, case_load: str) -> list[Move]:
 def listing(session: Session) -> list[t.Account]:
     """Every account (no hashes leave this module's callers' screens)."""
     return list(session.exec(select(t.Account).order_by(col(t.Account.username))))
+
+
+def names_of(session: Session, actors: set[str]) -> dict[str, str]:
+    """What people call each actor a history records: an account id or a case load's
+    id becomes its account's username, the service itself "automatic"; anything else
+    (a username already) is left as it is."""
+    names = {a: a for a in actors}
+    if audit.SYSTEM in names:
+        names[audit.SYSTEM] = "automatic"
+    wanted = list(actors - {audit.SYSTEM})
+    if not wanted:
+        return names
+    rows = session.exec(
+        select(t.Account).where(
+            col(t.Account.id).in_(wanted)
+            | (col(t.Account.subject_id).in_(wanted) & (t.Account.role == "case_manager"))
+        )
+    )
+    for account in sorted(rows, key=lambda a: not a.active):  # an active account wins
+        key = account.id if account.id in names else account.subject_id
+        if key is not None and names[key] == key:
+            names[key] = account.username
+    return names

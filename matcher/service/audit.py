@@ -78,20 +78,33 @@ def query(
     session: Session,
     *,
     since: datetime | None = None,
+    until: datetime | None = None,
     actor: str | None = None,
     username: str | None = None,
+    action: str | None = None,
     object_id: str | None = None,
     limit: int = 500,
+    offset: int = 0,
 ) -> list[Entry]:
-    """Records, newest first, filtered (``object_id`` also finds records naming the
-    object as their participant, program or referral)."""
+    """Records, newest first, filtered: from ``since`` up to (not including) ``until``;
+    ``action`` is one action (``referral.confirm``) or a family (``referral``); and
+    ``object_id`` also finds records naming the object as their participant, program
+    or referral. ``offset`` skips that many records, for pages."""
     q = select(t.AuditEvent)
     if since is not None:
         q = q.where(t.AuditEvent.at >= since)
+    if until is not None:
+        q = q.where(t.AuditEvent.at < until)
     if actor is not None:  # an account id or, as people say it, a username
         q = q.where((col(t.AuditEvent.actor) == actor) | (col(t.AuditEvent.username) == actor))
     if username is not None:
         q = q.where(t.AuditEvent.username == username)
+    if action is not None:
+        family = action.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        q = q.where(
+            (col(t.AuditEvent.action) == action)
+            | col(t.AuditEvent.action).like(family + ".%", escape="\\")
+        )
     if object_id is not None:
         q = q.where(
             (col(t.AuditEvent.object_id) == object_id)
@@ -99,7 +112,7 @@ def query(
             | (col(t.AuditEvent.program_id) == object_id)
             | (col(t.AuditEvent.referral_id) == object_id)
         )
-    rows = session.exec(q.order_by(col(t.AuditEvent.id).desc()).limit(limit))
+    rows = session.exec(q.order_by(col(t.AuditEvent.id).desc()).offset(offset).limit(limit))
     return [
         Entry(
             r.at,
@@ -118,3 +131,13 @@ def query(
         )
         for r in rows
     ]
+
+
+def actions(session: Session) -> list[str]:
+    """Every action the log has recorded, in order, to choose a filter from."""
+    found = session.exec(select(t.AuditEvent.action).distinct().order_by(col(t.AuditEvent.action)))
+    return list(found.all())
+
+
+FIELDS = tuple(f for f in Entry.__dataclass_fields__)
+"""An entry's fields, in order: the columns of a download."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -164,3 +164,36 @@ def report_capacity(
     session.flush()
     statuses = _statuses(session, [program.id], any_holds=bool(loaded.state.holds))
     return view_of(program, loaded, statuses, now)
+
+
+def still_correct(
+    session: Session,
+    organization_id: str,
+    program_id: str,
+    *,
+    actor: str,
+    now: datetime,
+    expected_version: int,
+) -> ProgramView:
+    """Re-record the program's current numbers as a new report: the provider says they
+    are still right without retyping them. Refused like any report made from a stale
+    view (409 ``stale_version``), and when nothing was ever reported (422)."""
+    current = get_program(session, organization_id, program_id, now)
+    if current.open_slots is None:
+        raise Invalid("not_reported", "report the program's open places first", field="open_slots")
+    return report_capacity(
+        session,
+        organization_id,
+        program_id,
+        open_slots=current.open_slots,
+        waitlist=current.waitlist,
+        actor=actor,
+        now=now,
+        expected_version=expected_version,
+        reason="still correct",
+    )
+
+
+def is_stale(view: ProgramView, now: datetime, fresh_for: timedelta) -> bool:
+    """Whether the program's last report is older than ``fresh_for`` (or missing)."""
+    return view.reported_at is None or now - view.reported_at > fresh_for

@@ -3,9 +3,10 @@ providers' to report; admins set only what the fund may buy there and its price.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from matcher.capacity.ledger import Event, EventKind, LedgerError, ProgramLedger
 from matcher.money import one_price_cents
@@ -49,3 +50,12 @@ def update(session: Session, program: Program, actor: str, now: datetime) -> Non
         record_capacity(session, program.id, purchasable)
     except LedgerError as err:
         raise Invalid(err.rule, err.message, field="capacity") from err
+
+
+def names(session: Session, program_ids: Iterable[str]) -> dict[str, str]:
+    """What people call each of these programs (its id when it has no name)."""
+    wanted = set(program_ids)
+    if not wanted:
+        return {}
+    rows = session.exec(select(t.Program.id, t.Program.name).where(col(t.Program.id).in_(wanted)))
+    return {pid: name or pid for pid, name in rows}

@@ -32,6 +32,7 @@ USERS = {
     "pat": ("provider", ORG),
     "fiona": ("funder", None),
     "rex": ("referrer", None),
+    "audrey": ("auditor", None),
 }
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 

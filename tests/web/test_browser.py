@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import (
     BrowserContext,
     Page,
@@ -30,7 +31,7 @@ from sqlmodel import select
 
 from api.app import create_app
 from matcher.demo import pick_participant
-from matcher.service import accounts
+from matcher.service import accounts, audit
 from matcher.store import tables as t
 from matcher.store.engine import session_scope
 from tests.api.conftest import SETTINGS, START, Clock
@@ -69,10 +70,16 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 
 
 @pytest.fixture(scope="module")
-def base(store: Engine) -> Iterator[str]:
+def clock() -> Clock:
+    """The served app's clock; a test that moves it puts it back."""
+    return Clock(START)
+
+
+@pytest.fixture(scope="module")
+def base(store: Engine, clock: Clock) -> Iterator[str]:
     """The app on 127.0.0.1 over plain HTTP (development cookies: not ``Secure``)."""
     settings = SETTINGS.model_copy(update={"environment": "development"})
-    app = create_app(settings, engine=store, clock=Clock(START))
+    app = create_app(settings, engine=store, clock=clock)
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     running = uvicorn.Server(config)
@@ -113,6 +120,13 @@ def shots(tmp_path: Path) -> Path:
     target = Path(os.environ.get("MATCHER_SCREENSHOTS") or tmp_path / "shots")
     target.mkdir(parents=True, exist_ok=True)
     return target
+
+
+def _accessible(page: Page) -> None:
+    """axe-core finds no serious or critical violation on the page as it is now."""
+    found = Axe().run(page).response["violations"]
+    bad = [(v["id"], v["impact"], len(v["nodes"])) for v in found]
+    assert not [b for b in bad if b[1] in ("serious", "critical")], bad
 
 
 def _sign_in(page: Page, base: str, username: str) -> None:
@@ -210,7 +224,7 @@ def test_a_funder_sees_the_suppressed_table_and_plans_a_purchase(
         assert cell == "•" or not 1 <= int(cell) <= 10
     page.get_by_label("New money to spend").fill("25000")
     page.get_by_role("button", name="Plan purchases").click()
-    expect(page.locator("#plan")).to_contain_text("Plan for $25,000.00")
+    expect(page.locator("#plan")).to_contain_text("Plan for $25,000")
     page.screenshot(path=str(shots / "funder.png"), full_page=True)
 
 
@@ -230,3 +244,97 @@ def test_a_case_manager_records_a_new_participant_from_a_phone(
     expect(page.locator("ol.plan li").first).to_contain_text("acute")
     page.get_by_role("button", name="Find places").click()
     expect(page.locator("section.need").first).to_be_visible()
+
+
+def test_a_provider_confirms_an_old_report_in_one_tap(
+    base: str, browser: BrowserContext, clock: Clock, shots: Path
+) -> None:
+    program = next(p for p in SAMPLE.programs if p.provider_id == ORG)
+    clock.advance(days=8)  # a week later, nobody has reported
+    try:
+        page = browser.new_page()
+        _sign_in(page, base, "pat")
+        card = page.locator(f'article[data-program="{program.id}"]')
+        expect(card.locator(".stale-report")).to_contain_text("more than 7 days old")
+        expect(card.locator(".reported")).to_contain_text("days ago")
+        _accessible(page)
+        before = card.locator("dd.open").inner_text()
+        card.get_by_role("button", name="Still correct").click()
+        expect(page.get_by_role("status")).to_contain_text(f"Confirmed {program.name}: still")
+        card = page.locator(f'article[data-program="{program.id}"]')
+        expect(card.locator(".reported")).to_contain_text("Reported just now")
+        expect(card.locator(".stale-report")).to_have_count(0)
+        expect(card.locator("dd.open")).to_have_text(before)
+        page.screenshot(path=str(shots / "provider-still-correct.png"), full_page=True)
+    finally:
+        clock.now = START
+
+
+def test_an_auditor_filters_the_log_by_account_and_action(
+    base: str, browser: BrowserContext, store: Engine, shots: Path
+) -> None:
+    with session_scope(store) as s:
+        audit.record_many(
+            s,
+            [
+                audit.Entry(
+                    START,
+                    "acct-quinn",
+                    "provider",
+                    "referral.enrol",
+                    "referral",
+                    "r-77",
+                    "allowed",
+                    200,
+                    "quinn",
+                ),
+                audit.Entry(
+                    START,
+                    "acct-rae",
+                    "provider",
+                    "capacity.report",
+                    "program",
+                    "p-1",
+                    "allowed",
+                    200,
+                    "rae",
+                ),
+            ],
+        )
+    page = browser.new_page()
+    _sign_in(page, base, "audrey")
+    expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
+    _accessible(page)
+    page.get_by_label("Account name").fill("quinn")
+    page.get_by_label("Action").select_option("referral.enrol")
+    page.get_by_role("button", name="Filter").click()
+    rows = page.locator("table.audit tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("quinn")
+    expect(rows.first).to_contain_text("r-77")
+    expect(page.get_by_label("Account name")).to_have_value("quinn")
+    _accessible(page)
+    page.screenshot(path=str(shots / "audit.png"), full_page=True)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download as CSV").click()
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("at,actor,role,action")
+    assert len(lines) == 2
+    assert "r-77" in lines[1]
+
+
+def test_an_officer_refers_someone_into_lead_from_a_phone(
+    base: str, browser: BrowserContext, shots: Path
+) -> None:
+    page = browser.new_page()
+    _sign_in(page, base, "rex")
+    expect(page.get_by_role("heading", name="Refer someone to LEAD")).to_be_visible()
+    _accessible(page)
+    page.get_by_label("Your reference").fill("D-880")
+    page.get_by_label("What the LEAD team should know").fill("sleeping at the pier")
+    page.get_by_role("button", name="Send the referral").click()
+    expect(page.get_by_role("heading", name="Referral received")).to_be_visible()
+    expect(page.locator("dl.receipt")).to_contain_text("D-880")
+    expect(page.locator("main")).not_to_contain_text("sleeping at the pier")
+    _accessible(page)
+    page.screenshot(path=str(shots / "officer-receipt.png"), full_page=True)

@@ -147,8 +147,8 @@ def test_roles_see_only_their_own_pages_and_objects(pages: TestClient) -> None:
     assert person not in theirs.text.replace(f"no participant {person}", "")
     sign_in(pages, "pat")
     assert pages.get("/web/case-manager").status_code == 403
-    refused = sign_in_status(pages, "rex")
-    assert refused == 403
+    assert sign_in_status(pages, "rex") == 200  # an officer has their own page...
+    assert pages.get("/web/case-manager").status_code == 403  # ...and no other
 
 
 def sign_in_status(client: TestClient, username: str) -> int:
@@ -235,7 +235,7 @@ def test_the_funder_sees_the_suppressed_table_map_and_a_plan(
     assert cells
     assert all(not 1 <= int(c) <= 10 for c in cells)
     assert "<svg" in page.text
-    assert "Plan for $20,000.00" in page.text
+    assert "Plan for $20,000<" in page.text  # one money format: no cents when none
     with session_scope(web_engine) as s:
         view = capacity.list_programs(s, ORG, START)
     assert view  # the funder page changed nothing a provider sees
