@@ -136,7 +136,10 @@ class Answer:
     note: str | None = None
 
     def check(self, reasons: tuple[str, ...]) -> Answer:
-        """This answer if it fits ``reasons``; ``AnswerError`` otherwise."""
+        """This answer if it fits ``reasons`` (a blank note read as none, as a form
+        sends it); ``AnswerError`` otherwise."""
+        if self.note is not None and not self.note.strip():
+            return Answer(self.reason).check(reasons)
         if self.reason not in reasons:
             raise AnswerError("reason", "enum", f"reason must be one of {', '.join(reasons)}")
         if self.note is not None and self.reason != "other":

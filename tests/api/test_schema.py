@@ -60,6 +60,7 @@ BUSINESS_RULES = {
     "age_bounds",  # a program's minimum age above its maximum
     "mismatch",  # a program's id in the body other than the one in the path
     "held_above_open",  # a program's held places above its open ones
+    "role",  # a case load moved to an account that is no case manager
     # The scenario contract (programs, as ``matcher solve`` reads them) is stricter than
     # JSON Schema's ``integer``: a count written 3.0 is refused.
     "int_type",

@@ -216,3 +216,10 @@ def test_an_unanswered_referral_is_flagged_after_its_own_deadline(engine: Engine
     assert late.expires_at == NOW + within + TTL  # the place stays held a hold TTL longer
     (provider_view,) = _incoming(engine, at=within + timedelta(hours=1))
     assert provider_view.overdue is False  # a flag for the case manager only
+
+
+def test_a_blank_note_is_no_note() -> None:
+    """A form sends an empty note field with every reason: it is read as none."""
+    from matcher.capacity.referral import Answer
+
+    assert Answer("not_eligible", "  ").check(("not_eligible",)) == Answer("not_eligible")
