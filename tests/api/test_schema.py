@@ -61,6 +61,7 @@ BUSINESS_RULES = {
     "mismatch",  # a program's id in the body other than the one in the path
     "held_above_open",  # a program's held places above its open ones
     "role",  # a case load moved to an account that is no case manager
+    "note_only_for_other",  # words with a decline or an end whose reason is not "other"
     # The scenario contract (programs, as ``matcher solve`` reads them) is stricter than
     # JSON Schema's ``integer``: a count written 3.0 is refused.
     "int_type",
