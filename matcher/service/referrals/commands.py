@@ -356,10 +356,7 @@ def decline(
     a short note); the place is freed. A wrong-fit reason keeps the program from being
     offered for the need again."""
     answer = _answer(reason, note, DECLINE_REASONS)
-    r = org_referral(session, organization_id, referral_id)
-    return act(
-        session, r, Action.DECLINE, actor=actor, now=now, reason=answer.reason, note=answer.note
-    )
+    return _answered(session, organization_id, referral_id, Action.DECLINE, answer, actor, now)
 
 
 def end_placement(
@@ -374,8 +371,21 @@ def end_placement(
     """A placement ended (same shape as a decline): its place is free again until the
     provider's next report."""
     answer = _answer(reason, note, END_REASONS)
+    return _answered(session, organization_id, referral_id, Action.END, answer, actor, now)
+
+
+def _answered(
+    session: Session,
+    organization_id: str,
+    referral_id: str,
+    action: Action,
+    answer: Answer,
+    actor: str,
+    now: datetime,
+) -> ReferralView:
+    """Close one of the organisation's referrals with the provider's checked answer."""
     r = org_referral(session, organization_id, referral_id)
-    return act(session, r, Action.END, actor=actor, now=now, reason=answer.reason, note=answer.note)
+    return act(session, r, action, actor=actor, now=now, reason=answer.reason, note=answer.note)
 
 
 def clear_decline(
