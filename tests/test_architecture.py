@@ -115,8 +115,79 @@ def test_store_and_service_stay_below_http(layer: str) -> None:
     assert offenders == {}
 
 
+CLI = PACKAGE / "cli"
+CLI_MODULES = sorted(CLI.glob("*.py"))
+CLI_SHARED = {"matcher.cli.common"}
+CLI_ASSEMBLERS = {"matcher.cli", "matcher.cli.app"}
+
+
+def cli_module(path: Path) -> str:
+    """The dotted name of a module of the command-line package."""
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def cli_imports(source: str, name: str = "") -> set[str]:
+    """The command-line modules ``source`` (the module ``name``) imports.
+
+    ``from matcher.cli import core`` imports the module ``core``, not the package's
+    names, so it counts as an edge to ``core`` only."""
+    modules = {cli_module(p) for p in CLI_MODULES}
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            inner = {f"{node.module}.{alias.name}" for alias in node.names}
+            names.update(inner & modules or {node.module})
+    return {n for n in names if n in modules} - {name}
+
+
+def test_the_command_line_is_a_package_of_groups() -> None:
+    names = {cli_module(p) for p in CLI_MODULES}
+    assert {"matcher.cli", "matcher.cli.app", "matcher.cli.common", "matcher.cli.core"} <= names
+    assert not list(PACKAGE.glob("cli*.py"))
+
+
+@pytest.mark.parametrize("path", CLI_MODULES, ids=[cli_module(p) for p in CLI_MODULES])
+def test_a_command_group_imports_only_the_shared_helpers(path: Path) -> None:
+    name = cli_module(path)
+    if name in CLI_ASSEMBLERS:
+        return
+    allowed = set() if name in CLI_SHARED else CLI_SHARED
+    assert cli_imports(path.read_text(encoding="utf-8"), name) - allowed == set()
+
+
+def test_the_command_line_modules_import_without_a_cycle() -> None:
+    graph = {
+        cli_module(p): cli_imports(p.read_text(encoding="utf-8"), cli_module(p))
+        for p in CLI_MODULES
+    }
+    done: set[str] = set()
+
+    def visit(module: str, trail: tuple[str, ...]) -> None:
+        assert module not in trail, " -> ".join((*trail, module))
+        if module in done:
+            return
+        for imported in sorted(graph[module]):
+            visit(imported, (*trail, module))
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module, ())
+    assert graph["matcher.cli"] == {"matcher.cli.app"}
+    assert graph["matcher.cli.app"] >= {"matcher.cli.core", "matcher.cli.store"}
+
+
+def test_the_cycle_check_sees_a_group_importing_another() -> None:
+    source = "from matcher.cli import store\nfrom matcher.cli.common import say\n"
+    assert cli_imports(source) == {"matcher.cli.store", "matcher.cli.common"}
+    source = "def f():\n    import matcher.cli.core\n    from matcher.cli import main\n"
+    assert cli_imports(source) == {"matcher.cli.core", "matcher.cli"}
+
+
 def test_only_serve_imports_the_api_from_the_command_line() -> None:
-    for path in (PACKAGE / "cli.py", PACKAGE / "cli_store.py"):
+    for path in CLI_MODULES:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         top = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
         names = {getattr(n, "module", None) or n.names[0].name for n in top}

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from matcher.cli_store import DatabaseUrl, _engine
+from matcher.cli.common import DatabaseUrl, store_engine
 
 if TYPE_CHECKING:
     from matcher.service.audit import Entry
@@ -35,7 +35,7 @@ def _run(database_url: str | None, use_case):  # type: ignore[no-untyped-def]
     from matcher.store.engine import session_scope
 
     try:
-        with session_scope(_engine(database_url)) as session:
+        with session_scope(store_engine(database_url)) as session:
             result = use_case(session)
             noted = audit.noted(session)
             if noted is not None:

@@ -12,20 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
-from matcher.cli_store import DatabaseUrl
-from matcher.interop.taxonomy import Taxonomy, TaxonomyInvalid, Term, load_taxonomy
-
-
-def _say(message: str) -> None:
-    typer.echo(message, err=True)
-
-
-def _loaded() -> Taxonomy:
-    try:
-        return load_taxonomy()
-    except TaxonomyInvalid as error:
-        _say(f"taxonomy: {error}")
-        raise typer.Exit(2) from None
+from matcher.cli.common import DatabaseUrl, TaxonomyMap, say, store_engine, taxonomy_with_site_map
+from matcher.cli.common import taxonomy as loaded
+from matcher.interop.taxonomy import Taxonomy, Term
 
 
 def _term_json(tax: Taxonomy, term: Term) -> dict[str, Any]:
@@ -77,12 +66,12 @@ def taxonomy(
     look at the terms of the programs in the store."""
     if ctx.invoked_subcommand is not None:
         return
-    tax = _loaded()
+    tax = loaded()
     for note in tax.notes:
-        _say(f"note: {note}")
+        say(f"note: {note}")
     if service_type is not None:
         if service_type not in tax.service_types:
-            _say(f"--service-type: unknown service type {service_type!r} (data/service_types.csv)")
+            say(f"--service-type: unknown service type {service_type!r} (data/service_types.csv)")
             raise typer.Exit(2)
         chosen = tax.terms_for_service_type(service_type)
         if as_json:
@@ -95,7 +84,7 @@ def taxonomy(
     if term is not None:
         found = tax.term(term)
         if found is None:
-            _say(f"--term: no term with id or name {term!r}")
+            say(f"--term: no term with id or name {term!r}")
             raise typer.Exit(2)
         codes = tax.service_types_for_term(term)
         if as_json:
@@ -111,44 +100,20 @@ def taxonomy(
     typer.echo("\n".join(_tree(tax, facet)))
 
 
-TaxonomyMap = Annotated[
-    Path | None,
-    typer.Option(
-        "--taxonomy-map",
-        exists=True,
-        dir_okay=False,
-        help="A site's own crosswalk (CSV: term,service_type), applied before the shipped one.",
-    ),
-]
-
-
-def load_with_site_map(site_map: Path | None) -> Taxonomy:
-    """The shipped taxonomy with the site's crosswalk, or exit 2 naming the bad row."""
-    tax = _loaded()
-    if site_map is None:
-        return tax
-    try:
-        return tax.with_site_map(site_map)
-    except TaxonomyInvalid as error:
-        _say(f"--taxonomy-map: {error}")
-        raise typer.Exit(2) from None
-
-
 def taxonomy_unmapped(
     top: Annotated[int, typer.Option(min=1, help="How many terms to list.")] = 25,
     database_url: DatabaseUrl = None,
 ) -> None:
     """List the taxonomy terms of stored programs that map to no service type, most
     frequent first (such programs are kept but never matched)."""
-    from matcher.cli_store import _engine
     from matcher.interop.taxonomy_store import unmapped_terms
     from matcher.store.engine import session_scope
 
-    with session_scope(_engine(database_url), read_only=True) as session:
+    with session_scope(store_engine(database_url), read_only=True) as session:
         programs, terms = unmapped_terms(session)
     for label, count in terms[:top]:
         typer.echo(f"{count:>6}  {label}")
-    _say(f"taxonomy unmapped: {programs} program(s) without a service type, {len(terms)} term(s)")
+    say(f"taxonomy unmapped: {programs} program(s) without a service type, {len(terms)} term(s)")
 
 
 def taxonomy_remap(
@@ -157,18 +122,17 @@ def taxonomy_remap(
 ) -> None:
     """Map the stored programs' taxonomy terms again with the current crosswalk (and
     ``--taxonomy-map``), without re-importing: changed programs are listed."""
-    from matcher.cli_store import _engine
     from matcher.interop.taxonomy_store import remap
     from matcher.store.engine import session_scope, upgrade
 
-    tax = load_with_site_map(taxonomy_map)
-    engine = _engine(database_url)
+    tax = taxonomy_with_site_map(taxonomy_map)
+    engine = store_engine(database_url)
     upgrade(engine)
     with session_scope(engine) as session:
         result = remap(session, tax)
     for program_id, (before, after) in sorted(result.changed.items()):
-        _say(f"{program_id}: {', '.join(before) or '(none)'} -> {', '.join(after) or '(none)'}")
-    _say(
+        say(f"{program_id}: {', '.join(before) or '(none)'} -> {', '.join(after) or '(none)'}")
+    say(
         f"taxonomy remap: {len(result.changed)} program(s) changed, "
         f"{len(result.unmapped)} without a service type"
     )
@@ -198,7 +162,6 @@ def import_hmis(
     reported through the ledger. Importing the same export again changes nothing.
     Exits 0 when every project came in, 1 when some were skipped (listed with why),
     2 when the export cannot be read (nothing is written)."""
-    from matcher.cli_store import _engine
     from matcher.interop.geocode import GeocoderSettingsInvalid, default_locator
     from matcher.interop.hmis import HmisInvalid, read_export
     from matcher.interop.hmis_store import import_export
@@ -208,25 +171,25 @@ def import_hmis(
         locator = default_locator()
         export = read_export(directory, None if as_of is None else as_of.date())
     except (HmisInvalid, GeocoderSettingsInvalid) as error:
-        _say(f"import-hmis: {error}")
+        say(f"import-hmis: {error}")
         raise typer.Exit(2) from None
     at = datetime.combine(export.day, time.min, UTC)
-    engine = _engine(database_url)
+    engine = store_engine(database_url)
     upgrade(engine)
     with session_scope(engine) as session:
         summary = import_export(session, export, locator=locator, at=at)
     if export.info is not None:
         info = export.info
-        _say(f"export {info.export_id}: FY{info.csv_version} format, {info.start} to {info.end}")
+        say(f"export {info.export_id}: FY{info.csv_version} format, {info.start} to {info.end}")
     for problem in summary.problems:
-        _say(str(problem))
+        say(str(problem))
     for program_id in summary.unlocated:
-        _say(f"unlocated (kept, not matched until it has a location): {program_id}")
+        say(f"unlocated (kept, not matched until it has a location): {program_id}")
     for program_id in summary.fallback:
-        _say(f"placed at its CoC's area (address could not be placed): {program_id}")
+        say(f"placed at its CoC's area (address could not be placed): {program_id}")
     for program_id in summary.capacity_unknown:
-        _say(f"capacity unknown (no bed count to report, never matched to a place): {program_id}")
+        say(f"capacity unknown (no bed count to report, never matched to a place): {program_id}")
     for program_id in summary.stale:
-        _say(f"left to a newer capacity report: {program_id}")
-    _say(f"import-hmis: {summary.summary()} (open beds on {export.day})")
+        say(f"left to a newer capacity report: {program_id}")
+    say(f"import-hmis: {summary.summary()} (open beds on {export.day})")
     raise typer.Exit(summary.exit_code())

@@ -13,12 +13,7 @@ from typing import Annotated
 
 import typer
 
-from matcher.cli_interop import TaxonomyMap, load_with_site_map
-from matcher.cli_store import DatabaseUrl, _engine
-
-
-def _say(message: str) -> None:
-    typer.echo(message, err=True)
+from matcher.cli.common import DatabaseUrl, TaxonomyMap, say, store_engine, taxonomy_with_site_map
 
 
 def import_hsds(
@@ -41,13 +36,13 @@ def import_hsds(
     from matcher.interop.hsds import import_hsds as run
     from matcher.store.engine import session_scope, upgrade
 
-    terms = load_with_site_map(taxonomy_map)
+    terms = taxonomy_with_site_map(taxonomy_map)
     try:
         locator = default_locator()
     except GeocoderSettingsInvalid as error:
-        _say(f"geocoder: {error}")
+        say(f"geocoder: {error}")
         raise typer.Exit(2) from None
-    engine = _engine(database_url)
+    engine = store_engine(database_url)
     upgrade(engine)
     try:
         with session_scope(engine) as session:
@@ -60,19 +55,19 @@ def import_hsds(
                 stale_after=timedelta(days=stale_days),
             )
     except HsdsUnreadable as error:
-        _say(f"import-hsds: {error} ({error.rule}); nothing was imported")
+        say(f"import-hsds: {error} ({error.rule}); nothing was imported")
         raise typer.Exit(2) from None
     for problem in report.problems:
-        _say(f"  {problem}")
+        say(f"  {problem}")
     for service_id, why in sorted(report.skipped.items()):
-        _say(f"skipped {service_id}: {why}")
+        say(f"skipped {service_id}: {why}")
     for program_id in report.unlocated:
-        _say(f"unlocated {program_id}: kept, not matched until located")
+        say(f"unlocated {program_id}: kept, not matched until located")
     if report.not_read:
-        _say(f"tables not read: {', '.join(sorted(report.not_read))}")
+        say(f"tables not read: {', '.join(sorted(report.not_read))}")
     for label, count in report.top_unmapped():
-        _say(f"unmapped term ({count} program(s)): {label}")
-    _say(f"import-hsds ({report.format}, HSDS {report.version}): {report.summary()}")
+        say(f"unmapped term ({count} program(s)): {label}")
+    say(f"import-hsds ({report.format}, HSDS {report.version}): {report.summary()}")
     raise typer.Exit(report.exit_code())
 
 
@@ -85,9 +80,9 @@ def export_hsds(
     from matcher.interop.hsds.export import write_datapackage
     from matcher.store.engine import session_scope
 
-    with session_scope(_engine(database_url), read_only=True) as session:
+    with session_scope(store_engine(database_url), read_only=True) as session:
         counts = write_datapackage(session, datetime.now(UTC), directory)
-    _say(
+    say(
         f"export-hsds: wrote {directory}: "
         + ", ".join(f"{n} {table}" for table, n in counts.items() if n)
     )

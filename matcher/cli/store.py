@@ -11,31 +11,10 @@ from typing import Annotated
 
 import typer
 
+from matcher.cli.common import DatabaseUrl, load, store_engine, write_text
 from matcher.settings import get_settings
 
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        help="SQLAlchemy URL (default: MATCHER_DATABASE_URL or sqlite:///matcher.db).",
-    ),
-]
-
 db_app = typer.Typer(help="The store's schema.", no_args_is_help=True)
-
-
-def _url(given: str | None) -> str:
-    return given or get_settings().database_url
-
-
-def _engine(given: str | None):  # type: ignore[no-untyped-def]
-    from matcher.store.engine import make_engine
-
-    try:
-        return make_engine(_url(given))
-    except Exception as error:  # a malformed URL or a missing driver
-        typer.echo(f"--database-url: {error}", err=True)
-        raise typer.Exit(2) from None
 
 
 @db_app.command("upgrade")
@@ -43,7 +22,7 @@ def db_upgrade(database_url: DatabaseUrl = None, revision: str = "head") -> None
     """Apply the migrations (creates the tables on a new database)."""
     from matcher.store.engine import current_revision, upgrade
 
-    engine = _engine(database_url)
+    engine = store_engine(database_url)
     upgrade(engine, revision)
     typer.echo(f"database at revision {current_revision(engine)}")
 
@@ -53,7 +32,7 @@ def db_current(database_url: DatabaseUrl = None) -> None:
     """Print the revision the database is at."""
     from matcher.store.engine import current_revision
 
-    typer.echo(current_revision(_engine(database_url)) or "none (run: matcher db upgrade)")
+    typer.echo(current_revision(store_engine(database_url)) or "none (run: matcher db upgrade)")
 
 
 def export_scenario(
@@ -69,10 +48,8 @@ def export_scenario(
     from matcher.store.engine import session_scope
     from matcher.store.snapshot import export_scenario as export
 
-    with session_scope(_engine(database_url)) as session:
+    with session_scope(store_engine(database_url)) as session:
         data = export(session, datetime.now(UTC), case_manager_id=case_manager).to_json()
-    from matcher.cli import write_text
-
     write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", output)
 
 
@@ -84,20 +61,19 @@ def import_scenario(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Load a scenario into an empty, migrated store (one transaction: all or nothing)."""
-    from matcher.cli import _load
     from matcher.service.checks import too_long_for_the_store
     from matcher.store.engine import session_scope, upgrade
     from matcher.store.snapshot import StoreNotEmpty
     from matcher.store.snapshot import import_scenario as load_into
 
-    data = _load(scenario)
+    data = load(scenario)
     problems = too_long_for_the_store(data)
     if problems:
         typer.echo(f"import-scenario: the store cannot hold {len(problems)} value(s):", err=True)
         for problem in problems:
             typer.echo(f"  {problem}", err=True)
         raise typer.Exit(2)
-    engine = _engine(database_url)
+    engine = store_engine(database_url)
     upgrade(engine)
     try:
         with session_scope(engine) as session:
@@ -129,7 +105,7 @@ def serve(
     if database_url:
         os.environ["MATCHER_DATABASE_URL"] = database_url
         get_settings.cache_clear()
-    upgrade(_engine(database_url))
+    upgrade(store_engine(database_url))
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -154,7 +130,7 @@ def worker(
     from matcher.jobs.queue import make_app
     from matcher.store.engine import upgrade
 
-    engine = _engine(database_url)
+    engine = store_engine(database_url)
     if not queued(engine):
         typer.echo(
             "worker: needs a PostgreSQL database (--database-url or MATCHER_DATABASE_URL); "

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from matcher.cli_options import MAX_SECONDS, finite
+from matcher.cli.common import MAX_SECONDS, finite, load
 from matcher.scenario import MAX_AMOUNT
 
 Neighborhoods = Annotated[
@@ -41,13 +41,12 @@ def plan_purchases(
 ) -> None:
     """Where new money should buy places: the exact plan beside buying where the gap
     count is largest, with needs met per 1,000 spent and where they would be met."""
-    from matcher.cli import _load
     from matcher.funding.gaps import render
     from matcher.funding.neighborhoods import participant_neighborhoods
     from matcher.funding.planner import compare
     from matcher.funding.suppression import suppress
 
-    data = _load(scenario)
+    data = load(scenario)
     comparison = compare(data, budget, time_limit)
     typer.echo(f"budget {budget:,.2f}; {comparison.exact.unmet_before} needs unmet today")
     for line in comparison.lines():
@@ -90,12 +89,11 @@ def impact(
     time_limit: TimeLimit = 60.0,
 ) -> None:
     """How many more needs would be met if one program changed a rule or opened places."""
-    from matcher.cli import _load
     from matcher.funding.gaps import render
     from matcher.funding.impact import Change, ChangeInvalid, impact_table
     from matcher.funding.impact import impact as run_impact
 
-    data = _load(scenario)
+    data = load(scenario)
     change = Change(program, drop_barrier, drop_id_requirement, allow_pets, add_places)
     try:
         result = run_impact(data, change, time_limit, _centroids(neighborhoods))

@@ -1,0 +1,146 @@
+"""What several command groups share: option bounds that keep every number inside
+what the engine computes with (checked before any work starts), the database option,
+reading a scenario, writing an answer, and the exit code 2 with the problem on stderr.
+
+Only group modules import this one; it imports none of them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from matcher.errors import ScenarioInvalid
+from matcher.inputs import InputInvalid, write_atomic
+from matcher.scenario import Scenario, load_scenario
+from matcher.settings import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from matcher.interop.taxonomy import Taxonomy
+
+MAX_SECONDS = 86_400.0
+"""The longest solver time limit accepted (a day)."""
+
+
+def finite(value: float | None) -> float | None:
+    """Refuse NaN for a number option (click's ranges let it through)."""
+    if value is not None and math.isnan(value):
+        raise typer.BadParameter("must be a number, not NaN")
+    return value
+
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL (default: MATCHER_DATABASE_URL or sqlite:///matcher.db).",
+    ),
+]
+
+TaxonomyMap = Annotated[
+    Path | None,
+    typer.Option(
+        "--taxonomy-map",
+        exists=True,
+        dir_okay=False,
+        help="A site's own crosswalk (CSV: term,service_type), applied before the shipped one.",
+    ),
+]
+
+
+def say(message: str) -> None:
+    """Progress, summaries and problems go to stderr; stdout carries only the answer."""
+    typer.echo(message, err=True)
+
+
+def database_url(given: str | None) -> str:
+    """The database a store command works on: ``--database-url`` or the settings'."""
+    return given or get_settings().database_url
+
+
+def store_engine(given: str | None) -> Engine:
+    """An engine on the store, or exit 2 naming the option (a malformed URL, no driver)."""
+    from matcher.store.engine import make_engine
+
+    try:
+        return make_engine(database_url(given))
+    except Exception as error:  # a malformed URL or a missing driver
+        say(f"--database-url: {error}")
+        raise typer.Exit(2) from None
+
+
+def load(source: str) -> Scenario:
+    """Read and check a scenario file (or ``-``), or exit 2 listing every problem."""
+    try:
+        return load_scenario(source)
+    except ScenarioInvalid as error:
+        say(f"invalid scenario ({len(error.issues)} problem(s)):")
+        for issue in error.issues:
+            say(f"  {issue}")
+        raise typer.Exit(2) from None
+    except OSError as error:
+        say(f"cannot read {source}: {error.strerror or error}")
+        raise typer.Exit(2) from None
+
+
+def refuse(error: InputInvalid) -> typer.Exit:
+    """Say what is wrong with an input and give the exit to raise (code 2)."""
+    say(str(error))
+    return typer.Exit(2)
+
+
+def write_text(text: str, output: Path | None) -> None:
+    """Print ``text``, or write it to ``output`` whole or not at all (exit 2 on failure,
+    leaving no empty or partial file)."""
+    try:
+        if output is None:
+            text.encode("utf-8")
+            sys.stdout.write(text)
+        else:
+            write_atomic(output, text)
+    except UnicodeEncodeError:
+        fault = InputInvalid("output", "lone_surrogate", "would hold invalid Unicode")
+        raise refuse(fault) from None
+    except InputInvalid as error:
+        raise refuse(error) from None
+    except OSError as error:
+        say(f"cannot write {output}: {error.strerror or error}")
+        raise typer.Exit(2) from None
+
+
+def write_json(data: dict[str, Any], output: Path | None, indent: int | None = None) -> None:
+    """Write ``data`` as one JSON document (compact unless ``indent``)."""
+    # Without indentation the standard library's C encoder writes large answers ~10x faster.
+    write_text(json.dumps(data, indent=indent, ensure_ascii=False) + "\n", output)
+
+
+def taxonomy() -> Taxonomy:
+    """The shipped service taxonomy, or exit 2 saying why it cannot be read."""
+    from matcher.interop.taxonomy import TaxonomyInvalid, load_taxonomy
+
+    try:
+        return load_taxonomy()
+    except TaxonomyInvalid as error:
+        say(f"taxonomy: {error}")
+        raise typer.Exit(2) from None
+
+
+def taxonomy_with_site_map(site_map: Path | None) -> Taxonomy:
+    """The shipped taxonomy with the site's crosswalk, or exit 2 naming the bad row."""
+    from matcher.interop.taxonomy import TaxonomyInvalid
+
+    tax = taxonomy()
+    if site_map is None:
+        return tax
+    try:
+        return tax.with_site_map(site_map)
+    except TaxonomyInvalid as error:
+        say(f"--taxonomy-map: {error}")
+        raise typer.Exit(2) from None
