@@ -44,6 +44,14 @@ DatabaseUrl = Annotated[
     ),
 ]
 
+LiveOrFile = Annotated[
+    str | None,
+    typer.Argument(
+        help="Scenario JSON file, or - for stdin (default: the live store, --database-url).",
+        show_default=False,
+    ),
+]
+
 TaxonomyMap = Annotated[
     Path | None,
     typer.Option(
@@ -74,6 +82,64 @@ def store_engine(given: str | None) -> Engine:
     except Exception as error:  # a malformed URL or a missing driver
         say(f"--database-url: {error}")
         raise typer.Exit(2) from None
+
+
+def masked(url: str) -> str:
+    """A database URL fit to print: any password replaced by ``***``."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL at all: print only its scheme
+        return url.split(":", 1)[0] + ":..."
+
+
+def live_or_file(source: str | None, given_url: str | None) -> Scenario:
+    """The scenario a funder's command reads: the file ``source`` when given, else the
+    live store now (``--database-url`` or the configured database), as the funders'
+    pages read it. An empty or unmigrated store exits 2 saying what to do."""
+    if source is not None:
+        if given_url is not None:
+            say("--database-url: give a scenario file or a database, not both")
+            raise typer.Exit(2)
+        return load(source)
+    from datetime import UTC, datetime
+
+    from matcher.service.funding import live_scenario
+    from matcher.store.engine import current_revision, head_revision, session_scope
+
+    url = database_url(given_url)
+    where = masked(url)
+    if _missing_sqlite_file(url):
+        say(f"--database-url: no database at {where}; give a scenario file or a database")
+        raise typer.Exit(2)
+    engine = store_engine(given_url)
+    if current_revision(engine) != head_revision():
+        say(
+            f"--database-url: the store at {where} is not migrated (run `matcher db upgrade`); "
+            "or give a scenario file"
+        )
+        raise typer.Exit(2)
+    with session_scope(engine, read_only=True) as session:
+        scenario = live_scenario(session, datetime.now(UTC))
+    if not scenario.programs:
+        say(f"--database-url: the store at {where} holds no program; or give a scenario file")
+        raise typer.Exit(2)
+    say(f"reading the live store at {where}")
+    return scenario
+
+
+def _missing_sqlite_file(url: str) -> bool:
+    """A SQLite URL naming a file that does not exist (opening it would create it)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return False
+    name = parsed.database or ""
+    in_memory = name in ("", ":memory:") or name.startswith("file:")
+    return parsed.get_backend_name() == "sqlite" and not in_memory and not Path(name).exists()
 
 
 def load(source: str) -> Scenario:

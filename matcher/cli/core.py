@@ -12,7 +12,18 @@ from typing import Annotated, Any
 
 import typer
 
-from matcher.cli.common import MAX_SECONDS, finite, load, refuse, say, write_json, write_text
+from matcher.cli.common import (
+    MAX_SECONDS,
+    DatabaseUrl,
+    LiveOrFile,
+    finite,
+    live_or_file,
+    load,
+    refuse,
+    say,
+    write_json,
+    write_text,
+)
 from matcher.inputs import InputInvalid, read_json
 from matcher.paths import SAMPLE_CITY
 from matcher.scenario import MAX_AMOUNT, Scenario
@@ -173,7 +184,7 @@ def demo(
 
 
 def report(
-    scenario: Annotated[str, typer.Argument(help="Scenario JSON file, or - for stdin.")],
+    scenario: LiveOrFile = None,
     neighborhoods: Annotated[
         Path | None, typer.Option(help="CSV of the city's neighbourhoods (name,lat,lon).")
     ] = None,
@@ -189,15 +200,17 @@ def report(
             help="In the HTML report, plan this much new money (default: none).",
         ),
     ] = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Unmet need for funders: by service category, reason and neighbourhood, small counts
-    suppressed (1 to 10, and whatever would let them be worked out)."""
+    suppressed (1 to 10, and whatever would let them be worked out). Reads the live
+    store (the configured database or --database-url) unless given a scenario file."""
     from matcher.assignment import build_assignment
     from matcher.funding.gaps import gap_table, render, rule_table, unmet_frame
     from matcher.funding.neighborhoods import load_centroids
     from matcher.solver import solve as run
 
-    data = load(scenario)
+    data = live_or_file(scenario, database_url)
     try:
         centroids = load_centroids(neighborhoods) if neighborhoods else None
     except (OSError, ValueError) as error:

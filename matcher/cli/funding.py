@@ -1,4 +1,7 @@
-"""Funders' commands: ``plan-purchases`` and ``impact``. Counts only, suppressed."""
+"""Funders' commands: ``plan-purchases`` and ``impact``. Counts only, suppressed.
+
+Both read the live store (the configured database, or ``--database-url``) as the
+funders' pages do, unless given a scenario file."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from matcher.cli.common import MAX_SECONDS, finite, load
+from matcher.cli.common import MAX_SECONDS, DatabaseUrl, LiveOrFile, finite, live_or_file
 from matcher.scenario import MAX_AMOUNT
 
 Neighborhoods = Annotated[
@@ -31,13 +34,14 @@ def _centroids(path: Path | None):  # type: ignore[no-untyped-def]
 
 
 def plan_purchases(
-    scenario: Annotated[str, typer.Argument(help="Scenario JSON file, or - for stdin.")],
     budget: Annotated[
         float,
         typer.Option(min=0, max=MAX_AMOUNT, callback=finite, help="New money to spend on places."),
     ],
+    scenario: LiveOrFile = None,
     neighborhoods: Neighborhoods = None,
     time_limit: TimeLimit = 60.0,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Where new money should buy places: the exact plan beside buying where the gap
     count is largest, with needs met per 1,000 spent and where they would be met."""
@@ -46,7 +50,7 @@ def plan_purchases(
     from matcher.funding.planner import compare
     from matcher.funding.suppression import suppress
 
-    data = load(scenario)
+    data = live_or_file(scenario, database_url)
     comparison = compare(data, budget, time_limit)
     typer.echo(f"budget {budget:,.2f}; {comparison.exact.unmet_before} needs unmet today")
     for line in comparison.lines():
@@ -77,8 +81,8 @@ def plan_purchases(
 
 
 def impact(
-    scenario: Annotated[str, typer.Argument(help="Scenario JSON file, or - for stdin.")],
     program: Annotated[str, typer.Option(help="The program that would change.")],
+    scenario: LiveOrFile = None,
     drop_barrier: Annotated[
         str | None, typer.Option(help="A barrier it would drop, e.g. excludes_active_use.")
     ] = None,
@@ -87,13 +91,14 @@ def impact(
     add_places: Annotated[int, typer.Option(min=0, max=100_000, help="Places it would open.")] = 0,
     neighborhoods: Neighborhoods = None,
     time_limit: TimeLimit = 60.0,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """How many more needs would be met if one program changed a rule or opened places."""
     from matcher.funding.gaps import render
     from matcher.funding.impact import Change, ChangeInvalid, impact_table
     from matcher.funding.impact import impact as run_impact
 
-    data = load(scenario)
+    data = live_or_file(scenario, database_url)
     change = Change(program, drop_barrier, drop_id_requirement, allow_pets, add_places)
     try:
         result = run_impact(data, change, time_limit, _centroids(neighborhoods))

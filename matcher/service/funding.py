@@ -58,7 +58,7 @@ def _empty() -> CountTable:
 def _unmet_now(session: Session, now: datetime, time_limit: float) -> pd.DataFrame:
     """One row per unmet need of the active participants now, after the best assignment
     the solver finds (``matcher.funding.gaps.unmet_frame``)."""
-    scenario = _live(session, now)
+    scenario = live_scenario(session, now)
     answer = build_assignment(solve(scenario, SolverOptions(time_limit=time_limit)))
     return unmet_frame(scenario, answer)
 
@@ -149,8 +149,9 @@ def fund(session: Session, now: datetime) -> FundView:
     )
 
 
-def _live(session: Session, now: datetime) -> Scenario:
-    """All programs and active participants now, without needs already referred."""
+def live_scenario(session: Session, now: datetime) -> Scenario:
+    """All programs and active participants now, without needs already referred: what
+    every funder's figure is computed from (pages, API and command line alike)."""
     scenario = export_scenario(session, now)
     referred = set(
         session.exec(
@@ -210,7 +211,7 @@ def plan(session: Session, now: datetime, *, budget: float, time_limit: float) -
     """Where ``budget`` of new money should buy places, from the live store."""
     if budget < 0:
         raise Invalid("non_negative", "budget must be >= 0", field="budget")
-    scenario = _live(session, now)
+    scenario = live_scenario(session, now)
     comparison = compare(scenario, budget, time_limit)
     hoods = participant_neighborhoods(scenario)
     rows = [(m.category, hoods[m.participant_id]) for m in comparison.exact.met]
@@ -241,7 +242,7 @@ class ImpactView:
 def change_impact(session: Session, now: datetime, change: Change, time_limit: float) -> ImpactView:
     """What one program's change would do, for funders (suppressed)."""
     try:
-        result = impact(_live(session, now), change, time_limit)
+        result = impact(live_scenario(session, now), change, time_limit)
     except ChangeInvalid as err:
         raise Invalid("change", err.message, field=err.field) from err
     table = impact_table(result)
@@ -259,7 +260,7 @@ def own_gains(
 ) -> dict[str, list[str]]:
     """For a case manager: which of their own participants would gain, and which needs."""
     try:
-        result = impact(_live(session, now), change, time_limit)
+        result = impact(live_scenario(session, now), change, time_limit)
     except ChangeInvalid as err:
         raise Invalid("change", err.message, field=err.field) from err
     mine = set(
