@@ -13,6 +13,7 @@ log, which also shows an attempt the access rules refused.
 from __future__ import annotations
 
 import secrets
+import textwrap
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -304,8 +305,23 @@ def run_demo(
             demo.providers_enrol(sent)
             demo.funder_reads()
             demo.auditor_reads(person)
+        if password is None:  # when served, serve_demo names them with the staff it adds
+            name_accounts(engine, say)
     finally:
         engine.dispose()
+
+
+def name_accounts(engine: Any, say: Callable[[str], None]) -> None:
+    """Name every account in the demo's store, by role, so a person can sign in as any."""
+    with session_scope(engine, read_only=True) as session:
+        everyone = accounts.listing(session)
+    by_role: dict[str, list[str]] = {}
+    for account in everyone:
+        by_role.setdefault(account.role, []).append(account.username)
+    say(f"\naccounts in the demo's store ({len(everyone)}, username by role):")
+    for role, names in sorted(by_role.items()):
+        line = f"  {role.replace('_', ' ')}: {', '.join(names)}"
+        say(textwrap.fill(line, width=100, subsequent_indent="    ", break_on_hyphens=False))
 
 
 def serve_demo(
@@ -315,16 +331,20 @@ def serve_demo(
     host: str,
     port: int,
     say: Callable[[str], None],
+    *,
+    url: str,
+    kept: bool,
 ) -> None:
     """Serve the pages and the API on the demo's store, with a staff account for every
-    provider (``<organisation>-staff``) beside the demo's case manager and funder, all
-    with ``password``. Runs until interrupted."""
+    provider (``<organisation>-staff``) beside the demo's other accounts, all with
+    ``password``, and name them all. Runs until interrupted; ``url`` is where it is
+    reached, ``kept`` whether the store outlives it (``--database``)."""
     import uvicorn
 
     from api.app import create_app
 
-    url = f"sqlite:///{database}"
-    engine = make_engine(url)
+    store = f"sqlite:///{database}"
+    engine = make_engine(store)
     with session_scope(engine) as session:
         taken = {a.username for a in accounts.listing(session)}
         for organization in sorted({p.provider_id for p in scenario.programs}):
@@ -337,13 +357,11 @@ def serve_demo(
                     subject_id=organization,
                     now=datetime.now(UTC),
                 )
-    first = scenario.programs[0].provider_id
+    name_accounts(engine, say)
+    fate = f"the store is kept in {database}" if kept else "the store is thrown away"
     say(
-        f"\nSERVING the pages on http://{host}:{port}/web (Ctrl-C stops; the store is "
-        "thrown away)\n"
-        f"  case manager: ana    funder: fiona    provider: {first}-staff "
-        "(every provider has <organisation>-staff)\n"
-        f"  password for every demo account: {password}"
+        f"\nSERVING the pages on {url}/web (Ctrl-C stops; {fate})\n"
+        f"  password for every account above: {password}"
     )
-    settings = Settings(database_url=url)
+    settings = Settings(database_url=store)
     uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="warning")

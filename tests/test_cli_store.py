@@ -34,6 +34,8 @@ def test_demo_walks_the_three_flows(tmp_path: Path) -> None:
     assert "got 403" in out
     assert "enrolled" in out
     assert (tmp_path / "demo.db").exists()
+    kept = tmp_path / "demo.db"
+    assert f"the store is kept in {kept}: `matcher serve --database-url sqlite:///{kept}`" in out
     again = runner.invoke(app, ["demo", "--database", str(tmp_path / "demo.db")])
     assert again.exit_code == 2
     assert "fresh database" in again.stderr

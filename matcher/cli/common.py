@@ -94,6 +94,11 @@ def masked(url: str) -> str:
         return url.split(":", 1)[0] + ":..."
 
 
+def listen_url(host: str, port: int) -> str:
+    """The URL a server listening on ``host``:``port`` is reached at."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def live_or_file(source: str | None, given_url: str | None) -> Scenario:
     """The scenario a funder's command reads: the file ``source`` when given, else the
     live store now (``--database-url`` or the configured database), as the funders'

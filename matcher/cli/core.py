@@ -17,6 +17,7 @@ from matcher.cli.common import (
     DatabaseUrl,
     LiveOrFile,
     finite,
+    listen_url,
     live_or_file,
     load,
     refuse,
@@ -140,7 +141,8 @@ def validate(
 def demo(
     scenario: Annotated[Path, typer.Option(help="Scenario to demonstrate on.")] = SAMPLE_CITY,
     database: Annotated[
-        Path | None, typer.Option(help="SQLite file to create (default: a temporary one).")
+        Path | None,
+        typer.Option(help="SQLite file to create and keep (default: a temporary one, removed)."),
     ] = None,
     serve: Annotated[
         bool,
@@ -167,7 +169,8 @@ def demo(
 
     data = load(str(scenario))
     now = datetime.now(UTC)
-    if get_settings().data_keys is None and RING.multi is None:
+    kept = database is not None
+    if not kept and get_settings().data_keys is None and RING.multi is None:
         RING.configure([new_key()])  # the demo's store is thrown away: so is its key
     with tempfile.TemporaryDirectory() as tmp:
         target = database or Path(tmp) / "matcher-demo.db"
@@ -180,7 +183,16 @@ def demo(
         typer.echo("\n6. THE WHOLE CITY: one batch over every participant (nothing held)")
         typer.echo(summary(data, build_assignment(run(data))))
         if password is not None:
-            serve_demo(data, target, password, host, port, typer.echo)
+            url = listen_url(host, port)
+            serve_demo(data, target, password, host, port, typer.echo, url=url, kept=kept)
+        elif kept:
+            typer.echo(
+                f"\nthe store is kept in {target}: `matcher serve --database-url "
+                f"sqlite:///{target}` serves it (sign-in passwords were random: "
+                "`matcher users create` adds an account you can use)"
+            )
+        else:
+            typer.echo("\nthe demo's store is thrown away (--database keeps one)")
 
 
 def report(

@@ -11,7 +11,15 @@ from typing import Annotated
 
 import typer
 
-from matcher.cli.common import DatabaseUrl, load, store_engine, write_text
+from matcher.cli.common import (
+    DatabaseUrl,
+    listen_url,
+    load,
+    masked,
+    say,
+    store_engine,
+    write_text,
+)
 from matcher.settings import get_settings
 
 db_app = typer.Typer(help="The store's schema.", no_args_is_help=True)
@@ -95,7 +103,8 @@ def serve(
     ] = 1,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Serve the API (OpenAPI at /docs). Migrations are applied first."""
+    """Serve the API (OpenAPI at /docs) and the pages (/web). Migrations are applied
+    first; where it listens and which database it uses (password masked) are printed."""
     import os
 
     import uvicorn
@@ -106,6 +115,11 @@ def serve(
         os.environ["MATCHER_DATABASE_URL"] = database_url
         get_settings.cache_clear()
     upgrade(store_engine(database_url))
+    say(
+        f"serve: listening on {listen_url(host, port)} (pages at /web, the API's description "
+        f"at /docs), {workers} worker(s), database {masked(get_settings().database_url)}; "
+        "Ctrl-C stops"
+    )
     uvicorn.run(
         "api.app:create_app",
         factory=True,
