@@ -78,3 +78,22 @@ def test_teams_are_set_listed_and_dissolved(tmp_path: Path) -> None:
     blank = runner.invoke(app, ["teams", "set", " ", "--member", "cm-a", *db])
     assert blank.exit_code == 2
     assert "a team needs an id" in blank.output
+
+
+def test_a_key_for_a_missing_account_says_how_to_make_one(tmp_path: Path) -> None:
+    db = ["--database-url", f"sqlite:///{tmp_path / 'm.db'}"]
+    sample = str(ROOT / "data" / "sample-city.json")
+    assert runner.invoke(app, ["import-scenario", sample, *db]).exit_code == 0
+    missing = runner.invoke(app, ["keys", "create", "--username", "harbor-system", *db])
+    assert missing.exit_code == 2
+    assert missing.stderr.startswith("--username: no account harbor-system; create the provider")
+    assert "matcher users create --username harbor-system --role provider" in missing.stderr
+    system = ["users", "create", "--username", "harbor-system", "--role", "provider"]
+    both = runner.invoke(app, [*system, "--no-password", "--password-stdin", *db])
+    assert both.exit_code == 2
+    assert "--no-password: give it or --password-stdin, not both" in both.stderr
+    made = runner.invoke(app, [*system, "--subject", "org-harbor", "--no-password", *db])
+    assert made.exit_code == 0, made.output
+    key = runner.invoke(app, ["keys", "create", "--username", "harbor-system", *db])
+    assert key.exit_code == 0, key.output
+    assert key.stdout.startswith("lmk_")

@@ -27,11 +27,13 @@ def _operator() -> str:
         return "unknown"
 
 
-def _run(database_url: str | None, use_case):  # type: ignore[no-untyped-def]
+def _run(database_url: str | None, use_case, missing: str = ""):  # type: ignore[no-untyped-def]
     """Run a use case in one transaction; a use case that names itself for the audit
-    log (``audit.note``) is recorded in the same transaction, by the ``cli`` actor."""
+    log (``audit.note``) is recorded in the same transaction, by the ``cli`` actor.
+    A refusal exits 2 naming the option; ``missing`` is added when something named
+    does not exist (what to do about it)."""
     from matcher.service import audit
-    from matcher.service.errors import ServiceError
+    from matcher.service.errors import NotFound, ServiceError
     from matcher.store.engine import session_scope
 
     try:
@@ -46,7 +48,8 @@ def _run(database_url: str | None, use_case):  # type: ignore[no-untyped-def]
             error.field or "", error.field or ""
         )
         where = f"--{option.replace('_', '-')}: " if option else ""
-        typer.echo(f"{where}{error.message}", err=True)
+        extra = missing if isinstance(error, NotFound) else ""
+        typer.echo(f"{where}{error.message}{extra}", err=True)
         raise typer.Exit(2) from None
 
 
@@ -62,15 +65,30 @@ def users_create(
     password_stdin: Annotated[
         bool, typer.Option(help="Read the password from standard input.")
     ] = False,
+    no_password: Annotated[
+        bool,
+        typer.Option(
+            "--no-password",
+            help="No password: the account acts only through its API keys (a provider's "
+            "system) or single sign-on.",
+        ),
+    ] = False,
     email: Annotated[
         str | None, typer.Option(help="Where notifications are mailed (optional).")
     ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Create an account; the password is read from stdin or asked for (never an argument)."""
+    """Create an account; the password is read from stdin or asked for (never an argument),
+    or there is none (``--no-password``)."""
     from matcher.service import accounts
 
-    if password_stdin:
+    password: str | None
+    if no_password and password_stdin:
+        typer.echo("--no-password: give it or --password-stdin, not both", err=True)
+        raise typer.Exit(2)
+    if no_password:
+        password = None
+    elif password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
@@ -162,7 +180,11 @@ def keys_create(
     """Make an API key; it is printed once and stored only as a hash."""
     from matcher.service import accounts
 
-    key = _run(database_url, lambda s: accounts.create_key(s, username, datetime.now(UTC)))
+    hint = (
+        f"; create the provider account first: matcher users create --username {username} "
+        "--role provider --subject ORGANISATION_ID --no-password"
+    )
+    key = _run(database_url, lambda s: accounts.create_key(s, username, datetime.now(UTC)), hint)
     typer.echo(key)
     typer.echo("store it now: it cannot be shown again", err=True)
 
