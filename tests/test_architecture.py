@@ -192,3 +192,14 @@ def test_only_serve_imports_the_api_from_the_command_line() -> None:
         top = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
         names = {getattr(n, "module", None) or n.names[0].name for n in top}
         assert not any(str(n).startswith(("api", "fastapi", "uvicorn")) for n in names)
+
+
+SQL = ("sqlalchemy", "sqlmodel.select", "sqlmodel.col", "sqlmodel.func", "matcher.store.tables")
+
+
+def test_the_hsds_read_routes_write_no_sql() -> None:
+    """The HSDS read API asks ``matcher.service``/``matcher.store`` for what it lists."""
+    path = PACKAGE.parent / "api" / "routers" / "hsds.py"
+    found = imported_modules(path.read_text(encoding="utf-8"), ("api", "routers"))
+    assert {m for m in found if m.startswith(SQL)} == set()
+    assert "matcher.service.programs" in found

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from api.auth import current_principal
 from api.deps import Ctx
@@ -28,8 +28,8 @@ from matcher.interop.hsds.export import (
     nested_service,
     nested_service_at_location,
 )
+from matcher.service import programs
 from matcher.service.errors import NotFound
-from matcher.store import tables as t
 
 router = APIRouter(
     responses=RESPONSES, prefix="/hsds", tags=["hsds"], dependencies=[Depends(current_principal)]
@@ -124,10 +124,7 @@ def services(
         return _page([nested_service(directory, i) for i in ids], page, per_page)
 
     def read(s: Session) -> HsdsPage:
-        query = select(t.Program.id)
-        if organization_id is not None:
-            query = query.where(t.Program.organization_id == organization_id)
-        ids = sorted(s.exec(query))  # the same order as the records' ids, on any database
+        ids = programs.ids(s, organization_id)  # the same order as the records' ids
         shown = ids[(page - 1) * per_page : page * per_page]
         directory = build_directory(s, ctx.now, shown)
         listed = _page([nested_service(directory, i) for i in shown], 1, per_page)

@@ -59,3 +59,12 @@ def names(session: Session, program_ids: Iterable[str]) -> dict[str, str]:
         return {}
     rows = session.exec(select(t.Program.id, t.Program.name).where(col(t.Program.id).in_(wanted)))
     return {pid: name or pid for pid, name in rows}
+
+
+def ids(session: Session, organization_id: str | None = None) -> list[str]:
+    """Every program's id, or one organisation's, sorted in Python so the order is the
+    same on every database (the HSDS API pages through services in this order)."""
+    query = select(t.Program.id)
+    if organization_id is not None:
+        query = query.where(t.Program.organization_id == organization_id)
+    return sorted(session.exec(query))
