@@ -312,6 +312,7 @@ def _write_html(
 
 def _register_store_commands() -> None:
     from matcher import cli_accounts, cli_funding, cli_interop, cli_store
+    from matcher.simulate import command as simulate_command
 
     app.add_typer(cli_accounts.users_app, name="users")
     app.add_typer(cli_accounts.keys_app, name="keys")
@@ -322,6 +323,7 @@ def _register_store_commands() -> None:
 
     app.command("plan-purchases")(cli_funding.plan_purchases)
     app.command("impact")(cli_funding.impact)
+    app.command("simulate")(simulate_command.simulate)
 
     app.add_typer(cli_store.db_app, name="db")
     app.command("export-scenario")(cli_store.export_scenario)
