@@ -38,6 +38,16 @@ def simulate(
             help="The fund's money over the whole horizon (default: the generated one).",
         ),
     ] = None,
+    hold: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            max=1,
+            callback=finite,
+            help="priced only: keep from needs that are not acute the places an acute need "
+            "likely wants before they vanish (chance above this).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     html_file: Annotated[
         Path | None, typer.Option("--html", help="Also write a page with plots to this file.")
@@ -59,7 +69,12 @@ def simulate(
         )
         raise typer.Exit(2)
     options = SimOptions(
-        days=days, participants=participants, programs=programs, seed=seed, budget=budget
+        days=days,
+        participants=participants,
+        programs=programs,
+        seed=seed,
+        budget=budget,
+        hold=hold,
     )
     horizon, outcomes, report = run(options, chosen)
     if html_file is not None:

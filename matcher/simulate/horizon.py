@@ -64,6 +64,9 @@ class SimOptions:
     lifetime_days: float = 14.0
     retry_days: int = 7
     """How often a case manager asks again for a participant's unmet needs (``request``)."""
+    hold: float | None = None
+    """``priced`` only: keep from needs that are not acute the places an acute need wants
+    before they vanish with a chance above this (see ``potentials``); None: never."""
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ vanishing, top-ups), then the policy acts on the queue as it is:
   levels), in arrival order, and takes what it gets.
 - ``resolve``: the whole queue (every waiting need of every active
   participant) is solved as one batch each day, with the same levels.
-- ``priced``: as ``resolve``, with each node's potential added at level 4, so
-  among answers equal on acute needs met, needs met and spend, the one that
-  uses the places least likely to be needed later wins.
+- ``priced``: as ``resolve``, with potentials (``potentials``): at level 4
+  the places least likely to be wanted by an acute need before they vanish are
+  used first; with ``hold`` set, needs that are not acute are solved after the
+  acute ones, without the places an acute need likely wants.
 
 A taken place is the slot of its node that would vanish soonest: the choice
 that leaves the most for later, whatever the policy.
@@ -24,8 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matcher.rules.tables import IntArray
+from matcher.rules.tables import FloatArray, IntArray
 from matcher.simulate.horizon import BoolArray, Horizon
+from matcher.simulate.potentials import level4_potential, slot_chance
 from matcher.simulate.snapshot import decide
 
 POLICIES = ("request", "resolve", "priced")
@@ -52,10 +54,15 @@ class _State:
     slot: IntArray
     spent: int = 0
 
-    def room(self, day: int) -> IntArray:
-        """Places there now, per node."""
+    def available(self, day: int) -> BoolArray:
+        """Per slot: there now and not taken."""
         h = self.horizon
-        alive = (h.slot_appear <= day) & (day < h.slot_vanish) & ~self.used
+        return np.asarray((h.slot_appear <= day) & (day < h.slot_vanish) & ~self.used)
+
+    def room(self, day: int, among: BoolArray | None = None) -> IntArray:
+        """Places there now (or only those of ``among``), per node."""
+        h = self.horizon
+        alive = self.available(day) if among is None else among
         return np.bincount(h.slot_node[alive], minlength=len(h.node_program)).astype(np.int64)
 
     def waiting(self, day: int) -> BoolArray:
@@ -86,8 +93,11 @@ class _State:
             self.spent += int(h.cents[a])
 
 
-def run_policy(horizon: Horizon, policy: str, potential: IntArray | None = None) -> Outcome:
-    """Run one policy over the horizon (``potential`` per node, for ``priced``)."""
+def run_policy(
+    horizon: Horizon, policy: str, rates: FloatArray | None = None, hold: float | None = None
+) -> Outcome:
+    """Run one policy over the horizon (``priced`` needs each node's acute ``rates``,
+    learned from history, and may ``hold`` places from needs that are not acute)."""
     n = horizon.tables.needs.size
     state = _State(
         horizon,
@@ -100,9 +110,11 @@ def run_policy(horizon: Horizon, policy: str, potential: IntArray | None = None)
     if policy == "request":
         step = _requests
     elif policy == "resolve":
-        step = _batch(None)
+        step = _resolve
     elif policy == "priced":
-        step = _batch(potential)
+        if rates is None:
+            raise ValueError("priced needs the acute rates learned from history")
+        step = _priced(rates, hold)
     else:
         raise ValueError(f"unknown policy {policy!r}")
     for day in range(horizon.days):
@@ -110,12 +122,30 @@ def run_policy(horizon: Horizon, policy: str, potential: IntArray | None = None)
     return Outcome(state.day_met, state.arc, state.slot)
 
 
-def _batch(potential: IntArray | None) -> Callable[[_State, int], None]:
+def _resolve(state: _State, day: int) -> None:
+    waiting = state.waiting(day)
+    if waiting.any():
+        state.take(day, decide(state.horizon, waiting, state.room(day), state.money(day)))
+
+
+def _priced(rates: FloatArray, hold: float | None) -> Callable[[_State, int], None]:
     def step(state: _State, day: int) -> None:
+        h = state.horizon
         waiting = state.waiting(day)
-        if waiting.any():
-            chosen = decide(state.horizon, waiting, state.room(day), state.money(day), potential)
-            state.take(day, chosen)
+        if not waiting.any():
+            return
+        if hold is not None:
+            acute = h.tables.needs.acute
+            available = state.available(day)
+            worth = level4_potential(h, rates, day, available)
+            state.take(day, decide(h, waiting & acute, state.room(day), state.money(day), worth))
+            waiting &= ~acute
+            spare = state.available(day) & (slot_chance(h, rates, day) <= hold)
+            room = state.room(day, spare)
+        else:
+            room = state.room(day)
+        worth = level4_potential(h, rates, day, state.available(day))
+        state.take(day, decide(h, waiting, room, state.money(day), worth))
 
     return step
 

@@ -31,6 +31,7 @@ def decide(
     room: IntArray,
     budget_cents: int,
     potential: IntArray | None = None,
+    allowed: BoolArray | None = None,
 ) -> IntArray:
     """Indices of the horizon's arcs the snapshot takes (one per need met at most).
 
@@ -40,6 +41,8 @@ def decide(
     """
     mask = waiting[horizon.arcs.need] & (room[horizon.node] > 0)
     mask &= horizon.cents <= budget_cents
+    if allowed is not None:
+        mask &= allowed
     idx = np.flatnonzero(mask)
     if len(idx) == 0:
         return idx

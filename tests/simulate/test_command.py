@@ -61,9 +61,10 @@ def test_html_page_has_the_plots_and_the_table(tmp_path: Path) -> None:
         (["--days", "0"], "--days"),
         (["--participants", "-1"], "--participants"),
         (["--budget", "nan"], "--budget"),
+        (["--hold", "1.5"], "--hold"),
         (["--html", "/nonexistent/dir/sim.html"], "--html"),
     ],
-    ids=["unknown", "twice", "none", "no days", "negative", "nan", "unwritable"],
+    ids=["unknown", "twice", "none", "no days", "negative", "nan", "hold above 1", "unwritable"],
 )
 def test_a_bad_option_exits_2_naming_it(args: list[str], option: str) -> None:
     result = runner.invoke(app, [*SMALL, *args])

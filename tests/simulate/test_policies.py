@@ -10,9 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from matcher.simulate import POLICIES, SimOptions, simulate
-from matcher.simulate.horizon import Horizon, generate_horizon
+from matcher.simulate.horizon import Horizon, generate_horizon, history_horizon
 from matcher.simulate.metrics import displaced
 from matcher.simulate.policies import UNMET, Outcome, run_policy
+from matcher.simulate.potentials import acute_rates, slot_chance
 
 options = st.builds(
     SimOptions,
@@ -22,6 +23,7 @@ options = st.builds(
     seed=st.integers(0, 2**32),
     budget=st.sampled_from([None, 0.0, 1500.0]),
     supply=st.sampled_from([0.2, 0.5, 1.5]),
+    hold=st.sampled_from([None, 0.0, 0.5]),
 )
 
 
@@ -55,6 +57,20 @@ def test_a_place_taken_twice_is_counted_as_displacing() -> None:
     # most of their places appeared or their participants arrived.
     early = replace(out, day=np.where(out.day != UNMET, 0, UNMET))
     assert displaced(h, early) > 0
+
+
+def test_holding_keeps_likely_wanted_places_from_needs_that_are_not_acute() -> None:
+    opts = SimOptions(days=120, participants=300, programs=30, seed=5)
+    h = generate_horizon(opts)
+    rates = acute_rates(history_horizon(opts), h)
+    held = run_policy(h, "priced", rates, hold=0.2)
+    other = (held.day != UNMET) & ~h.tables.needs.acute
+    assert other.any()
+    for n in np.flatnonzero(other).tolist():
+        assert slot_chance(h, rates, int(held.day[n]))[held.slot[n]] <= 0.2
+    free = run_policy(h, "priced", rates)
+    acute = h.tables.needs.acute
+    assert ((held.day != UNMET) & acute).sum() >= ((free.day != UNMET) & acute).sum()
 
 
 def test_the_same_seed_gives_the_same_answers() -> None:
