@@ -11,14 +11,19 @@ money sooner, so the optimum loses nothing by buying on the need's last waiting
 day; then the fund's top-ups give one row each: what is bought on days before
 the next top-up fits what has arrived so far.
 
-The levels are solved in order with ``scipy.optimize.milp`` (HiGHS, gap 0):
-most acute needs met; with that fixed, most needs met; with both fixed, least
-spend. A met need counts as served on the first day its place is there while
-it waits (``max(arrive, appear)``).
+Without the top-up rows, the problem is the project's own: needs, slots as pool
+nodes of one place each, one budget (the whole horizon's money). Its exact levels
+(``solve_levels``, min-cost flows) are solved first; when that answer also fits
+every top-up row, it is optimal for the horizon (it is optimal for a relaxation).
+Otherwise the levels are solved in order with ``scipy.optimize.milp`` (HiGHS,
+gap 0): most acute needs met; with that fixed, most needs met; with both fixed,
+least spend. A met need counts as served on the first day its place is there
+while it waits (``max(arrive, appear)``).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +33,7 @@ from scipy.sparse import csr_matrix, vstack
 from matcher.rules.tables import IntArray
 from matcher.simulate.horizon import Horizon
 from matcher.simulate.policies import UNMET, Outcome
+from matcher.solver.levels import solve_levels
 
 
 class HindsightError(RuntimeError):
@@ -87,11 +93,43 @@ def hindsight(horizon: Horizon) -> Outcome:
     """The exact offline optimum of the horizon (see the module docstring)."""
     h = horizon
     pairs = meeting_pairs(h)
-    m = len(pairs.arc)
     n = h.tables.needs.size
     out = Outcome(np.full(n, UNMET, np.int64), np.full(n, UNMET, np.int64), np.full(n, UNMET))
-    if m == 0:
+    if len(pairs.arc) == 0:
         return out
+    money, cumulative = budget_rows(h, pairs)
+    pick = by_flow(h, pairs)
+    chosen = np.zeros(len(pairs.arc))
+    chosen[pick] = 1
+    if (money @ chosen > cumulative).any():
+        pick = by_milp(h, pairs)
+    need = pairs.need[pick]
+    slot = pairs.slot[pick]
+    out.day[need] = np.maximum(h.need_arrive[need], h.slot_appear[slot])
+    out.arc[need] = pairs.arc[pick]
+    out.slot[need] = slot
+    return out
+
+
+def by_flow(horizon: Horizon, pairs: Pairs) -> IntArray:
+    """The pairs of the exact levels with one budget for the whole horizon (a relaxation)."""
+    slots = len(horizon.slot_node)
+    levels = solve_levels(
+        pairs.need,
+        pairs.slot,
+        np.ones(slots, dtype=np.int64),
+        pairs.cents,
+        horizon.tables.needs.acute,
+        horizon.total_budget_cents,
+        math.inf,
+    )
+    return np.flatnonzero(levels.chosen)
+
+
+def by_milp(horizon: Horizon, pairs: Pairs) -> IntArray:
+    """The pairs of the lexicographic MILP with a row per top-up."""
+    h = horizon
+    m = len(pairs.arc)
     ones = np.ones(m)
     money, cumulative = budget_rows(h, pairs)
     acute = h.tables.needs.acute[pairs.need].astype(float)
@@ -115,10 +153,4 @@ def hindsight(horizon: Horizon) -> Outcome:
         if k < len(levels) - 1:
             best = round(float(-c @ x))
             rows.append(LinearConstraint(-c[None, :], best, np.inf))
-    pick = np.flatnonzero(x > 0.5)
-    need = pairs.need[pick]
-    slot = pairs.slot[pick]
-    out.day[need] = np.maximum(h.need_arrive[need], h.slot_appear[slot])
-    out.arc[need] = pairs.arc[pick]
-    out.slot[need] = slot
-    return out
+    return np.flatnonzero(x > 0.5)

@@ -13,7 +13,7 @@ import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix
 
-from matcher.simulate.hindsight import hindsight
+from matcher.simulate.hindsight import budget_rows, by_flow, by_milp, hindsight, meeting_pairs
 from matcher.simulate.horizon import Horizon, SimOptions, generate_horizon
 from matcher.simulate.policies import UNMET
 
@@ -88,3 +88,33 @@ def test_a_place_serves_only_needs_waiting_while_it_is_there() -> None:
         assert h.slot_node[s] == h.node[out.arc[n]]
         assert max(h.need_arrive[n], h.slot_appear[s]) < min(h.need_exit[n], h.slot_vanish[s])
         assert out.day[n] == max(h.need_arrive[n], h.slot_appear[s])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_flow_answer_is_the_milps_when_it_fits_the_top_ups(seed: int) -> None:
+    h = small(seed)
+    pairs = meeting_pairs(h)
+    money, received = budget_rows(h, pairs)
+    flow, exact = by_flow(h, pairs), by_milp(h, pairs)
+    chosen = np.zeros(len(pairs.arc))
+    chosen[flow] = 1
+    assert (money @ chosen <= received).all()
+    acute = h.tables.needs.acute
+
+    def levels(pick: np.ndarray) -> tuple[int, int, int]:
+        return int(acute[pairs.need[pick]].sum()), len(pick), int(pairs.cents[pick].sum())
+
+    assert levels(flow) == levels(exact)
+
+
+def test_when_the_flow_answer_spends_money_before_it_arrives_the_milp_decides() -> None:
+    h = small(0, budget=1500.0)
+    pairs = meeting_pairs(h)
+    money, received = budget_rows(h, pairs)
+    chosen = np.zeros(len(pairs.arc))
+    chosen[by_flow(h, pairs)] = 1
+    assert (money @ chosen > received).any()
+    out = hindsight(h)
+    met = out.day != UNMET
+    ours = int((met & h.tables.needs.acute).sum()), int(met.sum()), int(h.cents[out.arc[met]].sum())
+    assert ours == day_by_day_levels(h)
