@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import typer
 
-from matcher.cli import accounts, core, funding, hsds, interop, store
+from matcher.cli import accounts, core, funding, hsds, interop, simulate, store
 
 app = typer.Typer(
     name="matcher",
@@ -36,6 +36,7 @@ app.command("retention")(accounts.retention)
 
 app.command("plan-purchases")(funding.plan_purchases)
 app.command("impact")(funding.impact)
+app.command("simulate")(simulate.simulate)
 
 app.add_typer(store.db_app, name="db")
 app.command("export-scenario")(store.export_scenario)

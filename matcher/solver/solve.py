@@ -99,10 +99,16 @@ def _objective(tables: Tables, arcs: Arcs, chosen: BoolArray) -> Objective:
     )
 
 
-def _preferences(
-    tables: Tables, arcs: Arcs, nodes: PoolNodes, capacity: IntArray, chosen: BoolArray
+def keep_levels_prefer(
+    tables: Tables,
+    arcs: Arcs,
+    nodes: PoolNodes,
+    capacity: IntArray,
+    chosen: BoolArray,
+    penalty: IntArray | None = None,
 ) -> BoolArray:
-    """Level 4: same counts, same purchases, least total preference penalty."""
+    """Level 4: same counts, same purchases, least total penalty (by default the
+    participants' preferences, ``arc_penalty``; a caller may add its own terms)."""
     used = np.bincount(nodes.of_arc[chosen], minlength=len(capacity))
     capacity = np.where(nodes.pool == Pool.PURCHASE, used, capacity)
     keep = capacity[nodes.of_arc] > 0
@@ -111,7 +117,7 @@ def _preferences(
     picked = assign(
         arcs.need[keep],
         nodes.of_arc[keep],
-        arc_penalty(tables, arcs.take(keep)),
+        arc_penalty(tables, arcs.take(keep)) if penalty is None else penalty[keep],
         capacity,
         np.where(acute, 0, 1).astype(np.int64),
         np.array([met_acute, int(chosen.sum()) - met_acute], dtype=np.int64),
@@ -148,7 +154,7 @@ def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
     flows = levels.flows
     preferences = "level 4 skipped: time limit"
     if time.monotonic() <= deadline:
-        chosen = _preferences(tables, arcs, nodes, capacity, chosen)
+        chosen = keep_levels_prefer(tables, arcs, nodes, capacity, chosen)
         flows += 1
         preferences = "level 4 by preference"
     objective = _objective(tables, arcs, chosen)

@@ -1,0 +1,121 @@
+"""A year of matching over time: each policy against the hindsight optimum.
+
+``python -m benchmarks.simulate --sizes site --seeds 1,2,3,4,5 [--hold 0.5] [--markdown]``
+
+For each size and seed, one horizon (``matcher.simulate``: 365 days, the size's
+participants arriving, its programs) is solved in hindsight and run under
+``request``, ``resolve``, ``priced`` and, with ``--hold``, ``priced`` holding places
+from needs that are not acute. The table reports, per answer, the medians over the
+seeds of acute needs met, needs met, the ratios to hindsight (each seed's ratio,
+then the median), days waited (medians of each seed's median and 90th percentile),
+displacement (the largest over the seeds) and the wall time of one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from benchmarks.report import machine, today
+from matcher.simulate.hindsight import hindsight
+from matcher.simulate.horizon import SimOptions, generate_horizon, history_horizon
+from matcher.simulate.metrics import ratio, summary
+from matcher.simulate.policies import run_policy
+from matcher.simulate.potentials import acute_rates
+
+SIZES = {"site": (1_000, 100), "county": (10_000, 1_000)}
+
+
+def one_seed(size: str, seed: int, hold: float | None) -> dict[str, dict[str, Any]]:
+    """Every answer's summary (with ratios and seconds) on one seed's horizon."""
+    people, programs = SIZES[size]
+    options = SimOptions(participants=people, programs=programs, seed=seed)
+    horizon = generate_horizon(options)
+    rates = acute_rates(history_horizon(options), horizon)
+    runs: dict[str, Any] = {
+        "hindsight": lambda: hindsight(horizon),
+        "request": lambda: run_policy(horizon, "request"),
+        "resolve": lambda: run_policy(horizon, "resolve"),
+        "priced": lambda: run_policy(horizon, "priced", rates),
+    }
+    if hold is not None:
+        runs[f"priced, hold {hold:g}"] = lambda: run_policy(horizon, "priced", rates, hold)
+    out: dict[str, dict[str, Any]] = {}
+    for name, run in runs.items():
+        start = time.perf_counter()
+        outcome = run()
+        block = summary(horizon, outcome)
+        block["seconds"] = time.perf_counter() - start
+        out[name] = block
+    best = out["hindsight"]
+    for block in out.values():
+        block["ratio"] = {k: ratio(block[k], best[k]) for k in ("acute_met", "needs_met")}
+    out["hindsight"]["size"] = (horizon.tables.needs.size, int(horizon.tables.needs.acute.sum()))
+    return out
+
+
+def _median(values: Sequence[float | None]) -> str:
+    known = [v for v in values if v is not None]
+    return f"{statistics.median(known):g}" if known else "-"
+
+
+def table(size: str, seeds: Sequence[int], results: list[dict[str, dict[str, Any]]]) -> str:
+    """The markdown section of one size."""
+    people, programs = SIZES[size]
+    needs = _median([r["hindsight"]["size"][0] for r in results])
+    acute = _median([r["hindsight"]["size"][1] for r in results])
+    lines = [
+        f"#### {size}: {people:,} participants arriving over 365 days, {programs:,} programs "
+        f"(median {needs} needs, {acute} acute); seeds {', '.join(map(str, seeds))}",
+        "",
+        "| answer | acute met | needs met | acute vs hindsight | needs vs hindsight "
+        "| acute wait median / p90 (days) | other wait median / p90 | displaced | seconds |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in results[0]:
+        rows = [r[name] for r in results]
+
+        def wait(kind: str, q: str, rows: list[dict[str, Any]] = rows) -> str:
+            return _median([b["days_waited"][kind][q] for b in rows])
+
+        lines.append(
+            f"| {name} | {_median([b['acute_met'] for b in rows])} "
+            f"| {_median([b['needs_met'] for b in rows])} "
+            f"| {float(_median([b['ratio']['acute_met'] for b in rows])):.1%} "
+            f"| {float(_median([b['ratio']['needs_met'] for b in rows])):.1%} "
+            f"| {wait('acute', 'median')} / {wait('acute', 'p90')} "
+            f"| {wait('other', 'median')} / {wait('other', 'p90')} "
+            f"| {max(b['displaced'] for b in rows)} "
+            f"| {float(_median([b['seconds'] for b in rows])):.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the sizes and seeds asked for and print the tables."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.simulate")
+    parser.add_argument("--sizes", default="site", help="comma-separated: site, county")
+    parser.add_argument("--seeds", default="1,2,3,4,5", help="comma-separated seeds")
+    parser.add_argument("--hold", type=float, default=None, help="also run priced with --hold")
+    args = parser.parse_args(argv)
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    unknown = [s for s in sizes if s not in SIZES]
+    if unknown or not sizes:
+        parser.error(f"--sizes: unknown {', '.join(unknown) or '(none)'}; choose site, county")
+    try:
+        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError:
+        parser.error("--seeds: whole numbers, comma-separated")
+    if args.hold is not None and not 0 <= args.hold <= 1:
+        parser.error("--hold: between 0 and 1")
+    print(f"### Run of {today()} (UTC)\n\n{machine()}\n")
+    for size in sizes:
+        results = [one_seed(size, seed, args.hold) for seed in seeds]
+        print(table(size, seeds, results), "\n", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Potentials: how likely an acute need is to want a place before the place is gone.
+
+Learned from history (a horizon on the same programs with other participants,
+``history_horizon``, what a site's ledger shows of an earlier year): for each
+(program, pool) node, the rate ``a`` per day of acute needs that had a candidate
+arc to it. A place there with ``r`` days left before it vanishes is wanted by an
+acute need with chance ``1 - exp(-a * r)`` (arrivals as a Poisson stream): a place
+about to vanish is worth little to the future, a place that stays is worth as
+much as the acute needs likely to come for it.
+
+``priced`` uses the potentials in two ways:
+
+- at level 4 (always): among answers equal on acute needs met, needs met and
+  spend, the one whose places (each node's soonest-vanishing one, the one taken)
+  are least likely to be wanted by an acute need wins; levels 1-3 stay exact;
+- as a documented option (``hold``): a place whose chance exceeds ``hold`` is kept
+  from needs that are not acute (it still goes to any acute need), which trades
+  needs met now for acute needs met later (``docs/benchmarks.md`` measures it).
+
+The dual values of the horizon's LP relaxation, averaged per node, were tried as
+potentials first: they do not see how long a place lasts and changed nothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matcher.rules.tables import FloatArray, IntArray
+from matcher.simulate.horizon import BoolArray, Horizon
+from matcher.solver.preferences import MAX_PENALTY
+
+STEPS = 100
+"""Level-4 potentials are whole hundredths of a chance, each ahead of every preference."""
+
+
+def acute_rates(history: Horizon, horizon: Horizon) -> FloatArray:
+    """Per node of ``horizon``: acute needs per day that could use it in ``history``
+    (nodes matched by program and pool; one history never saw is wanted by none)."""
+    acute = history.tables.needs.acute[history.arcs.need]
+    nodes = len(history.node_program)
+    per_day = np.bincount(history.node[acute], minlength=nodes) / max(history.days, 1)
+    learned = dict(
+        zip(
+            zip(history.node_program.tolist(), history.node_pool.tolist(), strict=True),
+            per_day.tolist(),
+            strict=True,
+        )
+    )
+    keys = zip(horizon.node_program.tolist(), horizon.node_pool.tolist(), strict=True)
+    return np.array([learned.get(k, 0.0) for k in keys], dtype=np.float64)
+
+
+def slot_chance(horizon: Horizon, rates: FloatArray, day: int) -> FloatArray:
+    """Per slot: the chance an acute need wants it before it vanishes, seen on ``day``."""
+    left = np.maximum(horizon.slot_vanish - day, 0)
+    return np.asarray(1.0 - np.exp(-rates[horizon.slot_node] * left))
+
+
+def level4_potential(
+    horizon: Horizon, rates: FloatArray, day: int, available: BoolArray
+) -> IntArray:
+    """Per node: the chance of its soonest-vanishing available slot, in level-4 points."""
+    nodes = len(horizon.node_program)
+    vanish = np.full(nodes, horizon.days, dtype=np.int64)
+    np.minimum.at(vanish, horizon.slot_node[available], horizon.slot_vanish[available])
+    chance = 1.0 - np.exp(-rates * np.maximum(vanish - day, 0))
+    return np.rint(chance * STEPS).astype(np.int64) * MAX_PENALTY
