@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from matcher.jobs.mail import deliver_mail
 from matcher.jobs.notices import warn_expiring, warn_stale
 from matcher.jobs.sweep import sweep_once
+from matcher.jobs.webhooks import deliver_webhooks
 
 Job = Callable[[Engine, Callable[[], datetime]], int]
 """A periodic job body: does its work at the clock's time, returns how much it did."""
@@ -31,6 +32,7 @@ PERIODIC: dict[str, Job] = {
     "warn_expiring": warn_expiring,
     "warn_stale": warn_stale,
     "deliver_mail": deliver_mail,
+    "deliver_webhooks": deliver_webhooks,
 }
 """Every periodic job by name (the queue's task names are ``matcher.<name>``)."""
 
