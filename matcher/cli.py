@@ -311,11 +311,12 @@ def _write_html(
 
 
 def _register_store_commands() -> None:
-    from matcher import cli_accounts, cli_funding, cli_interop, cli_store
+    from matcher import cli_accounts, cli_funding, cli_interop, cli_store, cli_webhooks
 
     app.add_typer(cli_accounts.users_app, name="users")
     app.add_typer(cli_accounts.keys_app, name="keys")
     app.add_typer(cli_accounts.teams_app, name="teams")
+    app.add_typer(cli_webhooks.webhooks_app, name="webhooks")
     app.command("audit")(cli_accounts.audit)
     app.command("rotate-keys")(cli_accounts.rotate_keys)
     app.command("retention")(cli_accounts.retention)

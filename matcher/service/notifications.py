@@ -121,7 +121,7 @@ def referral_changed(
 ) -> int:
     """Announce a referral's change to whom it concerns (called by the one function
     every referral change passes through): sent → the provider; answered → the case
-    manager; a sent referral withdrawn or released → the provider."""
+    manager; a sent referral withdrawn, released or expired → the provider."""
     program = session.get(t.Program, r.program_id)
     if program is None:
         return 0
@@ -137,7 +137,20 @@ def referral_changed(
     if action in (Action.WITHDRAW, Action.RELEASE) and before is Status.REFERRED:
         notice = Notice(Kind.REFERRAL_WITHDRAWN, key, to_provider, r.participant_id)
         return notify(session, provider_accounts(session, program.organization_id), notice, now)
+    if action is Action.EXPIRE and before is Status.REFERRED:
+        notice = Notice(Kind.REFERRAL_EXPIRED, key, to_provider, r.participant_id)
+        return notify(session, provider_accounts(session, program.organization_id), notice, now)
     return 0
+
+
+def intake_waiting(session: Session, intake_id: str, now: datetime) -> int:
+    """Tell the case managers that an intake waits to be taken up (any of them may
+    take it); no pseudonym: nobody has one until a case manager takes it up."""
+    rows = session.exec(
+        select(t.Account.id).where(t.Account.role == "case_manager", col(t.Account.active))
+    )
+    notice = Notice(Kind.INTAKE_WAITING, f"intake:{intake_id}", CASE_MANAGER_PAGE + "#intakes-h")
+    return notify(session, rows.all(), notice, now)
 
 
 ADMIN_DELIVERIES_PAGE = "/web/admin/deliveries"
