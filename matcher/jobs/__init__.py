@@ -19,6 +19,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from matcher.jobs.digest import send_digests
 from matcher.jobs.mail import deliver_mail
 from matcher.jobs.notices import warn_expiring, warn_stale
 from matcher.jobs.sweep import sweep_once
@@ -33,6 +34,7 @@ PERIODIC: dict[str, Job] = {
     "warn_stale": warn_stale,
     "deliver_mail": deliver_mail,
     "deliver_webhooks": deliver_webhooks,
+    "send_digests": send_digests,
 }
 """Every periodic job by name (the queue's task names are ``matcher.<name>``)."""
 

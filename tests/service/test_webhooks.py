@@ -5,7 +5,6 @@ delivery is given up, the log shows every attempt and the admins are told, once.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -19,7 +18,7 @@ from matcher.service.errors import Invalid, NotFound
 from matcher.settings import get_settings
 from matcher.store import tables as t
 from tests.service.receiver import Received, receiver
-from tests.service.world import CM, NOW, ORG, TTL, hold, person, program, run, seed
+from tests.service.world import CM, NOW, ORG, TTL, hold, person, program, run, seed, together
 
 
 @pytest.fixture
@@ -66,18 +65,7 @@ def test_racing_workers_deliver_each_notification_once_signed(
     with receiver(received) as url:
         _endpoint(engine, received, url)
         first, second = _send(engine, "p1"), _send(engine, "p2")
-        barrier = threading.Barrier(3)
-        counts: list[int] = []
-
-        def worker() -> None:
-            barrier.wait()
-            counts.append(deliver_webhooks(engine, lambda: NOW))
-
-        threads = [threading.Thread(target=worker) for _ in range(3)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        counts = together(lambda: deliver_webhooks(engine, lambda: NOW))
         assert deliver_webhooks(engine, lambda: NOW + timedelta(days=1)) == 0
     assert sum(counts) == 2
     assert received.unverified == 0
