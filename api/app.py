@@ -27,6 +27,7 @@ from api.routers import (
     me,
     providers,
     referrers,
+    webhooks,
 )
 from api.schemas import Health
 from api.text_guard import TextGuard, document_text_rules
@@ -92,6 +93,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(audit.router)
     app.include_router(hsds.router)
+    app.include_router(webhooks.router)
     web.install(app)
     describe = app.openapi
 

@@ -97,6 +97,22 @@ class Settings(BaseSettings):
         description="smtp://user:password@host:587 (STARTTLS when offered) or smtps://...:465; "
         "unset, nothing is mailed",
     )
+    webhook_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=30,
+        description="Attempts at a webhook delivery before it is given up and the admins are told",
+    )
+    webhook_retry_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=86_400,
+        description="Wait before the second attempt at a webhook delivery; each later "
+        "wait is twice the one before",
+    )
+    webhook_timeout: float = Field(
+        default=10.0, gt=0, le=60, description="Seconds a webhook endpoint has to answer"
+    )
     mail_from: str = Field(default="lead-matcher@localhost", description="The sender of e-mails")
     public_url: str = Field(
         default="http://127.0.0.1:8000", description="Where the pages are, for links in e-mails"

@@ -97,3 +97,39 @@ def test_a_key_for_a_missing_account_says_how_to_make_one(tmp_path: Path) -> Non
     key = runner.invoke(app, ["keys", "create", "--username", "harbor-system", *db])
     assert key.exit_code == 0, key.output
     assert key.stdout.startswith("lmk_")
+
+
+def test_webhooks_add_list_log_and_remove(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    db = ["--database-url", url]
+    sample = str(ROOT / "data" / "sample-city.json")
+    assert runner.invoke(app, ["import-scenario", sample, *db]).exit_code == 0
+    provider = ["--username", "harbor-system", "--role", "provider", "--subject", "org-harbor"]
+    made = runner.invoke(
+        app,
+        ["users", "create", *provider, "--password-stdin", *db],
+        input="a long enough password\n",
+    )
+    assert made.exit_code == 0, made.output
+    refused = runner.invoke(
+        app, ["webhooks", "add", "--username", "harbor-system", "--url", "ftp://x", *db]
+    )
+    assert refused.exit_code == 2
+    assert "--url" in refused.stderr
+    added = runner.invoke(
+        app,
+        ["webhooks", "add", "--username", "harbor-system", "--url", "https://x.example.org", *db],
+    )
+    assert added.exit_code == 0, added.output
+    endpoint_line, secret = added.stdout.splitlines()
+    assert secret.startswith("whsec_")
+    endpoint_id = endpoint_line.split()[1].rstrip(":")
+    listed = runner.invoke(app, ["webhooks", "list", *db])
+    assert "harbor-system" in listed.stdout
+    assert secret not in listed.stdout
+    assert "active" in listed.stdout
+    assert runner.invoke(app, ["webhooks", "log", "--failed", *db]).stdout == ""
+    assert runner.invoke(app, ["webhooks", "remove", endpoint_id, *db]).exit_code == 0
+    assert "removed" in runner.invoke(app, ["webhooks", "list", *db]).stdout
+    missing = runner.invoke(app, ["webhooks", "remove", "nope", *db])
+    assert missing.exit_code == 2

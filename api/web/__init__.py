@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.web import (
+    admin,
     auditor,
     case_manager,
     funder,
@@ -39,6 +40,7 @@ def install(app: FastAPI) -> None:
         inbox,
         auditor,
         referrer,
+        admin,
     ):
         app.include_router(module.router)
 

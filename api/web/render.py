@@ -45,6 +45,7 @@ HOME = {
     "funder": "/web/funder",
     "auditor": "/web/audit",
     "referrer": "/web/referrer",
+    "admin": "/web/admin/deliveries",
 }
 
 

@@ -4,53 +4,16 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
-from matcher.cli.common import DatabaseUrl, store_engine
-
-if TYPE_CHECKING:
-    from matcher.service.audit import Entry
+from matcher.cli.common import DatabaseUrl
+from matcher.cli.common import operator as _operator
+from matcher.cli.common import run_use_case as _run
 
 users_app = typer.Typer(help="Accounts: who may sign in, in which role.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for provider systems.", no_args_is_help=True)
-
-
-def _operator() -> str:
-    """Who runs the command: the operating system's user name."""
-    import getpass
-
-    try:
-        return getpass.getuser()[:200]
-    except (KeyError, OSError):
-        return "unknown"
-
-
-def _run(database_url: str | None, use_case, missing: str = ""):  # type: ignore[no-untyped-def]
-    """Run a use case in one transaction; a use case that names itself for the audit
-    log (``audit.note``) is recorded in the same transaction, by the ``cli`` actor.
-    A refusal exits 2 naming the option; ``missing`` is added when something named
-    does not exist (what to do about it)."""
-    from matcher.service import audit
-    from matcher.service.errors import NotFound, ServiceError
-    from matcher.store.engine import session_scope
-
-    try:
-        with session_scope(store_engine(database_url)) as session:
-            result = use_case(session)
-            noted = audit.noted(session)
-            if noted is not None:
-                audit.record(session, _cli_entry(noted))
-            return result
-    except ServiceError as error:
-        option = {"subject_id": "subject", "to_username": "to"}.get(
-            error.field or "", error.field or ""
-        )
-        where = f"--{option.replace('_', '-')}: " if option else ""
-        extra = missing if isinstance(error, NotFound) else ""
-        typer.echo(f"{where}{error.message}{extra}", err=True)
-        raise typer.Exit(2) from None
 
 
 @users_app.command("create")
@@ -106,26 +69,6 @@ def users_create(
     )
     typer.echo(
         f"created {who.username} ({who.role}{', ' + who.subject_id if who.subject_id else ''})"
-    )
-
-
-def _cli_entry(noted: dict[str, Any]) -> Entry:
-    from matcher.service import audit
-
-    return audit.Entry(
-        at=datetime.now(UTC),
-        actor="cli",
-        role="cli",
-        action=str(noted["action"]),
-        object_type="collection",
-        object_id=None,
-        outcome="allowed",
-        status=0,
-        username=_operator(),
-        route="cli",
-        participant_id=noted.get("participant_id"),
-        program_id=noted.get("program_id"),
-        referral_id=noted.get("referral_id"),
     )
 
 

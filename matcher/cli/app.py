@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import typer
 
-from matcher.cli import accounts, core, funding, hsds, interop, simulate, store
+from matcher.cli import accounts, core, funding, hsds, interop, simulate, store, webhooks
 
 app = typer.Typer(
     name="matcher",
@@ -30,6 +30,7 @@ for command in (core.solve, core.generate, core.explain, core.validate, core.dem
 app.add_typer(accounts.users_app, name="users")
 app.add_typer(accounts.keys_app, name="keys")
 app.add_typer(accounts.teams_app, name="teams")
+app.add_typer(webhooks.webhooks_app, name="webhooks")
 app.command("audit")(accounts.audit)
 app.command("rotate-keys")(accounts.rotate_keys)
 app.command("retention")(accounts.retention)

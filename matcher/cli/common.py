@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from matcher.interop.taxonomy import Taxonomy
+    from matcher.service.audit import Entry
 
 MAX_SECONDS = 86_400.0
 """The longest solver time limit accepted (a day)."""
@@ -108,8 +110,6 @@ def live_or_file(source: str | None, given_url: str | None) -> Scenario:
             say("--database-url: give a scenario file or a database, not both")
             raise typer.Exit(2)
         return load(source)
-    from datetime import UTC, datetime
-
     from matcher.service.funding import live_scenario
     from matcher.store.engine import current_revision, head_revision, session_scope
 
@@ -215,3 +215,59 @@ def taxonomy_with_site_map(site_map: Path | None) -> Taxonomy:
     except TaxonomyInvalid as error:
         say(f"--taxonomy-map: {error}")
         raise typer.Exit(2) from None
+
+
+def operator() -> str:
+    """Who runs the command: the operating system's user name."""
+    import getpass
+
+    try:
+        return getpass.getuser()[:200]
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def run_use_case(database_url: str | None, use_case, missing: str = ""):  # type: ignore[no-untyped-def]
+    """Run a use case in one transaction; a use case that names itself for the audit
+    log (``audit.note``) is recorded in the same transaction, by the ``cli`` actor.
+    A refusal exits 2 naming the option; ``missing`` is added when something named
+    does not exist (what to do about it)."""
+    from matcher.service import audit
+    from matcher.service.errors import NotFound, ServiceError
+    from matcher.store.engine import session_scope
+
+    try:
+        with session_scope(store_engine(database_url)) as session:
+            result = use_case(session)
+            noted = audit.noted(session)
+            if noted is not None:
+                audit.record(session, cli_entry(noted))
+            return result
+    except ServiceError as error:
+        option = {"subject_id": "subject", "to_username": "to"}.get(
+            error.field or "", error.field or ""
+        )
+        where = f"--{option.replace('_', '-')}: " if option else ""
+        extra = missing if isinstance(error, NotFound) else ""
+        typer.echo(f"{where}{error.message}{extra}", err=True)
+        raise typer.Exit(2) from None
+
+
+def cli_entry(noted: dict[str, Any]) -> Entry:
+    from matcher.service import audit
+
+    return audit.Entry(
+        at=datetime.now(UTC),
+        actor="cli",
+        role="cli",
+        action=str(noted["action"]),
+        object_type="collection",
+        object_id=None,
+        outcome="allowed",
+        status=0,
+        username=operator(),
+        route="cli",
+        participant_id=noted.get("participant_id"),
+        program_id=noted.get("program_id"),
+        referral_id=noted.get("referral_id"),
+    )

@@ -19,9 +19,11 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from matcher.jobs.digest import send_digests
 from matcher.jobs.mail import deliver_mail
 from matcher.jobs.notices import warn_expiring, warn_stale
 from matcher.jobs.sweep import sweep_once
+from matcher.jobs.webhooks import deliver_webhooks
 
 Job = Callable[[Engine, Callable[[], datetime]], int]
 """A periodic job body: does its work at the clock's time, returns how much it did."""
@@ -31,6 +33,8 @@ PERIODIC: dict[str, Job] = {
     "warn_expiring": warn_expiring,
     "warn_stale": warn_stale,
     "deliver_mail": deliver_mail,
+    "deliver_webhooks": deliver_webhooks,
+    "send_digests": send_digests,
 }
 """Every periodic job by name (the queue's task names are ``matcher.<name>``)."""
 

@@ -41,7 +41,7 @@ def deliver_mail(engine: Engine, clock: Callable[[], datetime]) -> int:
         if not _claim(engine, notification_id, clock()):
             continue  # another worker has it
         try:
-            _send(settings, address, _message(settings, engine, notification_id, address))
+            send(settings, address, _message(settings, engine, notification_id, address))
         except (OSError, smtplib.SMTPException) as error:
             log.error("mail delivery failed: %s", type(error).__name__)
             with session_scope(engine) as session:
@@ -111,7 +111,7 @@ def _message(
     return message
 
 
-def _send(settings: Settings, address: str, message: EmailMessage) -> None:
+def send(settings: Settings, address: str, message: EmailMessage) -> None:
     """Send over ``MATCHER_SMTP_URL``: smtps:// is TLS from the start; smtp:// uses
     STARTTLS when the server offers it; credentials when the URL carries them."""
     assert settings.smtp_url is not None

@@ -10,13 +10,15 @@ because the job bodies are idempotent (``matcher.jobs``).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 
 import procrastinate
+from procrastinate.exceptions import AlreadyEnqueued
 from sqlalchemy import Engine
 
-from matcher.jobs import PERIODIC, Job
+from matcher.jobs import PERIODIC, Job, webhooks
 
 QUEUE = "matcher"
 EVERY_MINUTE = "* * * * *"
@@ -36,8 +38,57 @@ def make_app(
         connector=procrastinate.PsycopgConnector(conninfo=conninfo(engine)),
     )
     for name, body in PERIODIC.items():
-        _register(app, name, body, engine, clock, cron)
+        if name != "deliver_webhooks":
+            _register(app, name, body, engine, clock, cron)
+    _register_webhooks(app, engine, clock, cron)
     return app
+
+
+DELIVER_WEBHOOK = "matcher.deliver_webhook"
+
+
+def _register_webhooks(
+    app: procrastinate.App, engine: Engine, clock: Callable[[], datetime], cron: str
+) -> None:
+    """On the queue, webhook deliveries are jobs of their own, one per due attempt,
+    so a slow endpoint holds up one worker slot, not the round: a periodic job makes
+    the new deliveries and defers each due one (at most one waiting job per delivery:
+    its queueing lock); any worker attempts it (``webhooks.attempt``: a second job for
+    the same attempt finds it claimed and does nothing)."""
+
+    @app.task(name=DELIVER_WEBHOOK, queue=QUEUE, pass_context=False)
+    def deliver(delivery_id: int) -> str | None:
+        return webhooks.attempt(engine, delivery_id, clock)
+
+    @app.periodic(cron=cron, periodic_id="deliver_webhooks")
+    @app.task(
+        name=task_name("deliver_webhooks"),
+        queue=QUEUE,
+        queueing_lock="deliver_webhooks",
+        pass_context=False,
+    )
+    async def dispatch(timestamp: int) -> int:
+        """One tick: the new deliveries made, each due one deferred; how many."""
+        return await dispatch_webhooks(app, engine, clock)
+
+
+async def dispatch_webhooks(
+    app: procrastinate.App, engine: Engine, clock: Callable[[], datetime]
+) -> int:
+    """Make the new webhook deliveries and defer a job for each due one (one already
+    waiting is not deferred again); how many jobs were deferred."""
+    await asyncio.to_thread(webhooks.enqueue, engine, clock())
+    deferred = 0
+    task = app.tasks[DELIVER_WEBHOOK]
+    for delivery_id in await asyncio.to_thread(webhooks.due, engine, clock()):
+        try:
+            await task.configure(queueing_lock=f"webhook:{delivery_id}").defer_async(
+                delivery_id=delivery_id
+            )
+        except AlreadyEnqueued:
+            continue
+        deferred += 1
+    return deferred
 
 
 def task_name(name: str) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
-from matcher.service import audit
+from matcher.service import audit, notifications
 from matcher.service.errors import Conflict, NotFound
 from matcher.service.participants import own as own_participant
 from matcher.store import tables as t
@@ -58,6 +58,7 @@ def submit(session: Session, referrer_id: str, reference: str, note: str, now: d
         try:
             with session.begin_nested():
                 session.add(row)
+            notifications.intake_waiting(session, row.id, now)
             return Receipt(row.id, row.reference, "received", row.received_at)
         except IntegrityError:  # a twin committed first: it is the intake
             first = _by_reference(session, referrer_id, reference)

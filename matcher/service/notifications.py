@@ -33,6 +33,9 @@ class Kind(StrEnum):
     REFERRAL_WITHDRAWN = "referral_withdrawn"  # to the provider: a sent one was let go
     REFERRAL_EXPIRING = "referral_expiring"  # to the case manager: a hold or referral ends soon
     CAPACITY_STALE = "capacity_stale"  # to the provider: no capacity report for N days
+    REFERRAL_EXPIRED = "referral_expired"  # to the provider: a sent referral ran out
+    INTAKE_WAITING = "intake_waiting"  # to case managers: an intake waits to be taken up
+    DELIVERY_FAILING = "delivery_failing"  # to admins: a webhook keeps failing
 
 
 class Mode(StrEnum):
@@ -49,6 +52,9 @@ LABELS = {
     Kind.REFERRAL_WITHDRAWN: "A referral was withdrawn",
     Kind.REFERRAL_EXPIRING: "A hold or referral expires soon",
     Kind.CAPACITY_STALE: "Your capacity report is out of date",
+    Kind.REFERRAL_EXPIRED: "A referral expired unanswered",
+    Kind.INTAKE_WAITING: "An intake waits to be taken up",
+    Kind.DELIVERY_FAILING: "Webhook deliveries keep failing",
 }
 """Each kind in words, for the pages and e-mails."""
 
@@ -74,6 +80,14 @@ def provider_accounts(session: Session, organization_id: str) -> list[str]:
 def case_manager_accounts(session: Session, case_manager_id: str) -> list[str]:
     """The active account(s) of a case manager."""
     return _accounts(session, "case_manager", case_manager_id)
+
+
+def admin_accounts(session: Session) -> list[str]:
+    """The active admin accounts."""
+    rows = session.exec(
+        select(t.Account.id).where(t.Account.role == "admin", col(t.Account.active))
+    )
+    return sorted(rows.all())
 
 
 def _accounts(session: Session, role: str, subject_id: str) -> list[str]:
@@ -107,7 +121,7 @@ def referral_changed(
 ) -> int:
     """Announce a referral's change to whom it concerns (called by the one function
     every referral change passes through): sent → the provider; answered → the case
-    manager; a sent referral withdrawn or released → the provider."""
+    manager; a sent referral withdrawn, released or expired → the provider."""
     program = session.get(t.Program, r.program_id)
     if program is None:
         return 0
@@ -123,7 +137,31 @@ def referral_changed(
     if action in (Action.WITHDRAW, Action.RELEASE) and before is Status.REFERRED:
         notice = Notice(Kind.REFERRAL_WITHDRAWN, key, to_provider, r.participant_id)
         return notify(session, provider_accounts(session, program.organization_id), notice, now)
+    if action is Action.EXPIRE and before is Status.REFERRED:
+        notice = Notice(Kind.REFERRAL_EXPIRED, key, to_provider, r.participant_id)
+        return notify(session, provider_accounts(session, program.organization_id), notice, now)
     return 0
+
+
+def intake_waiting(session: Session, intake_id: str, now: datetime) -> int:
+    """Tell the case managers that an intake waits to be taken up (any of them may
+    take it); no pseudonym: nobody has one until a case manager takes it up."""
+    rows = session.exec(
+        select(t.Account.id).where(t.Account.role == "case_manager", col(t.Account.active))
+    )
+    notice = Notice(Kind.INTAKE_WAITING, f"intake:{intake_id}", CASE_MANAGER_PAGE + "#intakes-h")
+    return notify(session, rows.all(), notice, now)
+
+
+ADMIN_DELIVERIES_PAGE = "/web/admin/deliveries"
+
+
+def delivery_failing(session: Session, endpoint_id: str, now: datetime) -> int:
+    """Tell the admins that deliveries to a webhook endpoint ran out of attempts, once
+    per endpoint and day however many fail (the log page says which)."""
+    key = f"webhook-failing:{endpoint_id}:{now.date().isoformat()}"
+    notice = Notice(Kind.DELIVERY_FAILING, key, ADMIN_DELIVERIES_PAGE)
+    return notify(session, admin_accounts(session), notice, now)
 
 
 def warn_expiring(session: Session, now: datetime, within: timedelta) -> int:

@@ -482,3 +482,89 @@ class Delivery(SQLModel, table=True):
     kind: str = Field(max_length=40)
     channel: str = Field(max_length=20)
     at: datetime = _when()
+
+
+WEBHOOK_STATUSES = ("pending", "delivered", "failed")
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """Where a provider account's notifications are POSTed, signed (Standard Webhooks)
+    with the endpoint's secret. The secret is needed in clear to sign, so it is kept
+    encrypted with the data keys, like participants' sensitive fields; it is shown once,
+    when the endpoint is made. Removed endpoints stay listed (the log refers to them)."""
+
+    __tablename__ = "webhook_endpoint"
+
+    id: str = Field(primary_key=True, max_length=32)
+    account_id: str = Field(foreign_key="account.id", index=True, max_length=64)
+    url: str = Field(max_length=2000)
+    secret: str = _secret()
+    created_at: datetime = _when()
+    created_by: str = Field(max_length=200)
+    removed_at: datetime | None = _when(nullable=True)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One notification to one endpoint: its state, how many attempts it took and when
+    the next may start. Unique per notification and endpoint, so it is sent once; an
+    attempt claims it by moving ``next_attempt_at`` on (a conditional update), so two
+    workers never send the same attempt."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        UniqueConstraint("notification_id", "endpoint_id", name="uq_webhook_delivery_once"),
+        CheckConstraint(
+            "status IN (" + ", ".join(f"'{s}'" for s in WEBHOOK_STATUSES) + ")",
+            name="known_webhook_status",
+        ),
+        CheckConstraint("attempts >= 0", name="webhook_attempts_non_negative"),
+        Index("ix_webhook_delivery_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: int = Field(foreign_key="notification.id", index=True)
+    endpoint_id: str = Field(foreign_key="webhook_endpoint.id", index=True, max_length=32)
+    account_id: str = Field(foreign_key="account.id", max_length=64)
+    kind: str = Field(max_length=40)
+    status: str = Field(default="pending", max_length=20)
+    attempts: int = 0
+    next_attempt_at: datetime = _when()
+    created_at: datetime = _when()
+    finished_at: datetime | None = _when(nullable=True)
+
+
+DELIVERED_ONCE = "outcome = 'delivered'"
+
+
+class WebhookAttempt(SQLModel, table=True):
+    """One attempt at a webhook delivery: when, the HTTP status (None: no answer) and
+    the outcome; never the body. At most one attempt per delivery is a success."""
+
+    __tablename__ = "webhook_attempt"
+    __table_args__ = (
+        UniqueConstraint("delivery_id", "attempt", name="uq_webhook_attempt"),
+        Index(
+            "ux_webhook_attempt_delivered",
+            "delivery_id",
+            unique=True,
+            sqlite_where=text(DELIVERED_ONCE),
+            postgresql_where=text(DELIVERED_ONCE),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="webhook_delivery.id", index=True)
+    attempt: int
+    at: datetime = _when(index=True)
+    status_code: int | None = None
+    outcome: str = Field(max_length=20)
+
+
+class Digest(SQLModel, table=True):
+    """The daily digest e-mail of one account on one day (``YYYY-MM-DD``, UTC): claimed
+    before it is sent, so each account gets at most one a day."""
+
+    account_id: str = Field(primary_key=True, foreign_key="account.id", max_length=64)
+    day: str = Field(primary_key=True, max_length=10)
+    sent_at: datetime = _when()
+    notices: int = 0

@@ -4,13 +4,9 @@ a failed send is not recorded and is tried again."""
 
 from __future__ import annotations
 
-import socket
-import threading
-from collections.abc import Iterator
 from email import message_from_bytes
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -19,41 +15,8 @@ from matcher.service import accounts, referrals
 from matcher.service.errors import Invalid
 from matcher.settings import get_settings
 from matcher.store import tables as t
-from tests.service.world import CM, NOW, ORG, TTL, hold, person, program, run, seed
-
-
-class Inbox:
-    """An SMTP handler that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[list[str], bytes]] = []
-
-    async def handle_DATA(self, _server: object, _session: object, envelope: object) -> str:  # noqa: N802
-        self.received.append((list(envelope.rcpt_tos), bytes(envelope.content)))  # type: ignore[attr-defined]
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("MATCHER_SMTP_URL", f"smtp://127.0.0.1:{port}")
-    monkeypatch.setenv("MATCHER_MAIL_FROM", "matcher@example.org")
-    monkeypatch.setenv("MATCHER_PUBLIC_URL", "https://matcher.example.org")
-    get_settings.cache_clear()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
-        get_settings.cache_clear()
+from tests.service.conftest import Inbox, free_port
+from tests.service.world import CM, NOW, ORG, TTL, hold, person, program, run, seed, together
 
 
 def _provider_with_address(engine: Engine) -> str:
@@ -84,18 +47,7 @@ def test_racing_workers_mail_each_notification_once(
 ) -> None:
     inbox, _ = smtp
     referral_id = _send_a_referral(engine)
-    barrier = threading.Barrier(3)
-    counts: list[int] = []
-
-    def worker() -> None:
-        barrier.wait()
-        counts.append(deliver_mail(engine, lambda: NOW))
-
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    counts = together(lambda: deliver_mail(engine, lambda: NOW))
     assert sum(counts) == 1
     ((to, raw),) = inbox.received
     assert to == ["intake@harbor.example.org"]
@@ -114,7 +66,7 @@ def test_a_failed_send_is_not_recorded_and_is_retried(
 ) -> None:
     inbox, port = smtp
     _send_a_referral(engine)
-    monkeypatch.setenv("MATCHER_SMTP_URL", f"smtp://127.0.0.1:{_free_port()}")  # nobody there
+    monkeypatch.setenv("MATCHER_SMTP_URL", f"smtp://127.0.0.1:{free_port()}")  # nobody there
     get_settings.cache_clear()
     assert deliver_mail(engine, lambda: NOW) == 0
     assert run(engine, lambda s: s.exec(select(t.Delivery)).all()) == []

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from matcher.service import accounts, notifications, referrals
+from matcher.service import accounts, intake, notifications, referrals
 from matcher.service.errors import NotFound
 from matcher.service.notifications import Kind, Mode
 from matcher.store import tables as t
@@ -124,3 +124,38 @@ def test_preferences_default_to_immediately_and_are_kept(engine: Engine) -> None
     chosen = run(engine, lambda s: notifications.preferences(s, provider))
     assert chosen[Kind.CAPACITY_STALE] is Mode.OFF
     assert chosen[Kind.REFERRAL_SENT] is Mode.IMMEDIATELY
+
+
+def test_a_sent_referral_that_expires_unanswered_is_announced_to_the_provider(
+    engine: Engine,
+) -> None:
+    seed(engine, [program("a")], [person("p1")])
+    provider, other, _ = _accounts(engine)
+    sent = hold(engine, "p1", "p1-0", "a")
+    run(engine, lambda s: referrals.confirm(s, CM, sent.referral_id, NOW, TTL))
+    assert run(engine, lambda s: referrals.expire_due(s, NOW + 30 * TTL)) == 1
+    expired = ("referral_expired", "p1", f"/web/provider#referral-{sent.referral_id}")
+    assert expired in _rows(engine, provider)
+    assert _rows(engine, other) == []
+
+
+def test_an_intake_is_announced_to_every_case_manager_once(engine: Engine) -> None:
+    seed(engine, [program("a")], [])
+    _, _, manager = _accounts(engine)
+
+    def make(s: Session) -> tuple[str, str]:
+        second = accounts.create_account(
+            s, username="bo", role="case_manager", password=None, subject_id="cm-2", now=NOW
+        ).account_id
+        referrer = accounts.create_account(
+            s, username="officer", role="referrer", password=None, subject_id=None, now=NOW
+        ).account_id
+        return second, referrer
+
+    second, referrer = run(engine, make)
+    for _ in range(2):  # sent twice: one intake, announced once
+        run(engine, lambda s: intake.submit(s, referrer, "case-77", "met at the park", NOW))
+    waiting = ("intake_waiting", None, "/web/case-manager#intakes-h")
+    assert _rows(engine, manager) == [waiting]
+    assert _rows(engine, second) == [waiting]
+    assert _rows(engine, referrer) == []

@@ -126,3 +126,16 @@ def check_store(engine: Engine) -> None:
             assert replay(ACTION_OF[s_] for s_ in steps) == Status(r.status), (r.id, steps)
         programs = list(s.exec(select(t.Program.id)))
         assert verify(s, programs) == []
+
+
+def together(job: Callable[[], T], workers: int = 3) -> list[T]:
+    """Run ``job`` in ``workers`` threads started at once (workers racing); what each
+    returned."""
+    start = Barrier(workers)
+
+    def go(_: int) -> T:
+        start.wait()
+        return job()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(go, range(workers)))
