@@ -24,7 +24,7 @@ from matcher.solver.solve import SolverOptions, solve
 from matcher.store import tables as t
 from matcher.store.snapshot import export_scenario
 
-REFERRED_STATUSES = ("held", "referred", "enrolled")
+REFERRED_STATUSES = ("held", "referred", "offered", "enrolled")
 
 
 @dataclass(slots=True)

@@ -33,6 +33,7 @@ class Kind(StrEnum):
     REFERRAL_WITHDRAWN = "referral_withdrawn"  # to the provider: a sent one was let go
     REFERRAL_EXPIRING = "referral_expiring"  # to the case manager: a hold or referral ends soon
     CAPACITY_STALE = "capacity_stale"  # to the provider: no capacity report for N days
+    OFFER_MADE = "offer_made"  # to the case manager: a freed place is offered for a need
 
 
 class Mode(StrEnum):
@@ -49,6 +50,7 @@ LABELS = {
     Kind.REFERRAL_WITHDRAWN: "A referral was withdrawn",
     Kind.REFERRAL_EXPIRING: "A hold or referral expires soon",
     Kind.CAPACITY_STALE: "Your capacity report is out of date",
+    Kind.OFFER_MADE: "A place is offered for one of your participants",
 }
 """Each kind in words, for the pages and e-mails."""
 
@@ -107,13 +109,17 @@ def referral_changed(
 ) -> int:
     """Announce a referral's change to whom it concerns (called by the one function
     every referral change passes through): sent → the provider; answered → the case
-    manager; a sent referral withdrawn or released → the provider."""
+    manager; a sent referral withdrawn or released → the provider; an offer → the case
+    manager."""
     program = session.get(t.Program, r.program_id)
     if program is None:
         return 0
     key = f"referral:{r.id}:{r.status}"
     to_provider = PROVIDER_PAGE + f"#referral-{r.id}"
     to_case_manager = f"{CASE_MANAGER_PAGE}/participants/{r.participant_id}"
+    if action is Action.OFFER:
+        notice = Notice(Kind.OFFER_MADE, key, to_case_manager, r.participant_id)
+        return notify(session, case_manager_accounts(session, r.case_manager_id), notice, now)
     if action is Action.CONFIRM:
         notice = Notice(Kind.REFERRAL_SENT, key, to_provider, r.participant_id)
         return notify(session, provider_accounts(session, program.organization_id), notice, now)
