@@ -39,6 +39,11 @@ class Context:
         return timedelta(hours=self.settings.hold_ttl_hours)
 
     @property
+    def offer_for(self) -> timedelta:
+        """How long an offer waits for the case manager's answer."""
+        return timedelta(hours=self.settings.offer_hours)
+
+    @property
     def respond_within(self) -> timedelta:
         """How long a provider has to answer a sent referral."""
         return timedelta(days=self.settings.response_days)
