@@ -247,6 +247,7 @@ def place_hold(
             pool=body.pool,
             now=ctx.now,
             ttl=ctx.ttl,
+            queue=ctx.queue_check,
         )
         return ReferralOut.model_validate(view)
 

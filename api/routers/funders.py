@@ -11,7 +11,7 @@ from api.deps import Ctx
 from api.problems import RESPONSES
 from api.schemas import ChangeIn, CountTableOut, FundOut, ImpactOut, PlanOut, WaitingSummaryOut
 from matcher.funding.impact import Change
-from matcher.service import funding, queue
+from matcher.service import funding
 
 router = APIRouter(
     responses=RESPONSES, prefix="/funders", tags=["funders"], dependencies=[Depends(funder)]
@@ -72,4 +72,4 @@ def trends(ctx: Ctx, days: Annotated[int, Query(ge=1, le=731)] = 90) -> CountTab
 def waiting(ctx: Ctx) -> WaitingSummaryOut:
     """How long needs have waited in LEAD's queue, per category and band of days (counts
     1-10 and their complements are null), and how many have an offer open."""
-    return WaitingSummaryOut.model_validate(ctx.read(lambda s: queue.funder_summary(s, ctx.now)))
+    return WaitingSummaryOut.model_validate(ctx.read(lambda s: funding.funder_summary(s, ctx.now)))

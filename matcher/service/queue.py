@@ -17,21 +17,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import pandas as pd
 from sqlmodel import Session, col, func, select
 
+from matcher.assignment import Assignment, build_assignment
 from matcher.capacity.referral import Status
-from matcher.funding.suppression import suppress
-from matcher.scenario import Scenario, category_of
+from matcher.scenario import Scenario
 from matcher.service.checks import with_travel_limit
-from matcher.service.funding import CountTable, _small, table_of
+from matcher.solver.solve import SolverOptions, solve
 from matcher.store import tables as t
 from matcher.store.snapshot import export_scenario
 
 TAKEN = (Status.HELD, Status.REFERRED, Status.OFFERED, Status.ENROLLED)
 """Statuses of a referral that take its need out of the queue."""
-BANDS = ((7, "under 7 days"), (30, "7-29 days"), (90, "30-89 days"), (None, "90 days or more"))
-"""How funders see waiting times: counts per band, never single waits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +87,11 @@ def case_manager_queue(session: Session, case_manager_id: str, now: datetime) ->
             t.Participant.case_manager_id == case_manager_id, col(t.Participant.active)
         )
     ).all()
-    return _waiting(session, list(people), now)
+    return waiting_needs(session, list(people), now)
 
 
-def _waiting(session: Session, people: list[str], now: datetime) -> list[Waiting]:
+def waiting_needs(session: Session, people: list[str], now: datetime) -> list[Waiting]:
+    """The waiting needs of the participants named (live offers shown)."""
     held = taken(session, people)
     since = waiting_since(session, people)
     needs = session.exec(select(t.PlanNeed).where(col(t.PlanNeed.participant_id).in_(people))).all()
@@ -163,37 +161,26 @@ def _recent_passes(session: Session, since: datetime) -> dict[str, set[str]]:
 
 
 @dataclass(frozen=True, slots=True)
-class WaitingSummary:
-    """Funders' view of the queue: needs waiting per category and band of days waited
-    (suppressed), and how many offers are open (``None`` when 1-10)."""
+class QueueCheck:
+    """How a hold is checked against the queue's optimum: the site's travel limit and
+    the solver's time limit (the same as the queue's re-solve)."""
 
-    table: CountTable
-    waiting: int | None
-    offered: int | None
+    default_max_distance_km: float | None
+    time_limit: float
 
 
-def funder_summary(session: Session, now: datetime) -> WaitingSummary:
-    """How long needs have waited, per category, as counts that go through small-cell
-    suppression like every count funders see; no participant or need is named."""
-    people = list(session.exec(select(t.Participant.id).where(col(t.Participant.active))).all())
-    rows = _waiting(session, people, now)
-    offered = sum(1 for w in rows if w.offer_id is not None)
-    if not rows:
-        return WaitingSummary(CountTable([], [], [], 0), 0, offered)
-    frame = pd.DataFrame(
-        [(category_of(w.service_types[0]), _band(w.days_waiting)) for w in rows],
-        columns=["category", "waited"],
+def solve_queue(session: Session, now: datetime, check: QueueCheck) -> Assignment:
+    """The optimum of LEAD's whole queue at ``now`` (levels 1-3 exact, as a batch)."""
+    scenario = queue_scenario(session, now, default_max_distance_km=check.default_max_distance_km)
+    return build_assignment(solve(scenario, SolverOptions(time_limit=check.time_limit)))
+
+
+def keeps_levels(before: Assignment, after: Assignment, acute: bool) -> bool:
+    """Whether fixing one placement (of an ``acute`` need or not) still lets the queue
+    meet as many acute needs and as many needs as its optimum ``before`` did: levels 1
+    and 2 of ``after`` (solved with the placement fixed) plus the fixed placement."""
+    met_acute = after.objective.acute_matched + int(acute)
+    return (
+        met_acute >= before.objective.acute_matched
+        and after.objective.matched + 1 >= before.objective.matched
     )
-    counts = frame.groupby(["category", "waited"]).size().unstack(fill_value=0)
-    counts = counts.reindex(columns=[b for _, b in BANDS if b in counts.columns])
-    counts.index.name = counts.columns.name = None
-    return WaitingSummary(
-        table_of(suppress(counts.astype("int64"))), _small(len(rows)), _small(offered)
-    )
-
-
-def _band(days: float) -> str:
-    for upper, label in BANDS:
-        if upper is None or days < upper:
-            return label
-    raise AssertionError("the last band has no upper bound")

@@ -8,9 +8,12 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from matcher.jobs.offers import offer_freed
+from matcher.scenario import parse_scenario
 from matcher.store import tables as t
 from matcher.store.engine import session_scope
+from matcher.store.snapshot import add_participant, add_program
 from tests.api.conftest import CM, START, Clock
+from tests.builders import make_need, make_participant, make_program, make_scenario_json
 
 BASE = f"/case-managers/{CM}"
 
@@ -65,3 +68,43 @@ def test_funders_see_waiting_times_suppressed(client: TestClient, clock: Clock) 
     assert all(v is None or v == 0 or v > 10 for v in cells)
     assert summary["waiting"] is None or summary["waiting"] > 10
     assert START.isoformat()[:10] not in str(summary)  # no single wait is shown
+
+
+SCARCE = "legal.expungement"
+
+
+def add_scarce_place(engine: Engine) -> None:
+    """One place of a service nobody else offers, and two participants who need it:
+    ``q-calm`` (not acute) and ``q-acute``."""
+    clinic = make_program(
+        id="one-place", provider_id="org-one", service_types=[SCARCE], capacity={"open_slots": 1}
+    )
+    people = [
+        make_participant(id=pid, needs=[make_need(id=f"{pid}-1", service_types=[SCARCE], acute=a)])
+        for pid, a in (("q-calm", False), ("q-acute", True))
+    ]
+    scenario = parse_scenario(make_scenario_json([clinic], people))
+    with session_scope(engine) as s:
+        s.add(t.Organization(id="org-one", name="One place"))
+        s.flush()
+        add_program(s, scenario.programs[0], START)
+        for person in scenario.participants:
+            add_participant(s, person, CM, START)
+
+
+def test_a_hold_the_queue_keeps_for_an_acute_need_is_refused_with_what_remains(
+    client: TestClient, app_engine: Engine
+) -> None:
+    add_scarce_place(app_engine)
+    calm = client.post(f"{BASE}/participants/q-calm/matches").json()["needs"][0]
+    assert (calm["recommended"], calm["reason"]) == (None, "kept_for_more_urgent")
+    assert [o["program_id"] for o in calm["options"]] == ["one-place"]
+    body = {"participant_id": "q-calm", "need_id": "q-calm-1", "program_id": "one-place"}
+    refused = client.post(f"{BASE}/holds", json={**body, "pool": "general"})
+    assert refused.status_code == 409
+    problem = refused.json()
+    assert (problem["rule"], problem["remaining"]) == ("kept_for_more_urgent", [])
+    acute = client.post(f"{BASE}/participants/q-acute/matches").json()["needs"][0]
+    assert acute["recommended"]["program_id"] == "one-place"
+    body = {"participant_id": "q-acute", "need_id": "q-acute-1", "program_id": "one-place"}
+    assert client.post(f"{BASE}/holds", json={**body, "pool": "general"}).status_code == 201

@@ -82,8 +82,14 @@ def person(pid: str, needs: int = 1) -> Json:
 
 
 def hold(
-    engine: Engine, participant_id: str, need_id: str, program_id: str, at: datetime = NOW
+    engine: Engine,
+    participant_id: str,
+    need_id: str,
+    program_id: str,
+    at: datetime = NOW,
+    **more: Any,
 ) -> referrals.ReferralView:
+    """Hold a general place (``more``: other keywords of ``place_hold``)."""
     with session_scope(engine) as s:
         return referrals.place_hold(
             s,
@@ -91,9 +97,10 @@ def hold(
             participant_id=participant_id,
             need_id=need_id,
             program_id=program_id,
-            pool="general",
+            pool=more.pop("pool", "general"),
             now=at,
             ttl=TTL,
+            **more,
         )
 
 
