@@ -321,18 +321,24 @@ counting at its expiry, before the event that records it)."""
 
 def appeared(before: ProgramLedger, after: ProgramLedger, event: Event) -> bool:
     """Whether ``event`` made capacity appear: a place given back, more room in any
-    pool at the event's time, or a shorter waitlist (someone's turn may have come).
-    What LEAD's queue is re-solved for."""
+    pool at the event's time, more free places not held (someone's waitlist turn may
+    have come) or a shorter waitlist. What LEAD's queue is re-solved for."""
     if event.kind in FREEING:
         return True
     if event.kind is EventKind.HOLD_PLACED:
         return False
-    rooms = [
-        (before.room(p, event.at), after.room(p, event.at))
-        for p in POOL_NAMES
-        if p != "waitlist_turn"
-    ]
-    return any(b < a for b, a in rooms) or after.waitlist < before.waitlist
+    at = event.at
+    rooms = [(before.room(p, at), after.room(p, at)) for p in POOL_NAMES if p != "waitlist_turn"]
+    return (
+        any(b < a for b, a in rooms)
+        or _unheld(after, at) > _unheld(before, at)
+        or after.waitlist < before.waitlist
+    )
+
+
+def _unheld(state: ProgramLedger, at: datetime) -> int:
+    cap = state.capacity_at(at)
+    return (cap.open_slots or 0) - cap.held
 
 
 def expired(state: ProgramLedger, now: datetime) -> list[Hold]:

@@ -9,14 +9,27 @@ from functools import partial
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, select
 
-from matcher.service import offers, participants, referrals
+from matcher.scenario import WaitlistPosition
+from matcher.service import capacity, offers, participants, referrals
 from matcher.service.offers import Resolved
 from matcher.service.queue import case_manager_queue
 from matcher.store import tables as t
 from matcher.store.engine import session_scope
 from matcher.store.snapshot import declined_of
 from tests.builders import make_need, make_participant
-from tests.service.world import CM, NOW, TTL, check_store, hold, outcome, program, race, run, seed
+from tests.service.world import (
+    CM,
+    NOW,
+    ORG,
+    TTL,
+    check_store,
+    hold,
+    outcome,
+    program,
+    race,
+    run,
+    seed,
+)
 
 OFFER_FOR = timedelta(hours=24)
 
@@ -153,4 +166,26 @@ def test_workers_resolving_at_once_never_offer_one_place_twice(engine: Engine) -
         # Every offer is passed on; the places open again for the next round.
         for r in live:
             run(engine, lambda s, rid=r.id: offers.pass_offer(s, CM, rid, NOW))  # type: ignore[misc]
+    check_store(engine)
+
+
+def test_a_participants_waitlist_turn_is_offered_when_it_comes_and_displaces_nobody(
+    engine: Engine,
+) -> None:
+    seed(engine, [program("g-1", open_slots=1, waitlist=3)], [needy("a"), needy("b")])
+    where = [WaitlistPosition(program_id="g-1", position=2)]
+    run(engine, lambda s: participants.set_waitlists(s, CM, "a", where, NOW))
+    assert resolve(engine).offered == []  # one free place: position 1's turn only
+    later = NOW + timedelta(hours=2)
+    run(
+        engine,
+        lambda s: capacity.report_capacity(
+            s, ORG, "g-1", open_slots=2, waitlist=3, actor="provider", now=later
+        ),
+    )
+    (offer,) = resolve(engine, later).offered  # b, on no waitlist, gets nothing
+    with session_scope(engine) as s:
+        r = s.get(t.Referral, offer)
+        assert r is not None
+        assert (r.need_id, r.pool, r.status) == ("a-0", "waitlist_turn", "offered")
     check_store(engine)
