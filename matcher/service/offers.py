@@ -2,9 +2,10 @@
 
 Every ledger event that makes capacity appear leaves a ``capacity_signal`` row in its
 own transaction (``matcher.store.ledger.record``). ``resolve`` reads the pending
-signals, solves LEAD's whole queue (``matcher.service.queue``: every case load, the
-same rules, pools and exact levels as a batch) and, for each place at a signalled
-program that the optimum gives to a need, places an *offer*: a hold by the system
+signals, solves LEAD's queue (``matcher.service.queue``: every case load, the same
+rules, pools and exact levels as a batch; only the part connected to the signalled
+programs, which has the same optimum) and, for each place the optimum gives to a
+need, places an *offer*: a hold by the system
 (status ``offered``) that expires after ``MATCHER_OFFER_HOURS``, announced to the
 case manager, who accepts it (it becomes the usual hold) or passes (it costs nothing;
 the place goes back and the same program is not offered for that need again at once).
@@ -28,12 +29,13 @@ from sqlmodel import Session, col, select
 
 from matcher.assignment import Placement, build_assignment
 from matcher.capacity.referral import Action, Status
+from matcher.part import touched_part
 from matcher.service import audit
 from matcher.service.errors import Conflict, NotFound
 from matcher.service.queue import queue_scenario, taken
 from matcher.service.referrals.commands import _check_fundable, _waitlist_position, cm_referral
 from matcher.service.referrals.core import ReferralView, act, change, locked, view
-from matcher.solver.solve import SolverOptions, solve
+from matcher.solver.solve import Objective, SolverOptions, solve
 from matcher.store import tables as t
 
 PASSED = "passed"
@@ -41,14 +43,16 @@ PASSED = "passed"
 
 @dataclass(frozen=True, slots=True)
 class Resolved:
-    """What one re-solve did: the signals it answered, the offers it made, and the
-    places the optimum gave that another worker or request took first."""
+    """What one re-solve did: the signals it answered, the offers it made, the places
+    the optimum gave that another worker or request took first (``skipped``), and
+    levels 1-3 of the optimum it solved."""
 
     signals: int
     offered: list[str]
     skipped: int
     acute_matched: int
     matched: int
+    spend: float
 
 
 def resolve(
@@ -58,36 +62,41 @@ def resolve(
     offer_for: timedelta,
     time_limit: float,
     default_max_distance_km: float | None,
-    every_program: bool = False,
+    force: bool = False,
+    whole: bool = False,
 ) -> Resolved:
-    """Answer the pending capacity signals: re-solve the queue and offer each place at
-    a signalled program (every program with ``every_program``) to the need the
-    optimum gives it. Offers last ``offer_for``; a pass within that time keeps the
-    program from being offered for the need again."""
+    """Answer the pending capacity signals (with ``force``, run even without any):
+    re-solve the queue and offer each place its optimum gives to a need. Only the part
+    of the queue the signalled programs are connected to is solved
+    (``matcher.part``): the rest is already at its optimum, since every earlier
+    optimum was offered as it was found, so levels 1-3 equal a re-solve of the whole
+    queue (``whole``, or ``force``). Offers last ``offer_for``; a pass within that time
+    keeps the program from being offered for the need again."""
     signals = session.exec(select(t.CapacitySignal).order_by(col(t.CapacitySignal.id))).all()
-    if not signals and not every_program:
-        return Resolved(0, [], 0, 0, 0)
-    programs = {s.program_id for s in signals}
+    if not signals and not force:
+        return Resolved(0, [], 0, 0, 0, 0.0)
     ids = [s.id for s in signals]
     scenario = queue_scenario(
         session, now, default_max_distance_km=default_max_distance_km, passed_within=offer_for
     )
-    answer = build_assignment(solve(scenario, SolverOptions(time_limit=time_limit)))
-    picks = [a for a in answer.assignments if every_program or a.program_id in programs]
+    if not (whole or force):
+        scenario = touched_part(scenario, {s.program_id for s in signals})
     offered: list[str] = []
     skipped = 0
-    for placement in sorted(picks, key=lambda a: (a.participant_id, a.need_id)):
-        made = _try_offer(session, placement, now, offer_for)
-        if made is None:
-            skipped += 1
-        else:
-            offered.append(made)
+    levels = Objective(0, 0, 0.0)
+    if scenario.programs and scenario.participants:
+        answer = build_assignment(solve(scenario, SolverOptions(time_limit=time_limit)))
+        levels = answer.objective
+        for placement in sorted(answer.assignments, key=lambda a: (a.participant_id, a.need_id)):
+            made = _try_offer(session, placement, now, offer_for)
+            if made is None:
+                skipped += 1
+            else:
+                offered.append(made)
     if ids:
         session.execute(delete(t.CapacitySignal).where(col(t.CapacitySignal.id).in_(ids)))
     session.flush()
-    return Resolved(
-        len(ids), offered, skipped, answer.objective.acute_matched, answer.objective.matched
-    )
+    return Resolved(len(ids), offered, skipped, levels.acute_matched, levels.matched, levels.spend)
 
 
 def _try_offer(

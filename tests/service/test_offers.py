@@ -43,7 +43,7 @@ def resolve(engine: Engine, at: datetime = NOW, *, every: bool = False) -> Resol
             offer_for=OFFER_FOR,
             time_limit=10,
             default_max_distance_km=None,
-            every_program=every,
+            force=every,
         ),
     )
 
