@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from api.audit import AUDITED, NOTE, entry_of
 from matcher.service import audit
+from matcher.service.queue import QueueCheck
 from matcher.settings import Settings
 from matcher.store.engine import session_scope
 
@@ -37,6 +38,16 @@ class Context:
     def ttl(self) -> timedelta:
         """How long a hold lasts."""
         return timedelta(hours=self.settings.hold_ttl_hours)
+
+    @property
+    def queue_check(self) -> QueueCheck:
+        """How a case manager's hold is checked against LEAD's queue."""
+        return QueueCheck(self.settings.default_max_distance_km, self.settings.solver_time_limit)
+
+    @property
+    def offer_for(self) -> timedelta:
+        """How long an offer waits for the case manager's answer."""
+        return timedelta(hours=self.settings.offer_hours)
 
     @property
     def respond_within(self) -> timedelta:

@@ -324,6 +324,20 @@ class NeedMatchOut(_Out):
     detail: str | None
 
 
+class WaitingOut(_Out):
+    participant_id: str
+    need_id: str
+    service_types: list[str]
+    acute: bool
+    waiting_since: datetime = Field(
+        description="when the need entered the plan, or its last placement ended"
+    )
+    days_waiting: float
+    offer_id: str | None = Field(None, description="a live offer for the need, if any")
+    offer_program_id: str | None
+    offer_expires_at: datetime | None
+
+
 class MatchOut(_Out):
     participant_id: str
     needs: list[NeedMatchOut]
@@ -339,6 +353,12 @@ class CountTableOut(_Out):
     columns: list[str]
     cells: list[list[int | None]] = Field(description="null where a count is suppressed")
     suppressed_cells: int
+
+
+class WaitingSummaryOut(_Out):
+    table: CountTableOut = Field(description="needs waiting, per category and days waited")
+    waiting: int | None = Field(description="needs waiting; null when 1 to 10")
+    offered: int | None = Field(description="of those, with an offer open; null when 1 to 10")
 
 
 class FundOut(_Out):

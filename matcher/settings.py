@@ -27,6 +27,13 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; a SQLite file by default, PostgreSQL in production",
     )
     hold_ttl_hours: float = Field(default=48.0, gt=0, description="How long a hold lasts")
+    offer_hours: float = Field(
+        default=24.0,
+        gt=0,
+        le=720,
+        description="How long a place the system offers (a freed place, from LEAD's queue) "
+        "waits for the case manager to accept or pass before it goes back",
+    )
     response_days: float = Field(
         default=3.0,
         gt=0,

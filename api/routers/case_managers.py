@@ -30,10 +30,21 @@ from api.schemas import (
     ParticipantUpdate,
     PlanIn,
     ReferralOut,
+    WaitingOut,
 )
 from matcher.funding.impact import Change
 from matcher.scenario import Need, Participant, WaitlistPosition
-from matcher.service import checks, consent, funding, intake, matching, participants, referrals
+from matcher.service import (
+    checks,
+    consent,
+    funding,
+    intake,
+    matching,
+    offers,
+    participants,
+    queue,
+    referrals,
+)
 
 router = APIRouter(
     responses=RESPONSES,
@@ -236,6 +247,7 @@ def place_hold(
             pool=body.pool,
             now=ctx.now,
             ttl=ctx.ttl,
+            queue=ctx.queue_check,
         )
         return ReferralOut.model_validate(view)
 
@@ -262,6 +274,28 @@ def confirm(case_manager_id: Id, referral_id: Id, ctx: Ctx) -> ReferralOut:
             s, case_manager_id, referral_id, ctx.now, ctx.ttl, ctx.respond_within
         )
     )
+    return ReferralOut.model_validate(view)
+
+
+@router.get("/queue", response_model=list[WaitingOut])
+def waiting(case_manager_id: Id, ctx: Ctx, page: Paged) -> list[WaitingOut]:
+    """The participants' needs waiting in LEAD's queue, longest waiting first, each with
+    the time it began waiting and the offer open for it, if any."""
+    rows = ctx.read(lambda s: queue.case_manager_queue(s, case_manager_id, ctx.now))
+    return [WaitingOut.model_validate(w) for w in page.of(rows)]
+
+
+@router.post("/referrals/{referral_id}/accept", response_model=ReferralOut)
+def accept_offer(case_manager_id: Id, referral_id: Id, ctx: Ctx) -> ReferralOut:
+    """Take a place the system offered: it becomes a hold, to confirm as usual."""
+    view = ctx.run(lambda s: offers.accept(s, case_manager_id, referral_id, ctx.now, ctx.ttl))
+    return ReferralOut.model_validate(view)
+
+
+@router.post("/referrals/{referral_id}/pass", response_model=ReferralOut)
+def pass_offer(case_manager_id: Id, referral_id: Id, ctx: Ctx) -> ReferralOut:
+    """Pass on an offered place: it goes back, and nothing counts against the participant."""
+    view = ctx.run(lambda s: offers.pass_offer(s, case_manager_id, referral_id, ctx.now))
     return ReferralOut.model_validate(view)
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from api.auth import expensive, funder
 from api.deps import Ctx
 from api.problems import RESPONSES
-from api.schemas import ChangeIn, CountTableOut, FundOut, ImpactOut, PlanOut
+from api.schemas import ChangeIn, CountTableOut, FundOut, ImpactOut, PlanOut, WaitingSummaryOut
 from matcher.funding.impact import Change
 from matcher.service import funding
 
@@ -66,3 +66,10 @@ def trends(ctx: Ctx, days: Annotated[int, Query(ge=1, le=731)] = 90) -> CountTab
     """Capacity events per ISO week from the ledger (holds, enrolments, expiries, ended
     placements, places bought ahead), small counts suppressed."""
     return CountTableOut.model_validate(ctx.read(lambda s: funding.trends(s, ctx.now, days=days)))
+
+
+@router.get("/waiting", response_model=WaitingSummaryOut)
+def waiting(ctx: Ctx) -> WaitingSummaryOut:
+    """How long needs have waited in LEAD's queue, per category and band of days (counts
+    1-10 and their complements are null), and how many have an offer open."""
+    return WaitingSummaryOut.model_validate(ctx.read(lambda s: funding.funder_summary(s, ctx.now)))

@@ -16,6 +16,7 @@ from matcher.service import (
     consent,
     intake,
     matching,
+    offers,
     participants,
     programs,
     referrals,
@@ -148,6 +149,7 @@ def hold(
             pool=pool,
             now=web.ctx.now,
             ttl=web.ctx.ttl,
+            queue=web.ctx.queue_check,
         )
     )
     until = view.expires_at.strftime("%H:%M UTC on %d %b")
@@ -157,7 +159,7 @@ def hold(
     )
 
 
-Action = Literal["confirm", "decline", "release"]
+Action = Literal["confirm", "decline", "release", "accept", "pass"]
 
 
 @router.post(PAGE + "/referrals/{referral_id}/{action}")
@@ -169,7 +171,8 @@ def act(
     consent: Annotated[str, Form(max_length=10)] = "",
     csrf_token: Token = "",
 ) -> RedirectResponse:
-    """Confirm (with the participant's consent to share), decline or release a hold."""
+    """Confirm (with the participant's consent to share), decline or release a hold;
+    accept or pass on an offer."""
     case_manager_id = web.case_load_of(participant_id)
     web.check(csrf_token)
     now, ttl, within = web.ctx.now, web.ctx.ttl, web.ctx.respond_within
@@ -186,6 +189,12 @@ def act(
             )
         )
         message = "Referral sent. The provider now sees it."
+    elif action == "accept":
+        web.run(lambda s: offers.accept(s, case_manager_id, referral_id, now, ttl))
+        message = "Offer accepted: the place is held. Confirm it with the participant."
+    elif action == "pass":
+        web.run(lambda s: offers.pass_offer(s, case_manager_id, referral_id, now))
+        message = "Passed. It costs the participant nothing; the place goes to the next need."
     elif action == "decline":
         web.run(lambda s: referrals.withdraw(s, case_manager_id, referral_id, now))
         message = "Declined for the participant. The place is free for others."

@@ -33,6 +33,8 @@ STATUS_LABELS = {
     "released": "Released",
     "expired": "Hold expired",
     "ended": "Placement ended",
+    "offered": "Offered: a place opened for this need (accept or pass)",
+    "passed": "Passed (it costs the participant nothing)",
 }
 """A referral's status as its case manager reads it."""
 
@@ -45,6 +47,8 @@ PROVIDER_STATUS = {
     "released": "Released",
     "expired": "Expired",
     "ended": "Ended",
+    "offered": "Offered to a case manager",
+    "passed": "Passed",
 }
 """A referral's status as the provider reads it."""
 

@@ -36,6 +36,7 @@ class EventKind(StrEnum):
     HOLD_RELEASED = "hold_released"
     HOLD_EXPIRED = "hold_expired"
     REFERRAL_CONFIRMED = "referral_confirmed"
+    HOLD_EXTENDED = "hold_extended"
     ENROLLED = "enrolled"
     PLACEMENT_ENDED = "placement_ended"
     PURCHASABLE_SET = "purchasable_set"
@@ -289,6 +290,7 @@ _APPLY = {
     EventKind.HOLD_RELEASED: _release,
     EventKind.HOLD_EXPIRED: _release,
     EventKind.REFERRAL_CONFIRMED: _confirm,
+    EventKind.HOLD_EXTENDED: _confirm,  # an accepted offer: the same hold, a new expiry
     EventKind.ENROLLED: _enrol,
     EventKind.PLACEMENT_ENDED: _end,
     EventKind.PURCHASABLE_SET: _set_purchasable,
@@ -308,6 +310,35 @@ def fold(events: Iterable[Event], start: ProgramLedger | None = None) -> Program
     for event in events:
         state = apply(state, event)
     return state
+
+
+FREEING: frozenset[EventKind] = frozenset(
+    {EventKind.HOLD_RELEASED, EventKind.HOLD_EXPIRED, EventKind.PLACEMENT_ENDED}
+)
+"""Events that give a place back whatever the counts say (an expired hold stopped
+counting at its expiry, before the event that records it)."""
+
+
+def appeared(before: ProgramLedger, after: ProgramLedger, event: Event) -> bool:
+    """Whether ``event`` made capacity appear: a place given back, more room in any
+    pool at the event's time, more free places not held (someone's waitlist turn may
+    have come) or a shorter waitlist. What LEAD's queue is re-solved for."""
+    if event.kind in FREEING:
+        return True
+    if event.kind is EventKind.HOLD_PLACED:
+        return False
+    at = event.at
+    rooms = [(before.room(p, at), after.room(p, at)) for p in POOL_NAMES if p != "waitlist_turn"]
+    return (
+        any(b < a for b, a in rooms)
+        or _unheld(after, at) > _unheld(before, at)
+        or after.waitlist < before.waitlist
+    )
+
+
+def _unheld(state: ProgramLedger, at: datetime) -> int:
+    cap = state.capacity_at(at)
+    return (cap.open_slots or 0) - cap.held
 
 
 def expired(state: ProgramLedger, now: datetime) -> list[Hold]:

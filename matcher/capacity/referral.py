@@ -1,6 +1,8 @@
 """A referral's lifecycle: statuses, actions and the one table of allowed steps. Pure.
 
-A referral starts as a *hold* on one place for one need, is *confirmed* (sent: the
+A referral starts as a *hold* on one place for one need (or as an *offer*: a hold the
+system places when a place opens, which the case manager accepts, becoming a hold, or
+passes, at no cost), is *confirmed* (sent: the
 provider sees it from then on), and is answered (enrolled or declined) or let go
 (withdrawn, released, expired); an enrolment ends later. Every change is one
 ``Action`` applied to the current ``Status`` through ``TRANSITIONS``, which also
@@ -33,9 +35,12 @@ class Status(StrEnum):
     RELEASED = "released"  # the case manager let the place go
     EXPIRED = "expired"  # nobody acted before it expired
     ENDED = "ended"  # the placement ended after enrolment
+    OFFERED = "offered"  # the system holds a freed place for the need the queue's optimum
+    # gives it to, until the case manager accepts or passes or it expires
+    PASSED = "passed"  # the case manager passed on an offer (it costs nothing)
 
 
-OPEN: frozenset[Status] = frozenset({Status.HELD, Status.REFERRED})
+OPEN: frozenset[Status] = frozenset({Status.HELD, Status.REFERRED, Status.OFFERED})
 """Statuses that hold a place (a need has at most one referral in them)."""
 
 
@@ -50,6 +55,9 @@ class Action(StrEnum):
     DECLINE = "decline"
     END = "end"
     EXPIRE = "expire"
+    OFFER = "offer"
+    ACCEPT = "accept"
+    PASS = "pass"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +78,9 @@ TRANSITIONS: dict[Action, Step] = {
     Action.DECLINE: Step(frozenset({Status.REFERRED}), Status.DECLINED, EventKind.HOLD_RELEASED),
     Action.END: Step(frozenset({Status.ENROLLED}), Status.ENDED, EventKind.PLACEMENT_ENDED),
     Action.EXPIRE: Step(frozenset(OPEN), Status.EXPIRED, EventKind.HOLD_EXPIRED),
+    Action.OFFER: Step(frozenset({None}), Status.OFFERED, EventKind.HOLD_PLACED),
+    Action.ACCEPT: Step(frozenset({Status.OFFERED}), Status.HELD, EventKind.HOLD_EXTENDED),
+    Action.PASS: Step(frozenset({Status.OFFERED}), Status.PASSED, EventKind.HOLD_RELEASED),
 }
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from matcher.jobs.digest import send_digests
 from matcher.jobs.mail import deliver_mail
 from matcher.jobs.notices import warn_expiring, warn_stale
+from matcher.jobs.offers import offer_freed
 from matcher.jobs.sweep import sweep_once
 from matcher.jobs.webhooks import deliver_webhooks
 
@@ -30,6 +31,7 @@ Job = Callable[[Engine, Callable[[], datetime]], int]
 
 PERIODIC: dict[str, Job] = {
     "sweep": sweep_once,
+    "offer_freed": offer_freed,
     "warn_expiring": warn_expiring,
     "warn_stale": warn_stale,
     "deliver_mail": deliver_mail,

@@ -45,22 +45,8 @@ def sweep_once(engine: Engine, clock: Callable[[], datetime]) -> int:
         for made_event in sorted(made, key=lambda e: e.referral_id):
             referral = session.get(t.Referral, made_event.referral_id)
             assert referral is not None  # its event was just written
-            entries.append(
-                audit.Entry(
-                    at=now,
-                    actor=audit.SYSTEM,
-                    role=audit.SYSTEM,
-                    action=ACTIONS.get(made_event.status, "referral.close"),
-                    object_type="referral",
-                    object_id=referral.id,
-                    outcome="allowed",
-                    status=200,
-                    username=audit.SYSTEM,
-                    participant_id=referral.participant_id,
-                    program_id=referral.program_id,
-                    referral_id=referral.id,
-                )
-            )
+            action = ACTIONS.get(made_event.status, "referral.close")
+            entries.append(audit.by_system(referral, action, now))
         audit.record_many(session, entries)
         return count
 

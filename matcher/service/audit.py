@@ -40,6 +40,25 @@ class Entry:
     referral_id: str | None = None
 
 
+def by_system(r: t.Referral, action: str, now: datetime) -> Entry:
+    """The record of what the service did to a referral by itself (an expiry, an
+    offer): the ``system`` actor, and the referral's ids."""
+    return Entry(
+        at=now,
+        actor=SYSTEM,
+        role=SYSTEM,
+        action=action,
+        object_type="referral",
+        object_id=r.id,
+        outcome="allowed",
+        status=200,
+        username=SYSTEM,
+        participant_id=r.participant_id,
+        program_id=r.program_id,
+        referral_id=r.id,
+    )
+
+
 def note(
     session: Session,
     action: str,

@@ -22,6 +22,7 @@ from matcher.reasons import CAPACITY_UNKNOWN
 from matcher.scenario import Scenario, category_of
 from matcher.service.errors import Invalid
 from matcher.service.matching import REFERRED_STATUSES
+from matcher.service.queue import waiting_needs
 from matcher.solver.solve import SolverOptions, solve
 from matcher.store import tables as t
 from matcher.store.snapshot import available_budget_cents, export_scenario
@@ -328,3 +329,44 @@ def map_points(session: Session) -> tuple[list[MapPoint], list[MapPoint]]:
     centres = frame.groupby("neighborhood")[["lat", "lon"]].mean()
     hoods = [MapPoint(str(h), float(r.lat), float(r.lon)) for h, r in centres.iterrows()]
     return programs, hoods
+
+
+BANDS = ((7, "under 7 days"), (30, "7-29 days"), (90, "30-89 days"), (None, "90 days or more"))
+"""How funders see waiting times: counts per band, never single waits."""
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingSummary:
+    """Funders' view of the queue: needs waiting per category and band of days waited
+    (suppressed), and how many offers are open (``None`` when 1-10)."""
+
+    table: CountTable
+    waiting: int | None
+    offered: int | None
+
+
+def funder_summary(session: Session, now: datetime) -> WaitingSummary:
+    """How long needs have waited, per category, as counts that go through small-cell
+    suppression like every count funders see; no participant or need is named."""
+    people = list(session.exec(select(t.Participant.id).where(col(t.Participant.active))).all())
+    rows = waiting_needs(session, people, now)
+    offered = sum(1 for w in rows if w.offer_id is not None)
+    if not rows:
+        return WaitingSummary(CountTable([], [], [], 0), 0, offered)
+    frame = pd.DataFrame(
+        [(category_of(w.service_types[0]), _band(w.days_waiting)) for w in rows],
+        columns=["category", "waited"],
+    )
+    counts = frame.groupby(["category", "waited"]).size().unstack(fill_value=0)
+    counts = counts.reindex(columns=[b for _, b in BANDS if b in counts.columns])
+    counts.index.name = counts.columns.name = None
+    return WaitingSummary(
+        table_of(suppress(counts.astype("int64"))), _small(len(rows)), _small(offered)
+    )
+
+
+def _band(days: float) -> str:
+    for upper, label in BANDS:
+        if upper is None or days < upper:
+            return label
+    raise AssertionError("the last band has no upper bound")

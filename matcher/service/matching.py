@@ -20,11 +20,18 @@ from matcher.service.checks import with_travel_limit
 from matcher.service.errors import Conflict
 from matcher.service.participants import get as get_participant
 from matcher.service.participants import is_active
+from matcher.service.queue import queue_scenario
 from matcher.solver.solve import SolverOptions, solve
 from matcher.store import tables as t
 from matcher.store.snapshot import export_scenario
 
-REFERRED_STATUSES = ("held", "referred", "enrolled")
+REFERRED_STATUSES = ("held", "referred", "offered", "enrolled")
+KEPT = "kept_for_more_urgent"
+KEPT_DETAIL = (
+    "every place open to this need now goes to a more urgent need in LEAD's queue, or to "
+    "one no other place can meet; it waits in the queue and is offered the next place "
+    "that opens for it"
+)
 
 
 @dataclass(slots=True)
@@ -80,8 +87,10 @@ def match_participant(
     *,
     default_max_distance_km: float | None = None,
 ) -> MatchResult:
-    """Ranked options per open need, the solver's recommendation, reasons for the rest
-    (``default_max_distance_km``: the site's travel limit for one who set none)."""
+    """Ranked options per open need, the recommendation the optimum of LEAD's whole
+    queue gives this participant, reasons for the rest (``kept_for_more_urgent``: it
+    has options, but each goes to a need the queue's optimum puts first);
+    ``default_max_distance_km`` is the site's travel limit for one who set none."""
     person = with_travel_limit(
         get_participant(session, case_manager_id, participant_id), default_max_distance_km
     )
@@ -90,18 +99,24 @@ def match_participant(
     referred = _referred(session, [participant_id])
     open_needs = _open_needs(person, referred)
     kinds = {kind for need in open_needs.needs for kind in need.service_types}
-    base = export_scenario(session, now, participant_ids=[], service_types=kinds)
-    scenario = Scenario(
-        as_of=base.as_of,
-        fund=base.fund,
-        programs=base.programs,
+    queue = queue_scenario(session, now, default_max_distance_km=default_max_distance_km)
+    # The options are this participant's own; the pick is what the optimum of LEAD's
+    # whole queue gives them, so two case managers asking get one answer.
+    alone = Scenario(
+        as_of=queue.as_of,
+        fund=queue.fund,
+        programs=[g for g in queue.programs if kinds & set(g.service_types)],
         participants=[open_needs],
     )
-    options = {v.need_id: v for v in participant_options(scenario, participant_id)}
-    solution = solve(scenario, SolverOptions(time_limit=time_limit))
+    options = {v.need_id: v for v in participant_options(alone, participant_id)}
+    solution = solve(queue, SolverOptions(time_limit=time_limit))
     answer = build_assignment(solution)
-    picked = {a.need_id: (a.program_id, a.pool) for a in answer.assignments}
-    unmet = {u.need_id: u for u in answer.unmatched}
+    picked = {
+        a.need_id: (a.program_id, a.pool)
+        for a in answer.assignments
+        if a.participant_id == participant_id
+    }
+    unmet = {u.need_id: u for u in answer.unmatched if u.participant_id == participant_id}
     needs: list[NeedMatch] = []
     for need in person.needs:
         match = NeedMatch(need.id, list(need.service_types), need.acute, status="open")
@@ -117,6 +132,8 @@ def match_participant(
             match.recommended = next(
                 (o for o in view.options if (o.program_id, o.pool) == picked[need.id]), None
             )
+        elif view.options:
+            match.reason, match.detail = KEPT, KEPT_DETAIL
         elif need.id in unmet:
             match.reason, match.detail = unmet[need.id].reason, unmet[need.id].detail
         needs.append(match)

@@ -36,6 +36,7 @@ class Kind(StrEnum):
     REFERRAL_EXPIRED = "referral_expired"  # to the provider: a sent referral ran out
     INTAKE_WAITING = "intake_waiting"  # to case managers: an intake waits to be taken up
     DELIVERY_FAILING = "delivery_failing"  # to admins: a webhook keeps failing
+    OFFER_MADE = "offer_made"  # to the case manager: a freed place is offered for a need
 
 
 class Mode(StrEnum):
@@ -55,6 +56,7 @@ LABELS = {
     Kind.REFERRAL_EXPIRED: "A referral expired unanswered",
     Kind.INTAKE_WAITING: "An intake waits to be taken up",
     Kind.DELIVERY_FAILING: "Webhook deliveries keep failing",
+    Kind.OFFER_MADE: "A place is offered for one of your participants",
 }
 """Each kind in words, for the pages and e-mails."""
 
@@ -121,13 +123,17 @@ def referral_changed(
 ) -> int:
     """Announce a referral's change to whom it concerns (called by the one function
     every referral change passes through): sent → the provider; answered → the case
-    manager; a sent referral withdrawn, released or expired → the provider."""
+    manager; a sent referral withdrawn, released or expired → the provider; an offer →
+    the case manager."""
     program = session.get(t.Program, r.program_id)
     if program is None:
         return 0
     key = f"referral:{r.id}:{r.status}"
     to_provider = PROVIDER_PAGE + f"#referral-{r.id}"
     to_case_manager = f"{CASE_MANAGER_PAGE}/participants/{r.participant_id}"
+    if action is Action.OFFER:
+        notice = Notice(Kind.OFFER_MADE, key, to_case_manager, r.participant_id)
+        return notify(session, case_manager_accounts(session, r.case_manager_id), notice, now)
     if action is Action.CONFIRM:
         notice = Notice(Kind.REFERRAL_SENT, key, to_provider, r.participant_id)
         return notify(session, provider_accounts(session, program.organization_id), notice, now)

@@ -170,7 +170,7 @@ def set_plan(
             f"need {dropped[0]} has an open referral; release it first",
             field="needs",
         )
-    write_plan(session, participant_id, needs)
+    write_plan(session, participant_id, needs, now)
     row.updated_at = now
     row.version += 1
     session.add(row)

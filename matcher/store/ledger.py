@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from matcher.capacity.ledger import Event, EventKind, Hold, ProgramLedger, apply, fold
+from matcher.capacity.ledger import Event, EventKind, Hold, ProgramLedger, appeared, apply, fold
 from matcher.capacity.pools import PoolName
 from matcher.store.tables import (
     OPEN_REFERRAL_STATUSES,
     CapacityEvent,
+    CapacitySignal,
     ProgramCapacity,
     Referral,
 )
@@ -86,7 +87,8 @@ def load_many(session: Session, program_ids: Sequence[str] | None = None) -> dic
 
 def record(session: Session, loaded: Loaded, program_id: str, event: Event) -> Loaded:
     """Apply ``event`` (raising ``LedgerError`` if the state forbids it), store the
-    event and the new state. The caller owns the transaction and the referral rows."""
+    event and the new state, and a capacity signal when the event made capacity
+    appear. The caller owns the transaction and the referral rows."""
     state = apply(loaded.state, event)
     session.add(
         CapacityEvent(
@@ -118,6 +120,8 @@ def record(session: Session, loaded: Loaded, program_id: str, event: Event) -> L
     row.version = state.version
     row.report_version = state.reports
     session.add(row)
+    if appeared(loaded.state, state, event):  # LEAD's queue is re-solved for it
+        session.add(CapacitySignal(program_id=program_id, kind=event.kind.value, at=event.at))
     return Loaded(row, state)
 
 

@@ -321,7 +321,7 @@ def add_participant(
     row.waitlist_positions = positions_json(participant.waitlist_positions, at)
     session.add(row)
     session.flush()
-    write_plan(session, participant.id, participant.needs)
+    write_plan(session, participant.id, participant.needs, at)
     return row
 
 
@@ -349,9 +349,13 @@ def positions_json(
     ]
 
 
-def write_plan(session: Session, participant_id: str, needs: Sequence[Need]) -> None:
-    """Replace a participant's plan with ``needs``, in the participant's own order."""
+def write_plan(session: Session, participant_id: str, needs: Sequence[Need], now: datetime) -> None:
+    """Replace a participant's plan with ``needs``, in the participant's own order. A
+    need kept from the old plan keeps the time it began waiting; a new one waits from
+    ``now``."""
+    since: dict[str, datetime | None] = {}
     for old in session.exec(select(t.PlanNeed).where(t.PlanNeed.participant_id == participant_id)):
+        since[old.id] = old.waiting_since
         session.delete(old)
     session.flush()
     for position, need in enumerate(needs):
@@ -364,5 +368,6 @@ def write_plan(session: Session, participant_id: str, needs: Sequence[Need]) -> 
                 acute=need.acute,
                 rank=need.rank,
                 preferred_programs=need.preferred_programs,
+                waiting_since=since.get(need.id) or now,
             )
         )

@@ -179,6 +179,10 @@ class PlanNeed(SQLModel, table=True):
     acute: bool = False
     rank: int | None = None
     preferred_programs: list[str] = _json()
+    # When the need began waiting in LEAD's queue: its first appearance in the plan,
+    # or the end of its last placement (None: rows stored before the queue existed,
+    # read as the participant's creation).
+    waiting_since: datetime | None = _when(nullable=True)
 
 
 class Referral(SQLModel, table=True):
@@ -568,3 +572,17 @@ class Digest(SQLModel, table=True):
     day: str = Field(primary_key=True, max_length=10)
     sent_at: datetime = _when()
     notices: int = 0
+
+
+class CapacitySignal(SQLModel, table=True):
+    """Capacity that appeared at a program (a report raising unused places, a hold or
+    referral let go, a placement ended, places bought or reserved, a new program) and
+    that the queue's re-solve has not yet offered. Rows are written in the transaction
+    of the change and removed by the re-solve that handles them."""
+
+    __tablename__ = "capacity_signal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: str = Field(foreign_key="program.id", index=True, max_length=200)
+    kind: str = Field(max_length=40)
+    at: datetime = _when()

@@ -36,7 +36,17 @@ ACTION_OF = {
     Status.RELEASED: Action.RELEASE,
     Status.EXPIRED: Action.EXPIRE,
     Status.ENDED: Action.END,
+    Status.OFFERED: Action.OFFER,
+    Status.PASSED: Action.PASS,
 }
+
+
+def actions_of(steps: Sequence[Status]) -> list[Action]:
+    """The actions a history of statuses stands for (held after offered: accepted)."""
+    return [
+        Action.ACCEPT if (now is Status.HELD and before is Status.OFFERED) else ACTION_OF[now]
+        for before, now in zip([None, *steps], steps, strict=False)
+    ]
 
 
 def seed(engine: Engine, programs: Sequence[Json], people: Sequence[Json]) -> None:
@@ -72,8 +82,14 @@ def person(pid: str, needs: int = 1) -> Json:
 
 
 def hold(
-    engine: Engine, participant_id: str, need_id: str, program_id: str, at: datetime = NOW
+    engine: Engine,
+    participant_id: str,
+    need_id: str,
+    program_id: str,
+    at: datetime = NOW,
+    **more: Any,
 ) -> referrals.ReferralView:
+    """Hold a general place (``more``: other keywords of ``place_hold``)."""
     with session_scope(engine) as s:
         return referrals.place_hold(
             s,
@@ -81,9 +97,10 @@ def hold(
             participant_id=participant_id,
             need_id=need_id,
             program_id=program_id,
-            pool="general",
+            pool=more.pop("pool", "general"),
             now=at,
             ttl=TTL,
+            **more,
         )
 
 
@@ -123,7 +140,7 @@ def check_store(engine: Engine) -> None:
         events = list(s.exec(select(t.ReferralEvent).order_by(col(t.ReferralEvent.id))))
         for r in rows:
             steps = [Status(e.status) for e in events if e.referral_id == r.id]
-            assert replay(ACTION_OF[s_] for s_ in steps) == Status(r.status), (r.id, steps)
+            assert replay(actions_of(steps)) == Status(r.status), (r.id, steps)
         programs = list(s.exec(select(t.Program.id)))
         assert verify(s, programs) == []
 

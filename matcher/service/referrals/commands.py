@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from matcher.assignment import Assignment
 from matcher.capacity.pools import POOL_NAMES, PoolName, current_position
 from matcher.capacity.referral import (
     DECLINE_REASONS,
@@ -31,6 +32,7 @@ from matcher.scenario import Fund, Scenario
 from matcher.service import audit, consent
 from matcher.service.errors import Conflict, Invalid, NotFound
 from matcher.service.participants import own as own_participant
+from matcher.service.queue import QueueCheck, keeps_levels, solve_queue
 from matcher.service.referrals.core import (
     HistoryEntry,
     ReferralView,
@@ -139,12 +141,15 @@ def place_hold(
     pool: str,
     now: datetime,
     ttl: timedelta,
+    queue: QueueCheck | None = None,
 ) -> ReferralView:
     """Hold one place of ``pool`` at ``program_id`` for a need: 409 when no place is
     free for it without bumping someone waiting, the fund cannot pay for it, or the
     need already has an open referral (``need_already_held``). A ``waitlist_turn``
     hold is accepted only at a program where the participant's recorded position is
-    within the free, unheld places (``not_on_waitlist``, ``no_room``)."""
+    within the free, unheld places (``not_on_waitlist``, ``no_room``). With ``queue``,
+    the hold must also leave LEAD's queue its optimum's acute needs and needs met
+    (``kept_for_more_urgent`` otherwise, naming what remains for the need)."""
     if pool not in POOL_NAMES:
         raise Invalid("enum", f"pool must be one of {', '.join(POOL_NAMES)}", field="pool")
     participant = own_participant(session, case_manager_id, participant_id, lock=True)
@@ -167,6 +172,7 @@ def place_hold(
     position = None
     if chosen == "waitlist_turn":
         position = _waitlist_position(participant, program_id, loaded.state.waitlist)
+    before = solve_queue(session, now, queue) if queue is not None else None
     referral = t.Referral(
         id=uuid.uuid4().hex,
         program_id=program_id,
@@ -187,7 +193,35 @@ def place_hold(
         session.flush()
     except IntegrityError as err:  # the database's one-open-referral-per-need index
         raise _already_held(need_id, None) from err
+    if queue is not None and before is not None:
+        _check_queue(session, before, solve_queue(session, now, queue), need_id)
     return view(session, referral, now)
+
+
+def _check_queue(session: Session, before: Assignment, after: Assignment, need_id: str) -> None:
+    """Refuse (409 ``kept_for_more_urgent``) a hold that costs LEAD's queue an acute
+    need or a need its optimum meets; the caller's transaction then writes nothing.
+    ``remaining``: the place the optimum gives this need, if any."""
+    need = session.get(t.PlanNeed, need_id)
+    if keeps_levels(before, after, bool(need and need.acute)):
+        return
+    remaining = [
+        {"program_id": a.program_id, "pool": a.pool}
+        for a in before.assignments
+        if a.need_id == need_id
+    ]
+    where = (
+        f"; program {remaining[0]['program_id']} ({remaining[0]['pool']}) remains for it"
+        if remaining
+        else "; no other place remains for it now, it waits in the queue"
+    )
+    raise Conflict(
+        "kept_for_more_urgent",
+        "this place is kept for a more urgent need (or one no other place can meet) in "
+        "LEAD's queue" + where,
+        field="program_id",
+        remaining=remaining,
+    )
 
 
 def _waitlist_position(participant: t.Participant, program_id: str, waitlist: int) -> int:

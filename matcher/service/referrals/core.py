@@ -114,7 +114,8 @@ def change(
     under its lock; the new one is returned. Refused (409) when the status or the
     ledger forbids it. ``position`` is a ``waitlist_turn`` hold's place on the
     waitlist."""
-    current = None if action is Action.HOLD else Status(r.status)
+    new = action in (Action.HOLD, Action.OFFER)
+    current = None if new else Status(r.status)
     try:
         found = step(current, action)
     except TransitionError as err:
@@ -127,7 +128,7 @@ def change(
         reason=reason or "",
         hold_id=r.id,
         pool=pool,
-        expires_at=expires_at if action is not Action.HOLD else r.expires_at,
+        expires_at=r.expires_at if new else expires_at,
         position=position,
     )
     try:

@@ -1,0 +1,186 @@
+"""LEAD's queue: every open need of every active participant, and since when it waits.
+
+A need waits from the time it entered the participant's plan (``plan_need.
+waiting_since``; rows older than the queue read as the participant's creation), or
+from the end of its last placement if that is later. A need leaves the queue while
+a referral holds or fills a place for it (held, offered, sent, enrolled); a referral
+let go puts it back with its old waiting time, since the participant still waits.
+
+The queue is what the re-solve of offers (``matcher.service.offers``) and the answer
+to a case manager's request (``matcher.service.matching``) optimise over: the same
+rules, pools and exact levels as a batch of every case load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, func, select
+
+from matcher.assignment import Assignment, build_assignment
+from matcher.capacity.referral import Status
+from matcher.scenario import Scenario
+from matcher.service.checks import with_travel_limit
+from matcher.solver.solve import SolverOptions, solve
+from matcher.store import tables as t
+from matcher.store.snapshot import export_scenario
+
+TAKEN = (Status.HELD, Status.REFERRED, Status.OFFERED, Status.ENROLLED)
+"""Statuses of a referral that take its need out of the queue."""
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """One need in the queue as its case manager sees it (an offer on it, if any)."""
+
+    participant_id: str
+    need_id: str
+    service_types: list[str]
+    acute: bool
+    waiting_since: datetime
+    days_waiting: float
+    offer_id: str | None = None
+    offer_program_id: str | None = None
+    offer_expires_at: datetime | None = None
+
+
+def taken(session: Session, participant_ids: Sequence[str] | None) -> dict[str, t.Referral]:
+    """Need id -> the referral that takes it out of the queue (of the participants
+    named, or all)."""
+    query = select(t.Referral).where(col(t.Referral.status).in_([s.value for s in TAKEN]))
+    if participant_ids is not None:
+        query = query.where(col(t.Referral.participant_id).in_(participant_ids))
+    return {r.need_id: r for r in session.exec(query)}
+
+
+def waiting_since(session: Session, participant_ids: Sequence[str]) -> dict[str, datetime]:
+    """Need id -> when it began waiting, for the participants named."""
+    if not participant_ids:
+        return {}
+    rows = session.exec(
+        select(t.PlanNeed.id, t.PlanNeed.waiting_since, t.Participant.created_at)
+        .join(t.Participant, col(t.Participant.id) == col(t.PlanNeed.participant_id))
+        .where(col(t.PlanNeed.participant_id).in_(participant_ids))
+    ).all()
+    since = {need: entered or created for need, entered, created in rows}
+    ended = session.exec(
+        select(t.Referral.need_id, func.max(t.Referral.updated_at))
+        .where(
+            col(t.Referral.participant_id).in_(participant_ids),
+            t.Referral.status == Status.ENDED.value,
+        )
+        .group_by(col(t.Referral.need_id))
+    ).all()
+    for need, at in ended:
+        if need in since and at is not None and at > since[need]:
+            since[need] = at
+    return since
+
+
+def case_manager_queue(session: Session, case_manager_id: str, now: datetime) -> list[Waiting]:
+    """The case manager's active participants' waiting needs, longest waiting first
+    (acute first among equals); a need with a live offer shows it."""
+    people = session.exec(
+        select(t.Participant.id).where(
+            t.Participant.case_manager_id == case_manager_id, col(t.Participant.active)
+        )
+    ).all()
+    return waiting_needs(session, list(people), now)
+
+
+def waiting_needs(session: Session, people: list[str], now: datetime) -> list[Waiting]:
+    """The waiting needs of the participants named (live offers shown)."""
+    held = taken(session, people)
+    since = waiting_since(session, people)
+    needs = session.exec(select(t.PlanNeed).where(col(t.PlanNeed.participant_id).in_(people))).all()
+    out: list[Waiting] = []
+    for need in needs:
+        r = held.get(need.id)
+        if r is not None and not (r.status == Status.OFFERED and r.expires_at > now):
+            continue
+        began = since[need.id]
+        out.append(
+            Waiting(
+                participant_id=need.participant_id,
+                need_id=need.id,
+                service_types=list(need.service_types),
+                acute=need.acute,
+                waiting_since=began,
+                days_waiting=round((now - began).total_seconds() / 86400, 2),
+                offer_id=r.id if r is not None else None,
+                offer_program_id=r.program_id if r is not None else None,
+                offer_expires_at=r.expires_at if r is not None else None,
+            )
+        )
+    return sorted(out, key=lambda w: (w.waiting_since, not w.acute, w.participant_id, w.need_id))
+
+
+def queue_scenario(
+    session: Session,
+    now: datetime,
+    *,
+    default_max_distance_km: float | None,
+    passed_within: timedelta | None = None,
+) -> Scenario:
+    """The whole queue at ``now`` as one batch: every active participant with only the
+    needs still waiting, the site's travel limit for those who set none, and, for
+    ``passed_within``, the programs passed on for a need in that time left out for it
+    (so the same offer is not made again at once; the pass counts nowhere else)."""
+    scenario = export_scenario(session, now)
+    held = taken(session, None)
+    passed = _recent_passes(session, now - passed_within) if passed_within else {}
+    people = []
+    for person in scenario.participants:
+        needs = [
+            n.model_copy(
+                update={"declined_programs": sorted({*n.declined_programs, *passed[n.id]})}
+            )
+            if n.id in passed
+            else n
+            for n in person.needs
+            if n.id not in held
+        ]
+        people.append(
+            with_travel_limit(person.model_copy(update={"needs": needs}), default_max_distance_km)
+        )
+    return scenario.model_copy(update={"participants": people})
+
+
+def _recent_passes(session: Session, since: datetime) -> dict[str, set[str]]:
+    rows = session.exec(
+        select(t.Referral.need_id, t.Referral.program_id).where(
+            t.Referral.status == Status.PASSED.value, t.Referral.updated_at > since
+        )
+    ).all()
+    out: dict[str, set[str]] = {}
+    for need, program in rows:
+        out.setdefault(need, set()).add(program)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCheck:
+    """How a hold is checked against the queue's optimum: the site's travel limit and
+    the solver's time limit (the same as the queue's re-solve)."""
+
+    default_max_distance_km: float | None
+    time_limit: float
+
+
+def solve_queue(session: Session, now: datetime, check: QueueCheck) -> Assignment:
+    """The optimum of LEAD's whole queue at ``now`` (levels 1-3 exact, as a batch)."""
+    scenario = queue_scenario(session, now, default_max_distance_km=check.default_max_distance_km)
+    return build_assignment(solve(scenario, SolverOptions(time_limit=check.time_limit)))
+
+
+def keeps_levels(before: Assignment, after: Assignment, acute: bool) -> bool:
+    """Whether fixing one placement (of an ``acute`` need or not) still lets the queue
+    meet as many acute needs and as many needs as its optimum ``before`` did: levels 1
+    and 2 of ``after`` (solved with the placement fixed) plus the fixed placement."""
+    met_acute = after.objective.acute_matched + int(acute)
+    return (
+        met_acute >= before.objective.acute_matched
+        and after.objective.matched + 1 >= before.objective.matched
+    )

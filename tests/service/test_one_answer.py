@@ -1,0 +1,74 @@
+"""One answer for everyone: a case manager's request sees the optimum of LEAD's whole
+queue, and a hold that would cost the queue an acute need or a need is refused."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from matcher.service import matching, referrals
+from matcher.service.errors import Conflict
+from matcher.service.queue import QueueCheck
+from matcher.store import tables as t
+from matcher.store.engine import session_scope
+from tests.builders import make_need, make_participant, offset
+from tests.service import world
+from tests.service.world import CM, NOW, check_store, program, run, seed
+
+CHECK = QueueCheck(default_max_distance_km=None, time_limit=10)
+
+
+def needy(pid: str, acute: bool = False, **more: object) -> dict[str, object]:
+    return make_participant(id=pid, needs=[make_need(id=f"{pid}-0", acute=acute)], **more)
+
+
+def picks(engine: Engine, pid: str) -> list[tuple[str | None, str | None]]:
+    result = run(engine, lambda s: matching.match_participant(s, CM, pid, NOW, 10))
+    return [(n.recommended.program_id if n.recommended else None, n.reason) for n in result.needs]
+
+
+def hold(engine: Engine, pid: str, program_id: str) -> referrals.ReferralView:
+    return world.hold(engine, pid, f"{pid}-0", program_id, queue=CHECK)
+
+
+def test_the_last_place_is_recommended_to_the_acute_need_and_kept_from_the_other(
+    engine: Engine,
+) -> None:
+    seed(engine, [program("g-1", open_slots=1)], [needy("a"), needy("b", acute=True)])
+    assert picks(engine, "a") == [(None, "kept_for_more_urgent")]
+    assert picks(engine, "b") == [("g-1", None)]
+    with pytest.raises(Conflict) as refused:
+        hold(engine, "a", "g-1")
+    assert refused.value.rule == "kept_for_more_urgent"
+    assert refused.value.extra["remaining"] == []
+    with session_scope(engine) as s:  # nothing of the refused hold was written
+        assert s.exec(select(t.Referral)).all() == []
+        assert (
+            s.exec(select(t.CapacityEvent).where(t.CapacityEvent.kind == "hold_placed")).all() == []
+        )
+    assert hold(engine, "b", "g-1").status == "held"
+    check_store(engine)
+
+
+def test_a_hold_that_leaves_another_need_without_a_place_names_the_place_that_remains(
+    engine: Engine,
+) -> None:
+    far = program("g-2", open_slots=1, location=offset(km_north=20))
+    a = needy("a", location=offset(km_north=10), max_distance_km=15)
+    b = needy("b", max_distance_km=5)  # only g-1 is near enough
+    seed(engine, [program("g-1", open_slots=1), far], [a, b])
+    assert picks(engine, "a") == [("g-2", None)]
+    with pytest.raises(Conflict) as refused:
+        hold(engine, "a", "g-1")
+    assert refused.value.extra["remaining"] == [{"program_id": "g-2", "pool": "general"}]
+    assert "g-2" in refused.value.message
+    assert hold(engine, "a", "g-2").status == "held"
+    assert hold(engine, "b", "g-1").status == "held"
+    check_store(engine)
+
+
+def test_when_places_suffice_any_hold_is_accepted(engine: Engine) -> None:
+    seed(engine, [program("g-1", open_slots=2)], [needy("a"), needy("b", acute=True)])
+    assert hold(engine, "a", "g-1").status == "held"
+    assert picks(engine, "b") == [("g-1", None)]
