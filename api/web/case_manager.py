@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, select
 
@@ -13,6 +13,7 @@ from api.web.render import PageError, Token, Web, WebPage
 from matcher.capacity.pools import PoolName
 from matcher.service import (
     accounts,
+    caseload,
     consent,
     intake,
     matching,
@@ -32,22 +33,82 @@ def _participant_url(participant_id: str) -> str:
     return f"{PAGE}/participants/{participant_id}"
 
 
+SHOW_LABELS: dict[caseload.Show, str] = {
+    "all": "Everyone",
+    "waiting": "Waiting for a place",
+    "held": "A place held",
+    "awaiting": "Awaiting a provider's answer",
+    "overdue": "Answer overdue",
+    "expired": "A hold or referral expired",
+    "unmet": "A need no place can meet now",
+    "acute": "Has an acute need",
+}
+SORT_LABELS: dict[caseload.Sort, str] = {
+    "waiting": "Waiting longest first",
+    "deadline": "Soonest deadline first",
+    "name": "Pseudonym",
+}
+ACTIVITY_LABELS: dict[caseload.Activity, str] = {
+    "active": "Active",
+    "inactive": "Inactive",
+    "all": "Active and inactive",
+}
+
+
+def _one_of(value: str, allowed: dict[Any, str], default: str, name: str) -> tuple[str, str]:
+    """``value`` if it is one of ``allowed``'s keys, else ``default`` and a message."""
+    if not value or value in allowed:
+        return value or default, ""
+    choices = ", ".join(f"“{label}”" for label in allowed.values())
+    return default, f"{name} can be {choices}; showing “{allowed[default]}”."
+
+
 @router.get(PAGE, response_class=HTMLResponse)
-def case_load(web: WebPage) -> HTMLResponse:
-    """The case manager's participants, active first."""
+def case_load(
+    web: WebPage,
+    q: Annotated[str, Query(max_length=200)] = "",
+    show: Annotated[str, Query(max_length=20)] = "",
+    status: Annotated[str, Query(max_length=20)] = "",
+    sort: Annotated[str, Query(max_length=20)] = "",
+) -> HTMLResponse:
+    """The case load as a dashboard: who waits and since when, what is held or awaits an
+    answer, what expired, which needs no place can meet now and why; searched,
+    filtered and sorted by the query string, so a view can be bookmarked or shared."""
     case_manager_id = web.require("case_manager")
+    show, bad_show = _one_of(show, SHOW_LABELS, "all", "Show")
+    status, bad_status = _one_of(status, ACTIVITY_LABELS, "active", "Status")
+    sort, bad_sort = _one_of(sort, SORT_LABELS, "waiting", "Sort")
+    try:
+        web.limit_solver()
+        solved = True
+    except PageError:  # past the solver's limit: the dashboard still shows the rest
+        solved = False
 
     def read(s: Session) -> dict[str, Any]:
-        rows = participants.listing(s, case_manager_id, None)
-        open_refs = referrals.case_manager_referrals(s, case_manager_id, now=web.ctx.now)
-        pending: dict[str, int] = {}
-        for r in open_refs:
-            if r.status in ("held", "referred"):
-                pending[r.participant_id] = pending.get(r.participant_id, 0) + 1
+        answer = (
+            matching.batch_match(
+                s,
+                case_manager_id,
+                web.ctx.now,
+                web.ctx.settings.solver_time_limit,
+                default_max_distance_km=web.ctx.settings.default_max_distance_km,
+            )
+            if solved
+            else None
+        )
+        everyone = caseload.rows(s, case_manager_id, web.ctx.now, answer)
+        chosen = caseload.choose(
+            everyone,
+            search=q,
+            show=cast(caseload.Show, show),
+            activity=cast(caseload.Activity, status),
+            sort=cast(caseload.Sort, sort),
+        )
+        held = {r.program_id for row in chosen for r in row.holds + row.awaiting + row.expired}
         return {
-            "active": [p for p, a in rows if a],
-            "inactive": [p for p, a in rows if not a],
-            "pending": pending,
+            "rows": chosen,
+            "total": len(everyone),
+            "names": programs.names(s, held),
             "intakes": [i for i in intake.queue(s, case_manager_id) if i.participant_id is None],
             "team": {
                 mate: [p for p, _ in participants.listing(s, mate, True)]
@@ -55,7 +116,17 @@ def case_load(web: WebPage) -> HTMLResponse:
             },
         }
 
-    return web.page("case_load.html", **web.read(read))
+    return web.page(
+        "case_load.html",
+        query={"q": q, "show": show, "status": status, "sort": sort},
+        shows=SHOW_LABELS,
+        sorts=SORT_LABELS,
+        activities=ACTIVITY_LABELS,
+        problems=[m for m in (bad_show, bad_status, bad_sort) if m],
+        solved=solved,
+        now=web.ctx.now,
+        **web.read(read),
+    )
 
 
 def _participant_state(web: Web, case_manager_id: str, participant_id: str) -> dict[str, Any]:
