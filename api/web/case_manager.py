@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Form, Query
@@ -9,7 +12,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session, col, select
 
 from api.web.labels import POOL_LABELS, STATUS_LABELS, organization_name
-from api.web.render import PageError, Token, Web, WebPage
+from api.web.render import PageError, Token, Web, WebPage, service_type_labels
+from api.web.words import plain
+from matcher.capacity.pools import POOL_NAMES as POOLS
 from matcher.capacity.pools import PoolName
 from matcher.service import (
     accounts,
@@ -22,11 +27,34 @@ from matcher.service import (
     referrals,
     teams,
 )
+from matcher.service.errors import ServiceError
+from matcher.service.referrals import ReferralView
 from matcher.store import tables as t
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/web/case-manager"
 Ident = Annotated[str, Form(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:-]+$")]
+MAX_PICKS = 30
+_ID = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """One starred pick of Find places: a need, a program and the pool to hold from."""
+
+    need_id: str
+    program_id: str
+    pool: PoolName
+
+    @classmethod
+    def parse(cls, text: str) -> Pick:
+        """A pick from its form value, ``need program pool`` (the page writes them)."""
+        parts = text.split(" ")
+        if len(parts) != 3 or not all(_ID.match(x) for x in parts) or parts[2] not in POOLS:
+            raise PageError(
+                422, "This list of picks is not one Find places made. Find places again."
+            )
+        return cls(parts[0], parts[1], parts[2])
 
 
 def _participant_url(participant_id: str) -> str:
@@ -172,14 +200,14 @@ def participant(web: WebPage, participant_id: str) -> HTMLResponse:
     return web.page("participant.html", pools=POOL_LABELS, statuses=STATUS_LABELS, **state)
 
 
-@router.post(PAGE + "/participants/{participant_id}/find", response_class=HTMLResponse)
-def find_places(web: WebPage, participant_id: str, csrf_token: Token = "") -> HTMLResponse:
+@router.get(PAGE + "/participants/{participant_id}/places", response_class=HTMLResponse)
+def find_places(web: WebPage, participant_id: str) -> HTMLResponse:
     """The options for each open need, best first, and why other programs are out.
 
-    A POST, like the API's: it runs the solver (rate-limited per account) and the
-    answer depends on the moment's capacity, so it is never cached or bookmarked."""
+    A GET that changes nothing, so Back and Reload simply run it again (rate-limited
+    per account, like the API's match); the page is never cached (``no-store``), as
+    its answer depends on the moment's capacity."""
     case_manager_id = web.case_load_of(participant_id)
-    web.check(csrf_token)
     web.limit_solver()
     result = web.read(
         lambda s: matching.match_participant(
@@ -192,9 +220,82 @@ def find_places(web: WebPage, participant_id: str, csrf_token: Token = "") -> HT
         )
     )
     state = _participant_state(web, case_manager_id, participant_id)
+    starred = [n for n in result.needs if n.recommended is not None]
     return web.page(
-        "options.html", result=result, pools=POOL_LABELS, statuses=STATUS_LABELS, **state
+        "options.html",
+        result=result,
+        starred=starred,
+        pools=POOL_LABELS,
+        statuses=STATUS_LABELS,
+        **state,
     )
+
+
+def _hold(web: Web, case_manager_id: str, participant_id: str, pick: Pick) -> ReferralView:
+    return web.ctx.run(
+        lambda s: referrals.place_hold(
+            s,
+            case_manager_id,
+            participant_id=participant_id,
+            need_id=pick.need_id,
+            program_id=pick.program_id,
+            pool=pick.pool,
+            now=web.ctx.now,
+            ttl=web.ctx.ttl,
+        )
+    )
+
+
+@router.post(PAGE + "/participants/{participant_id}/holds")
+def hold_starred(
+    web: WebPage,
+    participant_id: str,
+    pick: Annotated[list[str], Form(max_length=200)],
+    csrf_token: Token = "",
+) -> RedirectResponse:
+    """Hold every starred pick in one step, each in its own transaction: a pick that
+    cannot be held leaves the others held, and the message says which were and which
+    not, and why. Each hold is still only a hold: confirming it asks for consent."""
+    case_manager_id = web.case_load_of(participant_id)
+    web.check(csrf_token)
+    picks = [Pick.parse(p) for p in pick[:MAX_PICKS]]
+    names = web.read(lambda s: programs.names(s, {p.program_id for p in picks}))
+    kinds = web.read(lambda s: _need_kinds(s, case_manager_id, participant_id))
+    held: list[str] = []
+    refused: list[str] = []
+    for p in picks:
+        where = names.get(p.program_id, "the program")
+        what = kinds.get(p.need_id, "a need")
+        try:
+            view = _hold(web, case_manager_id, participant_id, p)
+        except ServiceError as error:
+            refused.append(f"{where} for {what}: {plain(error, where)}")
+        else:
+            held.append(f"{where} for {what} (until {_until(view.expires_at)})")
+    return web.back(_participant_url(participant_id), *_outcome(held, refused))
+
+
+def _need_kinds(s: Session, case_manager_id: str, participant_id: str) -> dict[str, str]:
+    person = participants.get(s, case_manager_id, participant_id)
+    labels = service_type_labels()
+    return {n.id: " or ".join(labels.get(c, c) for c in n.service_types) for n in person.needs}
+
+
+def _until(moment: datetime) -> str:
+    return moment.strftime("%H:%M UTC on %d %b")
+
+
+def _outcome(held: list[str], refused: list[str]) -> tuple[str, str]:
+    """The flash after holding several picks: what was held, what not and why."""
+    parts = []
+    if held:
+        parts.append(f"Held {len(held)} place{'s' if len(held) != 1 else ''}: {'; '.join(held)}.")
+    if refused:
+        parts.append(f"Not held: {'; '.join(refused)}.")
+    if not held and not refused:
+        parts.append("No starred pick to hold.")
+    kind = "ok" if not refused else ("warn" if held else "error")
+    return " ".join(parts), kind
 
 
 @router.post(PAGE + "/holds")
@@ -206,25 +307,21 @@ def hold(
     pool: Annotated[PoolName, Form()],
     csrf_token: Token = "",
 ) -> RedirectResponse:
-    """Hold one place for a need until the hold expires."""
+    """Hold one place for a need until the hold expires (a refusal comes back in
+    words on the participant's page)."""
     case_manager_id = web.case_load_of(participant_id)
     web.check(csrf_token)
-    view = web.run(
-        lambda s: referrals.place_hold(
-            s,
-            case_manager_id,
-            participant_id=participant_id,
-            need_id=need_id,
-            program_id=program_id,
-            pool=pool,
-            now=web.ctx.now,
-            ttl=web.ctx.ttl,
+    pick = Pick(need_id, program_id, pool)
+    try:
+        view = _hold(web, case_manager_id, participant_id, pick)
+    except ServiceError as error:
+        name = web.read(lambda s: programs.names(s, [program_id])).get(program_id)
+        return web.back(
+            _participant_url(participant_id), f"Not held: {plain(error, name)}.", "error"
         )
-    )
-    until = view.expires_at.strftime("%H:%M UTC on %d %b")
     return web.back(
         _participant_url(participant_id),
-        f"Place held until {until}. Confirm it with the participant before then.",
+        f"Place held until {_until(view.expires_at)}. Confirm it with the participant before then.",
     )
 
 

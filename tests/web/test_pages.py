@@ -163,9 +163,7 @@ def test_hold_confirm_and_enrol_across_the_two_roles(pages: TestClient, web_engi
     assert f'href="/web/case-manager/participants/{person}"' in page
     plan = pages.get(f"/web/case-manager/participants/{person}")
     assert "acute" in plan.text
-    found = pages.post(
-        f"/web/case-manager/participants/{person}/find", data={"csrf_token": csrf_of(plan.text)}
-    )
+    found = pages.get(f"/web/case-manager/participants/{person}/places")
     assert found.status_code == 200
     assert "★" in found.text
     form = re.search(
@@ -514,9 +512,7 @@ def test_a_teammate_covers_a_case_load_from_the_pages(
     page = pages.get(f"/web/case-manager/participants/{person}")
     assert page.status_code == 200
     assert "you are covering" in page.text
-    found = pages.post(
-        f"/web/case-manager/participants/{person}/find", data={"csrf_token": csrf_of(page.text)}
-    )
+    found = pages.get(f"/web/case-manager/participants/{person}/places")
     assert found.status_code == 200
     assert "★" in found.text
     with session_scope(web_engine) as s:
@@ -586,10 +582,8 @@ def test_find_places_says_which_programs_never_reported_and_which_are_reserved(
     with session_scope(web_engine) as s:
         add_program(s, parse_scenario(make_scenario_json([vets])).programs[0], START)
     sign_in(pages, "ana")
-    page = pages.get("/web/case-manager/participants/u-0")
-    found = pages.post(
-        "/web/case-manager/participants/u-0/find", data={"csrf_token": csrf_of(page.text)}
-    )
+    pages.get("/web/case-manager/participants/u-0")
+    found = pages.get("/web/case-manager/participants/u-0/places")
     assert found.status_code == 200
     assert "1 program has never reported free places" in found.text
     assert "1 program is reserved for other populations" in found.text
