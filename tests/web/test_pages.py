@@ -35,7 +35,7 @@ def _program(engine: Engine, program_id: str) -> t.ProgramCapacity:
 def test_pages_need_a_session_and_sign_in_needs_the_form_token(pages: TestClient) -> None:
     first = pages.get("/web/provider", follow_redirects=False)
     assert first.status_code == 303
-    assert first.headers["location"] == "/web/sign-in"
+    assert first.headers["location"] == "/web/sign-in?next=%2Fweb%2Fprovider"
     forged = pages.post("/web/sign-in", data={"username": "pat", "password": PASSWORD})
     assert forged.status_code == 403
     assert "matcher_session" not in pages.cookies
