@@ -7,6 +7,9 @@ role checks and audit log as the API. ``install(app)`` adds them to an app.
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlencode
+
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -24,7 +27,7 @@ from api.web import (
     signin,
 )
 from api.web.render import HERE, PageError, WrongRole, render
-from api.web.session import CsrfFailed, SignInRequired
+from api.web.session import CsrfFailed, SignInRequired, safe_next
 
 
 def install(app: FastAPI) -> None:
@@ -45,8 +48,10 @@ def install(app: FastAPI) -> None:
         app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)
-    async def _sign_in(_request: Request, _error: SignInRequired) -> RedirectResponse:
-        return RedirectResponse("/web/sign-in", status_code=303)
+    async def _sign_in(request: Request, _error: SignInRequired) -> RedirectResponse:
+        back = _back_to(request)
+        target = "/web/sign-in" + (f"?{urlencode({'next': back})}" if back else "")
+        return RedirectResponse(target, status_code=303)
 
     @app.exception_handler(WrongRole)
     async def _wrong_role(request: Request, _error: WrongRole) -> HTMLResponse:
@@ -64,6 +69,23 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(PageError)
     async def _page_error(request: Request, error: PageError) -> HTMLResponse:
         return _error_page(request, error.status, error.message)
+
+
+_FORM_PAGES = re.compile(r"^/web/case-manager/(new|participants/[^/]+/(plan|details))$")
+_PARTICIPANT = re.compile(r"^/web/case-manager/participants/[^/]+")
+
+
+def _back_to(request: Request) -> str | None:
+    """Where to return after signing in again: the page asked for; for a form sent
+    after the session ended, the page that shows that form, or the participant's
+    page the action was taken on."""
+    path = request.url.path
+    if request.method == "GET":
+        return safe_next(path + (f"?{request.url.query}" if request.url.query else ""))
+    if _FORM_PAGES.match(path):
+        return safe_next(path)
+    on = _PARTICIPANT.match(path)
+    return safe_next(on.group(0)) if on else None
 
 
 def _error_page(request: Request, status: int, message: str) -> HTMLResponse:

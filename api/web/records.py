@@ -11,9 +11,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from api.problems import status_of
-from api.web.plans import FLAGS, HOUSEHOLDS, neighbourhoods, read_participant
-from api.web.render import PageError, Token, WebPage, form_fields
+from api.web.forms import FormProblem, from_service
+from api.web.plans import (
+    FLAGS,
+    HOUSEHOLDS,
+    neighbourhoods,
+    problems_of,
+    read_participant,
+    values_of,
+    values_sent,
+)
+from api.web.render import PageError, Token, Web, WebPage, form_fields
 from matcher.populations import KNOWN as POPULATIONS
 from matcher.service import consent, participants
 from matcher.service.errors import ServiceError
@@ -25,14 +33,14 @@ PAGE = "/web/case-manager/participants/{participant_id}"
 Fields = Annotated[FormData, form_fields(100)]
 
 
-@router.get(PAGE + "/details", response_class=HTMLResponse)
-def details_form(web: WebPage, participant_id: str) -> HTMLResponse:
-    """The participant's details as a form, with the version it was read at."""
-    case_manager_id = web.case_load_of(participant_id)
-
+def _details_page(
+    web: Web, case_manager_id: str, participant_id: str, status: int = 200, **shown: Any
+) -> HTMLResponse:
     def read(s: Session) -> dict[str, Any]:
+        person = participants.get(s, case_manager_id, participant_id)
         return {
-            "person": participants.get(s, case_manager_id, participant_id),
+            "person": person,
+            "values": values_of(person),
             "active": participants.is_active(s, case_manager_id, participant_id),
             "version": participants.version_of(s, case_manager_id, participant_id),
             "hoods": neighbourhoods(s),
@@ -40,21 +48,31 @@ def details_form(web: WebPage, participant_id: str) -> HTMLResponse:
 
     return web.page(
         "details.html",
+        status,
         flags=FLAGS,
         households=HOUSEHOLDS,
         populations=POPULATIONS,
-        **web.read(read),
+        **(web.read(read) | shown),
     )
 
 
-@router.post(PAGE + "/details")
-def save_details(web: WebPage, participant_id: str, form: Fields) -> RedirectResponse:
-    """Replace the details, unless a colleague saved newer ones since the form loaded."""
+@router.get(PAGE + "/details", response_class=HTMLResponse)
+def details_form(web: WebPage, participant_id: str) -> HTMLResponse:
+    """The participant's details as a form, with the version it was read at."""
+    return _details_page(web, web.case_load_of(participant_id), participant_id)
+
+
+@router.post(PAGE + "/details", response_model=None)
+def save_details(
+    web: WebPage, participant_id: str, form: Fields
+) -> HTMLResponse | RedirectResponse:
+    """Replace the details, unless a colleague saved newer ones since the form loaded;
+    a refusal comes back as the form, as typed, the problem beside its field."""
     case_manager_id = web.case_load_of(participant_id)
     web.check(str(form.get("csrf_token") or ""))
     version_text = str(form.get("version") or "")
     if not (version_text.isascii() and version_text.isdigit()) or len(version_text) > 9:
-        raise PageError(422, "the form lost its version: reload the page")
+        raise PageError(422, "The form lost its version: reload the page.")
 
     def act(s: Session) -> None:
         base = participants.get(s, case_manager_id, participant_id)
@@ -71,11 +89,25 @@ def save_details(web: WebPage, participant_id: str, form: Fields) -> RedirectRes
 
     try:
         web.ctx.run(act)
-    except ServiceError as error:
-        message = error.message
-        if error.rule == "stale_version":
-            message = "Not saved: a colleague changed this record after you opened it. Reload."
-        raise PageError(status_of(error), message) from None
+    except (FormProblem, ServiceError) as error:
+        problem = error if isinstance(error, FormProblem) else from_service(error)
+        status = problem.status
+        if isinstance(error, ServiceError) and error.rule == "stale_version":
+            problem = FormProblem(
+                None,
+                "Not saved: a colleague changed this record after you opened it. What you "
+                "typed is below; the record now holds their version: reload to see it.",
+            )
+        return _details_page(
+            web,
+            case_manager_id,
+            participant_id,
+            status,
+            values=values_sent(form),
+            active=form.get("active") == "yes",
+            version=int(version_text),
+            problems=problems_of(problem),
+        )
     return web.back(f"/web/case-manager/participants/{participant_id}", "Details saved.")
 
 

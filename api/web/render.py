@@ -28,6 +28,7 @@ from api.limits import RateLimited
 from api.problems import status_of
 from api.web import session as web_session
 from api.web.labels import REASON_LABELS, ago
+from api.web.words import plain
 from matcher.money import dollars
 from matcher.paths import DATA
 from matcher.rules.registry import RULES
@@ -153,14 +154,14 @@ class Web:
         try:
             return self.ctx.read(use_case)
         except ServiceError as error:
-            raise PageError(status_of(error), error.message) from None
+            raise PageError(status_of(error), plain(error)) from None
 
     def run(self, use_case: Callable[[Session], T]) -> T:
         """A unit of work that changes the store; a refusal becomes an error page."""
         try:
             return self.ctx.run(use_case)
         except ServiceError as error:
-            raise PageError(status_of(error), error.message) from None
+            raise PageError(status_of(error), plain(error)) from None
 
     def page(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         """The template for the signed-in account, with its unread count in the header."""

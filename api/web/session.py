@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
@@ -34,6 +36,26 @@ class SignInRequired(Exception):
 
 class CsrfFailed(Exception):
     """A form arrived without the token this browser's page was given."""
+
+
+_PAGES = re.compile(r"^/web(?:[/?]|$)")
+_NOT_BACK_TO = ("/web/sign-in", "/web/sign-out")
+
+
+def safe_next(value: str | None) -> str | None:
+    """``value`` if it is one of this site's pages to return to after signing in, else
+    None: a path under ``/web`` only, never another site (``//host``, a scheme, a
+    backslash), control characters, or the sign-in page itself."""
+    if not value or len(value) > 1000:
+        return None
+    if "\\" in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not _PAGES.match(value):
+        return None
+    if parts.path.rstrip("/") in _NOT_BACK_TO:
+        return None
+    return value
 
 
 def _secure(settings: Settings) -> bool:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.deps import Ctx
 from api.limits import check_rate
 from api.web import session as web_session
 from api.web.render import HOME, render
+from api.web.session import safe_next
 from matcher.service import accounts
 from matcher.service.accounts import Unauthenticated
 from matcher.service.errors import ServiceError
@@ -35,8 +36,11 @@ def home(request: Request, ctx: Ctx) -> RedirectResponse:
 
 
 @router.get("/web/sign-in", response_class=HTMLResponse)
-def sign_in_form(request: Request, ctx: Ctx) -> HTMLResponse:
-    return render(request, ctx, "sign_in.html", roles=", ".join(sorted(HOME)))
+def sign_in_form(
+    request: Request, ctx: Ctx, next: Annotated[str, Query(max_length=1000)] = ""
+) -> HTMLResponse:
+    """The sign-in form (``next``: the page to return to, kept only if it is safe)."""
+    return render(request, ctx, "sign_in.html", roles=", ".join(sorted(HOME)), next=safe_next(next))
 
 
 @router.post("/web/sign-in", response_model=None)
@@ -46,9 +50,12 @@ def sign_in(
     username: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=1000)] = "",
 ) -> HTMLResponse | RedirectResponse:
-    """Check the password (rate-limited per name, like the API) and start a session."""
+    """Check the password (rate-limited per name, like the API) and start a session;
+    then back to ``next`` when it is one of this site's pages, else the role's page."""
     web_session.check_csrf(request, ctx.settings, csrf_token)
+    back = safe_next(next)
     try:
         check_rate(ctx, f"login:{username[:200]}", ctx.settings.login_per_minute)
         me = ctx.read(lambda s: accounts.sign_in(s, username, password))
@@ -56,7 +63,9 @@ def sign_in(
         message = (
             error.message if isinstance(error, ServiceError) else "Wrong username or password."
         )
-        return render(request, ctx, "sign_in.html", 401, error=message, username=username)
+        return render(
+            request, ctx, "sign_in.html", 401, error=message, username=username, next=back
+        )
     request.state.principal = me
     if me.role not in HOME:
         return render(
@@ -67,7 +76,7 @@ def sign_in(
             error="This account's role has no pages; it uses the API.",
             username=username,
         )
-    response = RedirectResponse(HOME[me.role], status_code=303)
+    response = RedirectResponse(back or HOME[me.role], status_code=303)
     web_session.start(response, ctx.settings, me)
     return response
 

@@ -22,7 +22,7 @@ def count(engine: Engine) -> int:
 
 
 BAD_NEW = {
-    "age": ({"age": "-1"}, "attributes.age: must be from 0 to 130"),
+    "age": ({"age": "-1"}, "Age: must be from 0 to 130"),
     "far away": ({"lat": "40.7128", "lon": "-74.0060"}, "participants are met within"),
     "nul": ({"gender": "wo\x00man"}, "NUL"),
 }

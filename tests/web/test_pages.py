@@ -35,7 +35,7 @@ def _program(engine: Engine, program_id: str) -> t.ProgramCapacity:
 def test_pages_need_a_session_and_sign_in_needs_the_form_token(pages: TestClient) -> None:
     first = pages.get("/web/provider", follow_redirects=False)
     assert first.status_code == 303
-    assert first.headers["location"] == "/web/sign-in"
+    assert first.headers["location"] == "/web/sign-in?next=%2Fweb%2Fprovider"
     forged = pages.post("/web/sign-in", data={"username": "pat", "password": PASSWORD})
     assert forged.status_code == 403
     assert "matcher_session" not in pages.cookies
@@ -163,9 +163,7 @@ def test_hold_confirm_and_enrol_across_the_two_roles(pages: TestClient, web_engi
     assert f'href="/web/case-manager/participants/{person}"' in page
     plan = pages.get(f"/web/case-manager/participants/{person}")
     assert "acute" in plan.text
-    found = pages.post(
-        f"/web/case-manager/participants/{person}/find", data={"csrf_token": csrf_of(plan.text)}
-    )
+    found = pages.get(f"/web/case-manager/participants/{person}/places")
     assert found.status_code == 200
     assert "★" in found.text
     form = re.search(
@@ -346,7 +344,8 @@ def test_a_bad_participant_form_names_the_problem_and_stores_nothing(
         },
     )
     assert unknown.status_code == 422
-    assert "unknown service type" in unknown.text
+    assert "Need 1: choose its service from the list." in unknown.text
+    assert 'name="lat" inputmode="decimal" value="47.6"' in unknown.text  # kept as typed
     with session_scope(web_engine) as s:
         assert len(participants.listing(s, CM)) == before
     sign_in(pages, "pat")
@@ -514,9 +513,7 @@ def test_a_teammate_covers_a_case_load_from_the_pages(
     page = pages.get(f"/web/case-manager/participants/{person}")
     assert page.status_code == 200
     assert "you are covering" in page.text
-    found = pages.post(
-        f"/web/case-manager/participants/{person}/find", data={"csrf_token": csrf_of(page.text)}
-    )
+    found = pages.get(f"/web/case-manager/participants/{person}/places")
     assert found.status_code == 200
     assert "★" in found.text
     with session_scope(web_engine) as s:
@@ -540,7 +537,7 @@ def test_populations_are_ticked_and_languages_stored_as_codes_from_the_forms(
     }
     unknown = pages.post("/web/case-manager/new", data={**fields, "population": "pirate"})
     assert unknown.status_code == 422
-    assert "unknown population" in unknown.text
+    assert "Populations: choose populations from the list" in unknown.text
     made = pages.post("/web/case-manager/new", data={**fields, "population": ["youth", "veteran"]})
     assert made.status_code == 200, made.text
     pid = made.url.path.rsplit("/", 1)[1]  # the server made the pseudonym
@@ -586,10 +583,8 @@ def test_find_places_says_which_programs_never_reported_and_which_are_reserved(
     with session_scope(web_engine) as s:
         add_program(s, parse_scenario(make_scenario_json([vets])).programs[0], START)
     sign_in(pages, "ana")
-    page = pages.get("/web/case-manager/participants/u-0")
-    found = pages.post(
-        "/web/case-manager/participants/u-0/find", data={"csrf_token": csrf_of(page.text)}
-    )
+    pages.get("/web/case-manager/participants/u-0")
+    found = pages.get("/web/case-manager/participants/u-0/places")
     assert found.status_code == 200
     assert "1 program has never reported free places" in found.text
     assert "1 program is reserved for other populations" in found.text

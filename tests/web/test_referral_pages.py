@@ -50,7 +50,7 @@ def test_a_declined_program_is_marked_never_picked_and_can_be_cleared(
     assert declined.status_code == 200
     shown = pages.get(url).text
     assert f'data-declined="{program_id}"' in shown
-    found = pages.post(f"{url}/find", data={"csrf_token": csrf_of(shown)})
+    found = pages.get(f"{url}/places")
     first_need = found.text.split('class="card need"', 2)[1]
     assert f'data-declined="{program_id}"' in first_need  # marked...
     assert f'data-program="{program_id}"' not in first_need  # ...and never an option

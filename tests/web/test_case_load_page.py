@@ -1,0 +1,50 @@
+"""The case manager's dashboard: filters, search and sort travel in the query string."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import SAMPLE, sign_in
+
+ROW = re.compile(r'<tr data-participant="([^"]+)"')
+
+
+def _shown(html: str) -> list[str]:
+    return ROW.findall(html)
+
+
+def test_the_dashboard_lists_the_case_load_with_unmet_needs_in_words(pages: TestClient) -> None:
+    landing = sign_in(pages, "ana")
+    everyone = _shown(landing)
+    assert len(everyone) == len(SAMPLE.participants)
+    assert "Showing" in landing
+    assert "Waiting since" in landing
+    unmet = pages.get("/web/case-manager", params={"show": "unmet"}).text
+    some = _shown(unmet)
+    assert 0 < len(some) < len(everyone)
+    assert "no room left at eligible programs" in unmet or "fund is spent" in unmet
+    assert "capacity_exhausted" not in unmet
+    assert "budget_exhausted" not in unmet
+
+
+def test_search_sort_and_a_bad_filter_are_answered_in_words(pages: TestClient) -> None:
+    sign_in(pages, "ana")
+    one = SAMPLE.participants[3].id
+    found = pages.get("/web/case-manager", params={"q": one.upper(), "sort": "name"})
+    assert _shown(found.text) == [one]
+    assert f'value="{one.upper()}"' in found.text  # the search box keeps what was typed
+    by_name = _shown(pages.get("/web/case-manager", params={"sort": "name"}).text)
+    assert by_name == sorted(by_name)
+    odd = pages.get("/web/case-manager", params={"show": "everything"})
+    assert odd.status_code == 200
+    assert "Show can be “Everyone”" in odd.text
+    assert len(_shown(odd.text)) == len(SAMPLE.participants)
+
+
+def test_an_inactive_filter_shows_none_of_the_active(pages: TestClient) -> None:
+    sign_in(pages, "ana")
+    page = pages.get("/web/case-manager", params={"status": "inactive"})
+    assert _shown(page.text) == []
+    assert "No participant matches" in page.text
