@@ -41,6 +41,7 @@ FILL = {
     "username": "nobody",
     "id": "nobody",
     "notification_id": "0",
+    "endpoint_id": "w-none",
 }
 MUTABLE = (
     "program_capacity",
