@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from matcher.demo_notices import Notices, address
 from matcher.scenario import Scenario, category_of
 from matcher.service import accounts
 from matcher.settings import Settings
@@ -45,6 +46,11 @@ class Demo:
         self.say = say
         self.password = password
         self.tokens: dict[str, str] = {}
+        self.notices = Notices(client, engine, say)
+
+    def told(self) -> None:
+        """What the users were told by the step just done (inbox, and e-mail)."""
+        self.notices.show(self.tokens, self.now)
 
     def account(self, username: str, role: str, subject: str | None = None) -> None:
         """Create an account (with the demo's password, or a random one) and sign it in
@@ -60,6 +66,7 @@ class Demo:
                 password=password,
                 subject_id=subject,
                 now=self.now,
+                email=address(username),
             )
         signed = self.client.post("/auth/token", data={"username": username, "password": password})
         signed.raise_for_status()
@@ -130,6 +137,7 @@ class Demo:
                 self.say(f"      not met: {need['reason']} - {need['detail']}")
                 continue
             org = organisation_of[pick["program_id"]]
+            self.account(f"{org}-staff", "provider", org)  # so the provider is told
             category = category_of(need["service_types"][0])
             consent = {
                 "recipient_type": "organization",
@@ -154,6 +162,7 @@ class Demo:
                 f"(referral {done['referral_id'][:8]}, expires {done['expires_at'][:16]} UTC)"
             )
             sent.append((org, done["referral_id"]))
+        self.told()
         return sent
 
     def providers_enrol(self, sent: list[tuple[str, str]]) -> None:
@@ -180,6 +189,7 @@ class Demo:
                 "   history of the first: "
                 + " -> ".join(f"{s['status']} by {s['actor']}" for s in steps)
             )
+        self.told()
 
     def funder_reads(self) -> None:
         who = self.as_("fiona")
@@ -229,6 +239,7 @@ class Demo:
                 headers=self.as_("ana"),
             ).raise_for_status()
             self.say("   ana takes it up: the other case managers no longer see it")
+        self.told()
 
     def auditor_reads(self, participant_id: str) -> None:
         self.say("\n5. AUDITOR audra reads the log")
@@ -290,7 +301,8 @@ def run_demo(
             demo.account("audra", "auditor")
             say(
                 "accounts: ana (case manager), fiona (funder), audra (auditor) and each "
-                "provider's staff; everyone signs in with a password and gets a token"
+                "provider's staff, at example.org addresses; everyone signs in with a "
+                "password and gets a token; what each is told is shown as 'inbox of'"
             )
             demo.officer_refers("D-1027", "met at 3rd and Pine, asked about a bed", taken=True)
             if password is not None:  # served afterwards: one left for a person to take up

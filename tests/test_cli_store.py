@@ -8,18 +8,37 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from matcher.cli import app
-from matcher.scenario import parse_scenario
+from matcher.demo import pick_participant
+from matcher.scenario import load_scenario, parse_scenario
 from matcher.store.engine import head_revision
 from tests.conftest import ROOT
+from tests.smtp import Inbox, smtp
+
+__all__ = ["smtp"]  # the fixture
 
 runner = CliRunner()
 SAMPLE = ROOT / "data" / "sample-city.json"
 
 
-def test_demo_walks_the_three_flows(tmp_path: Path) -> None:
+def test_demo_walks_the_three_flows_and_mails_what_each_user_is_told(
+    tmp_path: Path, smtp: tuple[Inbox, int]
+) -> None:
     result = runner.invoke(app, ["demo", "--database", str(tmp_path / "demo.db")])
     assert result.exit_code == 0, result.output
     out = result.stdout
+    assert "inbox of ana: An intake waits to be taken up" in out
+    assert "A referral arrived" in out
+    assert "inbox of ana: A referral was answered" in out
+    mails = smtp[0].received
+    told = {to for tos, _ in mails for to in tos}
+    assert "ana@example.org" in told
+    assert any(to.endswith("-staff@example.org") for to in told)
+    assert "e-mailed" in out
+    person = pick_participant(load_scenario(SAMPLE))
+    for tos, raw in mails:
+        assert b"/web/" in raw  # the link into the pages
+        if tos[0].endswith("-staff@example.org"):
+            assert person.encode() not in raw  # the provider's e-mail names no participant
     for step in (
         "1. PROVIDER",
         "2. CASE MANAGER",

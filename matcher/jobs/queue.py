@@ -11,11 +11,14 @@ because the job bodies are idempotent (``matcher.jobs``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.tasks import Task
 from sqlalchemy import Engine
 
 from matcher.jobs import PERIODIC, Job, webhooks
@@ -76,19 +79,32 @@ async def dispatch_webhooks(
     app: procrastinate.App, engine: Engine, clock: Callable[[], datetime]
 ) -> int:
     """Make the new webhook deliveries and defer a job for each due one (one already
-    waiting is not deferred again); how many jobs were deferred."""
+    waiting is not deferred again: its queueing lock); how many jobs were deferred.
+    The jobs go in one batch; if a lock refuses the batch, one at a time."""
     await asyncio.to_thread(webhooks.enqueue, engine, clock())
-    deferred = 0
     task = app.tasks[DELIVER_WEBHOOK]
-    for delivery_id in await asyncio.to_thread(webhooks.due, engine, clock()):
+    found = await asyncio.to_thread(webhooks.due, engine, clock())
+    if not found:
+        return 0
+    with contextlib.suppress(AlreadyEnqueued):
+        locks = {f"webhook:{i}": i for i in found}
+        await _defer_all(task, locks)
+        return len(found)
+    deferred = 0
+    for lock, delivery_id in ((f"webhook:{i}", i) for i in found):
         try:
-            await task.configure(queueing_lock=f"webhook:{delivery_id}").defer_async(
-                delivery_id=delivery_id
-            )
+            await task.configure(queueing_lock=lock).defer_async(delivery_id=delivery_id)
         except AlreadyEnqueued:
             continue
         deferred += 1
     return deferred
+
+
+async def _defer_all(task: Task[..., Any, Any], locks: dict[str, int]) -> None:
+    """Defer one job per delivery, each with its own queueing lock, in one statement."""
+    deferrers = [(task.configure(queueing_lock=lock), i) for lock, i in locks.items()]
+    jobs = [deferrer.make_new_job(delivery_id=i) for deferrer, i in deferrers]
+    await deferrers[0][0].job_manager.batch_defer_jobs_async(jobs)
 
 
 def task_name(name: str) -> str:

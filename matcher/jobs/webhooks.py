@@ -142,12 +142,18 @@ def _claim(engine: Engine, delivery_id: int, now: datetime, settings: Settings) 
     """Count the attempt and move the next one on by the backoff, committed before
     anything is sent; None when the delivery is not due or another worker has it."""
     with session_scope(engine) as session:
-        found = session.get(t.WebhookDelivery, delivery_id)
-        if found is None or found.status != "pending" or found.next_attempt_at > now:
+        row = session.exec(
+            select(t.WebhookDelivery, t.WebhookEndpoint, t.Notification)
+            .join(
+                t.WebhookEndpoint, col(t.WebhookEndpoint.id) == col(t.WebhookDelivery.endpoint_id)
+            )
+            .join(t.Notification, col(t.Notification.id) == col(t.WebhookDelivery.notification_id))
+            .where(col(t.WebhookDelivery.id) == delivery_id)
+        ).first()
+        if row is None:
             return None
-        endpoint = session.get(t.WebhookEndpoint, found.endpoint_id)
-        notification = session.get(t.Notification, found.notification_id)
-        if endpoint is None or notification is None or endpoint.removed_at is not None:
+        found, endpoint, notification = row
+        if found.status != "pending" or found.next_attempt_at > now or endpoint.removed_at:
             return None
         number = found.attempts + 1
         taken = session.connection().execute(

@@ -17,8 +17,8 @@ from matcher.service import accounts, notifications, referrals
 from matcher.service.notifications import Kind, Mode
 from matcher.settings import get_settings
 from matcher.store import tables as t
-from tests.service.conftest import Inbox, free_port
 from tests.service.world import CM, NOW, ORG, TTL, hold, person, program, run, seed, together
+from tests.smtp import Inbox, free_port
 
 
 def _daily_provider(engine: Engine) -> str:

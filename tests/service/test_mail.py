@@ -15,8 +15,8 @@ from matcher.service import accounts, referrals
 from matcher.service.errors import Invalid
 from matcher.settings import get_settings
 from matcher.store import tables as t
-from tests.service.conftest import Inbox, free_port
 from tests.service.world import CM, NOW, ORG, TTL, hold, person, program, run, seed, together
+from tests.smtp import Inbox, free_port
 
 
 def _provider_with_address(engine: Engine) -> str:
