@@ -160,9 +160,16 @@ def _requests(state: _State, day: int) -> None:
         return
     waiting = state.waiting(day)
     owner = h.tables.needs.participant
+    # Needs are listed participant by participant and arcs need by need: each
+    # participant's needs, and their arcs, are one contiguous range.
+    first_need = np.searchsorted(owner, np.arange(len(h.arrive) + 1))
+    first_arc = np.searchsorted(h.arcs.need, first_need)
     for person in asks:
-        mine = waiting & (owner == person)
+        mine = np.zeros_like(waiting)
+        lo, hi = first_need[person], first_need[person + 1]
+        mine[lo:hi] = waiting[lo:hi]
         if mine.any():
-            chosen = decide(h, mine, state.room(day), state.money(day))
+            arcs = np.arange(first_arc[person], first_arc[person + 1])
+            chosen = decide(h, mine, state.room(day), state.money(day), among=arcs)
             state.take(day, chosen)
             waiting[h.arcs.need[chosen]] = False

@@ -14,6 +14,7 @@ from matcher.simulate.horizon import Horizon, generate_horizon, history_horizon
 from matcher.simulate.metrics import displaced
 from matcher.simulate.policies import UNMET, Outcome, run_policy
 from matcher.simulate.potentials import acute_rates, slot_chance
+from matcher.simulate.snapshot import decide
 
 options = st.builds(
     SimOptions,
@@ -87,3 +88,14 @@ def test_resolving_the_queue_meets_more_acute_needs_than_first_come_requests() -
     _, _, report = simulate(SimOptions(days=180, participants=400, programs=40, seed=2))
     request, resolve = report["policies"]["request"], report["policies"]["resolve"]
     assert resolve["acute_met"] > request["acute_met"]
+
+
+def test_a_snapshot_given_only_its_needs_arcs_decides_as_one_given_every_arc() -> None:
+    h = generate_horizon(SimOptions(days=30, participants=80, programs=25, seed=6))
+    room = np.bincount(h.slot_node, minlength=len(h.node_program)).astype(np.int64)
+    owner = h.tables.needs.participant
+    for person in range(0, 80, 7):
+        mine = owner == person
+        arcs = np.flatnonzero(mine[h.arcs.need])
+        whole = decide(h, mine, room, h.total_budget_cents)
+        assert np.array_equal(whole, decide(h, mine, room, h.total_budget_cents, among=arcs))
