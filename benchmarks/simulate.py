@@ -24,7 +24,7 @@ from matcher.simulate.hindsight import hindsight
 from matcher.simulate.horizon import SimOptions, generate_horizon, history_horizon
 from matcher.simulate.metrics import ratio, summary
 from matcher.simulate.policies import run_policy
-from matcher.simulate.potentials import acute_rates
+from matcher.simulate.potentials import learn
 
 SIZES = {"site": (1_000, 100), "county": (10_000, 1_000)}
 
@@ -34,15 +34,15 @@ def one_seed(size: str, seed: int, hold: float | None) -> dict[str, dict[str, An
     people, programs = SIZES[size]
     options = SimOptions(participants=people, programs=programs, seed=seed)
     horizon = generate_horizon(options)
-    rates = acute_rates(history_horizon(options), horizon)
+    learned = learn(history_horizon(options), horizon)
     runs: dict[str, Any] = {
         "hindsight": lambda: hindsight(horizon),
         "request": lambda: run_policy(horizon, "request"),
         "resolve": lambda: run_policy(horizon, "resolve"),
-        "priced": lambda: run_policy(horizon, "priced", rates),
+        "priced": lambda: run_policy(horizon, "priced", learned),
     }
     if hold is not None:
-        runs[f"priced, hold {hold:g}"] = lambda: run_policy(horizon, "priced", rates, hold)
+        runs[f"priced, hold {hold:g}"] = lambda: run_policy(horizon, "priced", learned, hold)
     out: dict[str, dict[str, Any]] = {}
     for name, run in runs.items():
         start = time.perf_counter()

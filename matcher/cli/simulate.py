@@ -48,6 +48,12 @@ def simulate(
             "likely wants before they vanish (chance above this).",
         ),
     ] = None,
+    plan: Annotated[
+        Path | None,
+        typer.Option(
+            help='Places to buy on day 0: a JSON object of program id to places, {"g-1a2b": 2}.'
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     html_file: Annotated[
         Path | None, typer.Option("--html", help="Also write a page with plots to this file.")
@@ -58,6 +64,7 @@ def simulate(
     from matcher.inputs import InputInvalid, write_atomic
     from matcher.simulate import POLICIES, SimOptions
     from matcher.simulate import simulate as run
+    from matcher.simulate.horizon import PlanInvalid
 
     chosen = [p.strip() for p in policies.split(",") if p.strip()]
     unknown = [p for p in chosen if p not in POLICIES]
@@ -75,8 +82,13 @@ def simulate(
         seed=seed,
         budget=budget,
         hold=hold,
+        plan=() if plan is None else read_plan(plan),
     )
-    horizon, outcomes, report = run(options, chosen)
+    try:
+        horizon, outcomes, report = run(options, chosen)
+    except PlanInvalid as error:
+        typer.echo(f"--plan: {error}", err=True)
+        raise typer.Exit(2) from None
     if html_file is not None:
         from matcher.simulate.html import render
 
@@ -89,6 +101,26 @@ def simulate(
         typer.echo(json.dumps(report, indent=2))
         return
     typer.echo(table(report))
+
+
+def read_plan(path: Path) -> tuple[tuple[str, int], ...]:
+    """The plan file as (program id, places) pairs; exit 2 naming ``--plan`` if unreadable."""
+    from matcher.inputs import InputInvalid, read_json
+
+    try:
+        data = read_json(str(path))
+    except (InputInvalid, OSError) as error:
+        typer.echo(f"--plan: {error}", err=True)
+        raise typer.Exit(2) from None
+    ok = isinstance(data, dict) and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in data.values()
+    )
+    if not ok:
+        typer.echo(
+            "--plan: must be a JSON object of program id to a whole number of places", err=True
+        )
+        raise typer.Exit(2)
+    return tuple(data.items())
 
 
 def table(report: dict[str, Any]) -> str:

@@ -36,14 +36,16 @@ class Vocab:
         """The code of ``word``, adding it when new."""
         return self.codes.setdefault(word, len(self.codes))
 
-    def bits(self, rows: Sequence[Iterable[str]]) -> Bits:
+    def bits(self, rows: Sequence[Sequence[str]]) -> Bits:
         """One row of 64-bit words per input row, bit ``code(word)`` set for each word."""
-        coded = [[self.code(w) for w in row] for row in rows]
+        code = self.code
+        flat = [code(w) for row in rows for w in row]
+        owner = np.repeat(np.arange(len(rows)), [len(row) for row in rows])
         words = max(1, (len(self.codes) + 63) // 64)
         out = np.zeros((len(rows), words), dtype=np.uint64)
-        for i, row in enumerate(coded):
-            for c in row:
-                out[i, c // 64] |= np.uint64(1) << np.uint64(c % 64)
+        codes = np.array(flat, dtype=np.uint64)
+        bit = np.left_shift(np.uint64(1), codes % np.uint64(64))
+        np.bitwise_or.at(out, (owner, (codes // np.uint64(64)).astype(np.int64)), bit)
         return out
 
     def lookup(self, word: str | None) -> int:

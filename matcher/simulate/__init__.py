@@ -17,7 +17,7 @@ from matcher.simulate.hindsight import hindsight
 from matcher.simulate.horizon import Horizon, SimOptions, generate_horizon, history_horizon
 from matcher.simulate.metrics import ratio, summary
 from matcher.simulate.policies import POLICIES, Outcome, run_policy
-from matcher.simulate.potentials import acute_rates
+from matcher.simulate.potentials import learn
 
 
 def simulate(
@@ -33,8 +33,8 @@ def simulate(
     horizon = generate_horizon(options)
     outcomes = {"hindsight": hindsight(horizon)}
     for name in policies:
-        rates = acute_rates(history_horizon(options), horizon) if name == "priced" else None
-        outcomes[name] = run_policy(horizon, name, rates, options.hold)
+        learned = learn(history_horizon(options), horizon) if name == "priced" else None
+        outcomes[name] = run_policy(horizon, name, learned, options.hold)
     best = summary(horizon, outcomes["hindsight"])
     report: dict[str, Any] = {"horizon": describe(horizon), "hindsight": best, "policies": {}}
     for name in policies:

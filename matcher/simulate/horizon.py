@@ -18,6 +18,9 @@ the participants' needs are a generated scenario; the horizon adds time.
 - The fund's money arrives in top-ups: part on day 0 and the rest in equal
   quarterly instalments; a purchase on day ``t`` may spend only what has
   arrived by ``t``.
+- A funder's purchase plan (``plan``: places per program) buys on day 0, from the
+  fund's first instalments, places that are then LEAD's all year
+  (``lead_reserved``); each program must be fundable and sell that many places.
 
 Each place is one *slot*: a (program, pool) node, the half-open window of days
 ``[appear, vanish)`` in which it can be taken, and its price. A need waits in
@@ -33,7 +36,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from matcher.capacity.pools import Pool, pools_of, unused_places
+from matcher.capacity.pools import Pool, Pools, pools_of, unused_places
 from matcher.generate import GenerateOptions, generate
 from matcher.money import budget_cents, price_cents
 from matcher.rules.arcs import Arcs, candidate_arcs
@@ -67,6 +70,12 @@ class SimOptions:
     hold: float | None = None
     """``priced`` only: keep from needs that are not acute the places an acute need wants
     before they vanish with a chance above this (see ``potentials``); None: never."""
+    plan: tuple[tuple[str, int], ...] = ()
+    """Places to buy on day 0, as (program id, places)."""
+
+
+class PlanInvalid(ValueError):
+    """A purchase plan the horizon cannot carry out (the message names the entry and rule)."""
 
 
 @dataclass(frozen=True)
@@ -181,6 +190,10 @@ def horizon_from(scenario: Scenario, options: SimOptions, *, stream: int) -> Hor
     life = np.ceil(rng.exponential(options.lifetime_days, len(general_program))).astype(np.int64)
     general_vanish = np.minimum(general_appear + np.maximum(life, 1), days)
 
+    bought, plan_cents = _bought(scenario, pools, options.plan)
+    pools = replace(
+        pools, lead_reserved=pools.lead_reserved + bought, purchase=pools.purchase - bought
+    )
     # Arcs to every node that ever has a slot: pools sized 1 where any slot exists.
     ever = replace(
         pools,
@@ -217,10 +230,17 @@ def horizon_from(scenario: Scenario, options: SimOptions, *, stream: int) -> Hor
         slot_vanish.append(vanish[found])
 
     budget = budget_cents(scenario.fund.budget)
+    if plan_cents > budget:
+        raise PlanInvalid(
+            f"the plan costs {plan_cents / 100:,.2f}, more than the fund's {budget / 100:,.2f}"
+        )
     first = int(budget * FIRST_INSTALMENT)
     rest = budget - first
-    later = [rest // (INSTALMENTS - 1)] * (INSTALMENTS - 1)
-    later[-1] += rest - sum(later)
+    instalments = np.array([first] + [rest // (INSTALMENTS - 1)] * (INSTALMENTS - 1), np.int64)
+    instalments[-1] += rest - int(instalments[1:].sum())
+    # The plan is paid on day 0 from the first instalments, brought forward as needed.
+    paid = np.minimum(instalments, np.maximum(plan_cents - np.cumsum(instalments) + instalments, 0))
+    instalments -= paid
     topup_day = np.array(
         [0] + [math.floor(days * k / INSTALMENTS) for k in range(1, INSTALMENTS)], np.int64
     )
@@ -240,5 +260,29 @@ def horizon_from(scenario: Scenario, options: SimOptions, *, stream: int) -> Hor
         slot_appear=np.concatenate(slot_appear),
         slot_vanish=np.concatenate(slot_vanish),
         topup_day=topup_day,
-        topup_cents=np.array([first, *later], np.int64),
+        topup_cents=instalments,
     )
+
+
+def _bought(
+    scenario: Scenario, pools: Pools, plan: tuple[tuple[str, int], ...]
+) -> tuple[IntArray, int]:
+    """Places the plan buys per program, and their cost in cents."""
+    index = {g.id: j for j, g in enumerate(scenario.programs)}
+    bought = np.zeros(len(scenario.programs), dtype=np.int64)
+    for program_id, places in plan:
+        j = index.get(program_id)
+        if j is None:
+            raise PlanInvalid(f"{program_id}: no such program")
+        if places < 0:
+            raise PlanInvalid(f"{program_id}: places must be >= 0")
+        if not pools.fundable[j]:
+            raise PlanInvalid(f"{program_id}: sets a barrier, so the fund may not buy there")
+        bought[j] += places
+        if bought[j] > pools.purchase[j]:
+            raise PlanInvalid(
+                f"{program_id}: sells {int(pools.purchase[j])} place(s) to the fund, "
+                f"not {bought[j]}"
+            )
+    cents = int((bought * price_cents(pools.price)).sum())
+    return bought, cents

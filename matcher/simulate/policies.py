@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matcher.rules.tables import FloatArray, IntArray
+from matcher.rules.tables import IntArray
 from matcher.simulate.horizon import BoolArray, Horizon
-from matcher.simulate.potentials import level4_potential, slot_chance
+from matcher.simulate.potentials import Learned, level4_potential, slot_chance
 from matcher.simulate.snapshot import decide
 
 POLICIES = ("request", "resolve", "priced")
@@ -94,10 +94,13 @@ class _State:
 
 
 def run_policy(
-    horizon: Horizon, policy: str, rates: FloatArray | None = None, hold: float | None = None
+    horizon: Horizon,
+    policy: str,
+    learned: Learned | None = None,
+    hold: float | None = None,
 ) -> Outcome:
-    """Run one policy over the horizon (``priced`` needs each node's acute ``rates``,
-    learned from history, and may ``hold`` places from needs that are not acute)."""
+    """Run one policy over the horizon (``priced`` needs the potentials ``learned`` from
+    history, and may ``hold`` places from needs that are not acute)."""
     n = horizon.tables.needs.size
     state = _State(
         horizon,
@@ -112,9 +115,9 @@ def run_policy(
     elif policy == "resolve":
         step = _resolve
     elif policy == "priced":
-        if rates is None:
-            raise ValueError("priced needs the acute rates learned from history")
-        step = _priced(rates, hold)
+        if learned is None:
+            raise ValueError("priced needs the potentials learned from history")
+        step = _priced(learned, hold)
     else:
         raise ValueError(f"unknown policy {policy!r}")
     for day in range(horizon.days):
@@ -128,7 +131,9 @@ def _resolve(state: _State, day: int) -> None:
         state.take(day, decide(state.horizon, waiting, state.room(day), state.money(day)))
 
 
-def _priced(rates: FloatArray, hold: float | None) -> Callable[[_State, int], None]:
+def _priced(learned: Learned, hold: float | None) -> Callable[[_State, int], None]:
+    rates, chance = learned.acute_rates, learned.need_chance
+
     def step(state: _State, day: int) -> None:
         h = state.horizon
         waiting = state.waiting(day)
@@ -138,14 +143,17 @@ def _priced(rates: FloatArray, hold: float | None) -> Callable[[_State, int], No
             acute = h.tables.needs.acute
             available = state.available(day)
             worth = level4_potential(h, rates, day, available)
-            state.take(day, decide(h, waiting & acute, state.room(day), state.money(day), worth))
+            state.take(
+                day,
+                decide(h, waiting & acute, state.room(day), state.money(day), worth, None, chance),
+            )
             waiting &= ~acute
             spare = state.available(day) & (slot_chance(h, rates, day) <= hold)
             room = state.room(day, spare)
         else:
             room = state.room(day)
         worth = level4_potential(h, rates, day, state.available(day))
-        state.take(day, decide(h, waiting, room, state.money(day), worth))
+        state.take(day, decide(h, waiting, room, state.money(day), worth, None, chance))
 
     return step
 
@@ -160,9 +168,16 @@ def _requests(state: _State, day: int) -> None:
         return
     waiting = state.waiting(day)
     owner = h.tables.needs.participant
+    # Needs are listed participant by participant and arcs need by need: each
+    # participant's needs, and their arcs, are one contiguous range.
+    first_need = np.searchsorted(owner, np.arange(len(h.arrive) + 1))
+    first_arc = np.searchsorted(h.arcs.need, first_need)
     for person in asks:
-        mine = waiting & (owner == person)
+        mine = np.zeros_like(waiting)
+        lo, hi = first_need[person], first_need[person + 1]
+        mine[lo:hi] = waiting[lo:hi]
         if mine.any():
-            chosen = decide(h, mine, state.room(day), state.money(day))
+            arcs = np.arange(first_arc[person], first_arc[person + 1])
+            chosen = decide(h, mine, state.room(day), state.money(day), among=arcs)
             state.take(day, chosen)
             waiting[h.arcs.need[chosen]] = False

@@ -8,11 +8,17 @@ acute need with chance ``1 - exp(-a * r)`` (arrivals as a Poisson stream): a pla
 about to vanish is worth little to the future, a place that stays is worth as
 much as the acute needs likely to come for it.
 
+Needs have potentials too: a need whose nodes see places come often (their rate in
+history) is likely to find another place during a typical stay (the mean stay in
+history), ``1 - exp(-stay * sum of its nodes' place rates)``; a need with few ways
+is not.
+
 ``priced`` uses the potentials in two ways:
 
 - at level 4 (always): among answers equal on acute needs met, needs met and
   spend, the one whose places (each node's soonest-vanishing one, the one taken)
-  are least likely to be wanted by an acute need wins; levels 1-3 stay exact;
+  are least likely to be wanted by an acute need, and whose needs are least likely
+  to find another place, wins; levels 1-3 stay exact;
 - as a documented option (``hold``): a place whose chance exceeds ``hold`` is kept
   from needs that are not acute (it still goes to any acute need), which trades
   needs met now for acute needs met later (``docs/benchmarks.md`` measures it).
@@ -23,11 +29,28 @@ potentials first: they do not see how long a place lasts and changed nothing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from matcher.rules.tables import FloatArray, IntArray
 from matcher.simulate.horizon import BoolArray, Horizon
 from matcher.solver.preferences import MAX_PENALTY
+
+
+@dataclass(frozen=True)
+class Learned:
+    """What ``priced`` learns from history: per node, acute needs per day; per need, the
+    chance of another place (level-4 points)."""
+
+    acute_rates: FloatArray
+    need_chance: IntArray
+
+
+def learn(history: Horizon, horizon: Horizon) -> Learned:
+    """Both potentials of ``horizon``, learned from ``history``."""
+    return Learned(acute_rates(history, horizon), need_chance(history, horizon))
+
 
 STEPS = 100
 """Level-4 potentials are whole hundredths of a chance, each ahead of every preference."""
@@ -37,8 +60,26 @@ def acute_rates(history: Horizon, horizon: Horizon) -> FloatArray:
     """Per node of ``horizon``: acute needs per day that could use it in ``history``
     (nodes matched by program and pool; one history never saw is wanted by none)."""
     acute = history.tables.needs.acute[history.arcs.need]
+    return _per_node(history, horizon, history.node[acute])
+
+
+def need_chance(history: Horizon, horizon: Horizon) -> IntArray:
+    """Per need of ``horizon``: the chance, in level-4 points, that another place comes
+    for it during a typical stay (place rates per node and the mean stay from history)."""
+    places = _per_node(history, horizon, history.slot_node)
+    stay = float(np.mean(history.exit - history.arrive)) if len(history.arrive) else 0.0
+    ways = np.bincount(
+        horizon.arcs.need, weights=places[horizon.node], minlength=horizon.tables.needs.size
+    )
+    chance = 1.0 - np.exp(-np.asarray(ways, dtype=np.float64) * stay)
+    return np.rint(chance * STEPS).astype(np.int64) * MAX_PENALTY
+
+
+def _per_node(history: Horizon, horizon: Horizon, events: IntArray) -> FloatArray:
+    """Per node of ``horizon``: how many of ``events`` (history node ids) fell on the
+    same (program, pool) in history, per day."""
     nodes = len(history.node_program)
-    per_day = np.bincount(history.node[acute], minlength=nodes) / max(history.days, 1)
+    per_day = np.bincount(events, minlength=nodes) / max(history.days, 1)
     learned = dict(
         zip(
             zip(history.node_program.tolist(), history.node_pool.tolist(), strict=True),

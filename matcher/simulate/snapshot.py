@@ -31,19 +31,21 @@ def decide(
     room: IntArray,
     budget_cents: int,
     potential: IntArray | None = None,
-    allowed: BoolArray | None = None,
+    among: IntArray | None = None,
+    need_potential: IntArray | None = None,
 ) -> IntArray:
     """Indices of the horizon's arcs the snapshot takes (one per need met at most).
 
     ``waiting`` is per need, ``room`` per node (places there now), ``potential``
     per node: a level-4 cost added ahead of the preferences, so among answers
     equal on levels 1-3 the one that spends the least valuable places wins.
+    ``need_potential``, per need, is added likewise for every arc of the need.
+    ``among``, when given, holds every arc of the waiting needs (a shortcut for a
+    snapshot of a few needs; the answer is the same).
     """
-    mask = waiting[horizon.arcs.need] & (room[horizon.node] > 0)
-    mask &= horizon.cents <= budget_cents
-    if allowed is not None:
-        mask &= allowed
-    idx = np.flatnonzero(mask)
+    idx = np.arange(len(horizon.node)) if among is None else among
+    need, node = horizon.arcs.need[idx], horizon.node[idx]
+    idx = idx[waiting[need] & (room[node] > 0) & (horizon.cents[idx] <= budget_cents)]
     if len(idx) == 0:
         return idx
     arcs = horizon.arcs.take(idx)
@@ -57,6 +59,8 @@ def decide(
     penalty = horizon.penalty[idx]
     if potential is not None:
         penalty = penalty + potential[node]
+    if need_potential is not None:
+        penalty = penalty + need_potential[arcs.need]
     nodes = PoolNodes(node, horizon.node_program, horizon.node_pool)
     chosen = keep_levels_prefer(tables, arcs, nodes, room, levels.chosen, penalty)
     return idx[chosen]

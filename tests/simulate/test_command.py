@@ -71,3 +71,54 @@ def test_a_bad_option_exits_2_naming_it(args: list[str], option: str) -> None:
     assert result.exit_code == 2
     assert option in result.stderr
     assert result.stdout == ""
+
+
+def _fundable(seed: int = 3) -> tuple[str, int, float]:
+    from matcher.simulate.horizon import SimOptions, generate_horizon
+
+    h = generate_horizon(SimOptions(days=40, participants=60, programs=15, seed=seed))
+    g = next(g for g in h.scenario.programs if g.fundable and g.capacity.purchasable > 0)
+    return g.id, g.capacity.purchasable, g.capacity.price
+
+
+def test_a_purchase_plan_is_paid_from_the_fund_on_day_0(tmp_path: Path) -> None:
+    program, _, price = _fundable()
+    places = 1
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({program: places}))
+    before = json.loads(runner.invoke(app, [*SMALL, "--json"]).stdout)
+    result = runner.invoke(app, [*SMALL, "--json", "--plan", str(plan)])
+    assert result.exit_code == 0, result.stderr
+    after = json.loads(result.stdout)
+    assert after["horizon"]["budget"] == pytest.approx(before["horizon"]["budget"] - places * price)
+    assert after["horizon"]["places"] == before["horizon"]["places"]
+
+
+@pytest.mark.parametrize(
+    ("plan", "says"),
+    [
+        ({"g-nowhere": 1}, "g-nowhere: no such program"),
+        ({"PROGRAM": 1000}, "sells"),
+        ({"PROGRAM": -1}, "must be >= 0"),
+        ({"PROGRAM": "two"}, "whole number"),
+        (["PROGRAM"], "JSON object"),
+    ],
+    ids=["unknown program", "more than it sells", "negative", "not a number", "not an object"],
+)
+def test_a_bad_plan_exits_2_naming_the_option(tmp_path: Path, plan: object, says: str) -> None:
+    program, _, _ = _fundable()
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan).replace("PROGRAM", program))
+    result = runner.invoke(app, [*SMALL, "--plan", str(path)])
+    assert result.exit_code == 2
+    assert "--plan:" in result.stderr
+    assert says in result.stderr
+
+
+def test_a_plan_dearer_than_the_fund_exits_2(tmp_path: Path) -> None:
+    program, places, _ = _fundable()
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps({program: places}))
+    result = runner.invoke(app, [*SMALL, "--plan", str(path), "--budget", "1"])
+    assert result.exit_code == 2
+    assert "--plan: the plan costs" in result.stderr

@@ -13,7 +13,9 @@ from matcher.simulate import POLICIES, SimOptions, simulate
 from matcher.simulate.horizon import Horizon, generate_horizon, history_horizon
 from matcher.simulate.metrics import displaced
 from matcher.simulate.policies import UNMET, Outcome, run_policy
-from matcher.simulate.potentials import acute_rates, slot_chance
+from matcher.simulate.potentials import STEPS, learn, slot_chance
+from matcher.simulate.snapshot import decide
+from matcher.solver.preferences import MAX_PENALTY
 
 options = st.builds(
     SimOptions,
@@ -62,13 +64,13 @@ def test_a_place_taken_twice_is_counted_as_displacing() -> None:
 def test_holding_keeps_likely_wanted_places_from_needs_that_are_not_acute() -> None:
     opts = SimOptions(days=120, participants=300, programs=30, seed=5)
     h = generate_horizon(opts)
-    rates = acute_rates(history_horizon(opts), h)
-    held = run_policy(h, "priced", rates, hold=0.2)
+    learned = learn(history_horizon(opts), h)
+    held = run_policy(h, "priced", learned, hold=0.2)
     other = (held.day != UNMET) & ~h.tables.needs.acute
     assert other.any()
     for n in np.flatnonzero(other).tolist():
-        assert slot_chance(h, rates, int(held.day[n]))[held.slot[n]] <= 0.2
-    free = run_policy(h, "priced", rates)
+        assert slot_chance(h, learned.acute_rates, int(held.day[n]))[held.slot[n]] <= 0.2
+    free = run_policy(h, "priced", learned)
     acute = h.tables.needs.acute
     assert ((held.day != UNMET) & acute).sum() >= ((free.day != UNMET) & acute).sum()
 
@@ -87,3 +89,29 @@ def test_resolving_the_queue_meets_more_acute_needs_than_first_come_requests() -
     _, _, report = simulate(SimOptions(days=180, participants=400, programs=40, seed=2))
     request, resolve = report["policies"]["request"], report["policies"]["resolve"]
     assert resolve["acute_met"] > request["acute_met"]
+
+
+def test_a_snapshot_given_only_its_needs_arcs_decides_as_one_given_every_arc() -> None:
+    h = generate_horizon(SimOptions(days=30, participants=80, programs=25, seed=6))
+    room = np.bincount(h.slot_node, minlength=len(h.node_program)).astype(np.int64)
+    owner = h.tables.needs.participant
+    for person in range(0, 80, 7):
+        mine = owner == person
+        arcs = np.flatnonzero(mine[h.arcs.need])
+        whole = decide(h, mine, room, h.total_budget_cents)
+        assert np.array_equal(whole, decide(h, mine, room, h.total_budget_cents, among=arcs))
+
+
+def test_a_need_with_more_ways_to_a_place_has_more_chance_of_another() -> None:
+    opts = SimOptions(days=120, participants=200, programs=30, seed=8)
+    h = generate_horizon(opts)
+    chance = learn(history_horizon(opts), h).need_chance
+    arcs = np.bincount(h.arcs.need, minlength=h.tables.needs.size)
+    assert (chance[arcs == 0] == 0).all()
+    assert ((chance >= 0) & (chance <= STEPS * MAX_PENALTY)).all()
+    # Needs of one participant with the same types share their arcs' nodes: same chance.
+    same = h.tables.needs.participant[:-1] == h.tables.needs.participant[1:]
+    kinds = h.tables.needs.types
+    twins = np.flatnonzero(same & (kinds[:-1] == kinds[1:]).all(axis=1))
+    assert all(chance[i] == chance[i + 1] for i in twins.tolist())
+    assert chance.max() > 0
