@@ -59,3 +59,17 @@ def names(session: Session, program_ids: Iterable[str]) -> dict[str, str]:
         return {}
     rows = session.exec(select(t.Program.id, t.Program.name).where(col(t.Program.id).in_(wanted)))
     return {pid: name or pid for pid, name in rows}
+
+
+def organizations(session: Session) -> list[tuple[str, str | None]]:
+    """Every organisation's id and stored name, by name: whom a consent may name."""
+    rows = session.exec(
+        select(t.Organization.id, t.Organization.name).order_by(col(t.Organization.name))
+    )
+    return [(oid, name) for oid, name in rows]
+
+
+def organization_name(session: Session, organization_id: str) -> str | None:
+    """An organisation's stored name (None when it has none, or there is no such one)."""
+    found = session.get(t.Organization, organization_id)
+    return found.name if found else None
