@@ -10,7 +10,7 @@ from typing import Any
 import anyio
 from anyio import to_thread
 from fastapi import FastAPI
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from api import problems, web
 from api.audit import AuditLog, AuditSink
@@ -34,7 +34,7 @@ from api.text_guard import TextGuard, document_text_rules
 from matcher.jobs import queued
 from matcher.jobs.local import InProcess
 from matcher.settings import Settings, check_secrets, get_settings
-from matcher.store.engine import READ_ONLY, make_engine
+from matcher.store.engine import make_engine, ping
 
 DESCRIPTION = """Matches LEAD participants' needs only to unused places or places bought
 with LEAD funds, so that nobody already waiting is bumped. Errors are RFC 9457
@@ -107,8 +107,7 @@ def create_app(
     @app.get("/health", response_model=Health, tags=["everyone"])
     def health(ctx: Ctx) -> Health:
         """The service and its database answer."""
-        with ctx.engine.execution_options(**{READ_ONLY: True}).connect() as connection:
-            connection.execute(text("SELECT 1"))
+        ping(ctx.engine)
         return Health(status="ok", database="ok")
 
     return app

@@ -194,12 +194,43 @@ def test_only_serve_imports_the_api_from_the_command_line() -> None:
         assert not any(str(n).startswith(("api", "fastapi", "uvicorn")) for n in names)
 
 
-SQL = ("sqlalchemy", "sqlmodel.select", "sqlmodel.col", "sqlmodel.func", "matcher.store.tables")
+API = PACKAGE.parent / "api"
+QUERY_BUILDERS = {
+    f"{lib}.{name}"
+    for lib in ("sqlmodel", "sqlalchemy", "sqlalchemy.sql", "sqlalchemy.sql.expression")
+    for name in ("select", "col", "text", "func", "update", "insert", "delete", "and_", "or_")
+}
+"""Names that build SQL: queries belong in ``matcher/service`` and ``matcher/store``."""
+API_MODULES = sorted(API.rglob("*.py"))
 
 
-def test_the_hsds_read_routes_write_no_sql() -> None:
-    """The HSDS read API asks ``matcher.service``/``matcher.store`` for what it lists."""
-    path = PACKAGE.parent / "api" / "routers" / "hsds.py"
-    found = imported_modules(path.read_text(encoding="utf-8"), ("api", "routers"))
-    assert {m for m in found if m.startswith(SQL)} == set()
-    assert "matcher.service.programs" in found
+def _api_imports(path: Path) -> set[str]:
+    package = path.relative_to(API.parent).with_suffix("").parts[:-1]
+    return imported_modules(path.read_text(encoding="utf-8"), package)
+
+
+@pytest.mark.parametrize(
+    "path", API_MODULES, ids=[p.relative_to(API.parent).as_posix() for p in API_MODULES]
+)
+def test_the_api_builds_no_sql(path: Path) -> None:
+    name = path.relative_to(API.parent).as_posix()
+    builders = sorted(_api_imports(path) & QUERY_BUILDERS)
+    assert builders == [], f"{name} builds queries; call matcher.service or matcher.store"
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((API / "web").glob("*.py")),
+    ids=[p.name for p in sorted((API / "web").glob("*.py"))],
+)
+def test_the_pages_reach_tables_only_through_the_service_layer(path: Path) -> None:
+    tables = {m for m in _api_imports(path) if m.startswith("matcher.store.tables")}
+    assert tables == set()
+
+
+def test_the_check_sees_a_query_builder() -> None:
+    source = "from sqlmodel import Session, select\nfrom sqlalchemy import text\n"
+    assert imported_modules(source, ("api",)) & QUERY_BUILDERS == {
+        "sqlmodel.select",
+        "sqlalchemy.text",
+    }

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from api.web.labels import POOL_LABELS, STATUS_LABELS, organization_name
 from api.web.render import PageError, Token, Web, WebPage, service_type_labels
@@ -30,7 +30,6 @@ from matcher.service import (
 )
 from matcher.service.errors import ServiceError
 from matcher.service.referrals import ReferralView
-from matcher.store import tables as t
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/web/case-manager"
@@ -166,9 +165,7 @@ def _participant_state(web: Web, case_manager_id: str, participant_id: str) -> d
         steps = {r.referral_id: referrals.history(s, case_manager_id, r.referral_id) for r in mine}
         given = consent.consents(s, case_manager_id, participant_id)
         shared = consent.disclosures(s, case_manager_id, participant_id)
-        organizations = s.exec(
-            select(t.Organization.id, t.Organization.name).order_by(col(t.Organization.name))
-        ).all()
+        organizations = programs.organizations(s)
         return {
             "person": person,
             "active": active,

@@ -21,8 +21,8 @@ from api.web.labels import (
 )
 from api.web.render import PageError, Token, Web, WebPage
 from matcher.service import capacity, referrals
+from matcher.service import programs as programs_service
 from matcher.service.errors import Conflict, ServiceError
-from matcher.store import tables as t
 
 router = APIRouter(include_in_schema=False)
 Answer = Callable[[Session, str, str, str, str, datetime, str | None], object]
@@ -37,15 +37,13 @@ def _state(session: Session, organization_id: str, web: Web) -> dict[str, Any]:
     programs = capacity.list_programs(session, organization_id, now)
     incoming = referrals.incoming(session, organization_id, now)
     fresh_for = timedelta(days=web.ctx.settings.report_fresh_days)
-    organization = session.get(t.Organization, organization_id)
+    organization = programs_service.organization_name(session, organization_id)
     return {
         "programs": programs,
         "waiting": [r for r in incoming if r.status == "referred"],
         "placed": [r for r in incoming if r.status == "enrolled"],
         "names": {p.program_id: p.name or p.program_id for p in programs},
-        "organization": organization_name(
-            organization_id, organization.name if organization else None
-        ),
+        "organization": organization_name(organization_id, organization),
         "stale_reports": {p.program_id for p in programs if capacity.is_stale(p, now, fresh_for)},
         "fresh_days": web.ctx.settings.report_fresh_days,
         "now": now,

@@ -68,3 +68,17 @@ def ids(session: Session, organization_id: str | None = None) -> list[str]:
     if organization_id is not None:
         query = query.where(t.Program.organization_id == organization_id)
     return sorted(session.exec(query))
+
+
+def organizations(session: Session) -> list[tuple[str, str | None]]:
+    """Every organisation's id and stored name, by name: whom a consent may name."""
+    rows = session.exec(
+        select(t.Organization.id, t.Organization.name).order_by(col(t.Organization.name))
+    )
+    return [(oid, name) for oid, name in rows]
+
+
+def organization_name(session: Session, organization_id: str) -> str | None:
+    """An organisation's stored name (None when it has none, or there is no such one)."""
+    found = session.get(t.Organization, organization_id)
+    return found.name if found else None

@@ -42,6 +42,12 @@ def ensure_keys() -> None:
         RING.configure(data_keys(get_settings()))
 
 
+def ping(engine: Engine) -> None:
+    """Ask the database a trivial question read-only (raises if it does not answer)."""
+    with engine.execution_options(**{READ_ONLY: True}).connect() as connection:
+        connection.exec_driver_sql("SELECT 1")
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` with the locking behaviour the ledger relies on."""
     ensure_keys()
