@@ -205,6 +205,7 @@ def test_hold_confirm_and_enrol_across_the_two_roles(pages: TestClient, web_engi
     incoming = sign_in(pages, "staff")
     assert f'data-referral="{referral.id}"' in incoming
     assert person in incoming
+    assert "Case manager: <strong>ana</strong>" in incoming  # whom to call, with consent
     enrolled = pages.post(
         f"/web/provider/referrals/{referral.id}/enrol", data={"csrf_token": csrf_of(incoming)}
     )
