@@ -142,6 +142,7 @@ def case_load(
                 mate: [p for p, _ in participants.listing(s, mate, True)]
                 for mate in teams.teammates(s, case_manager_id)
             },
+            "mates": accounts.names_of(s, set(teams.teammates(s, case_manager_id))),
         }
 
     return web.page(
@@ -169,7 +170,11 @@ def _participant_state(web: Web, case_manager_id: str, participant_id: str) -> d
         return {
             "person": person,
             "active": active,
-            "covering": case_manager_id if case_manager_id != web.me.subject_id else None,
+            "covering": (
+                accounts.names_of(s, {case_manager_id})[case_manager_id]
+                if case_manager_id != web.me.subject_id
+                else None
+            ),
             "consents": given,
             "organizations": organizations,
             "org_names": {o: organization_name(o, name) for o, name in organizations},

@@ -77,7 +77,10 @@ def from_validation(error: ValidationError) -> FormProblem:
     first = error.errors()[0]
     path = ".".join(str(p) for p in first["loc"] if not isinstance(p, int))
     field = FIELD_OF.get(path)
-    ctx: dict[str, Any] = dict(first.get("ctx") or {})
+    ctx: dict[str, Any] = {
+        k: int(v) if isinstance(v, float) and v.is_integer() else v
+        for k, v in (first.get("ctx") or {}).items()
+    }
     template = _PYDANTIC_WORDS.get(first["type"])
     if template is not None:
         words = template.format(**ctx)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
@@ -99,6 +100,16 @@ def _types(codes: list[str]) -> str:
     return ", ".join(labels.get(c, c) for c in codes)
 
 
+_CODE = re.compile(r"\b[a-z_]+\.[a-z_]+\b")
+
+
+def _named(text: str) -> str:
+    """``text`` with every service-type code in it replaced by the type's label
+    (explanations built for the API name types by code)."""
+    labels = service_type_labels()
+    return _CODE.sub(lambda m: labels.get(m.group(0), m.group(0)), text)
+
+
 def _when(value: datetime | None) -> str:
     return "never" if value is None else value.strftime("%a %d %b, %H:%M UTC")
 
@@ -106,6 +117,7 @@ def _when(value: datetime | None) -> str:
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.filters["types"] = _types
 templates.env.filters["when"] = _when
+templates.env.filters["named"] = _named
 templates.env.filters["money"] = dollars
 templates.env.filters["ago"] = ago
 templates.env.globals["RULE_PHRASES"] = RULE_PHRASES

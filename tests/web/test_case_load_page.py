@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
+from api.app import create_app
+from tests.api.conftest import SETTINGS, Clock
 from tests.web.conftest import SAMPLE, sign_in
 
 ROW = re.compile(r'<tr data-participant="([^"]+)"')
@@ -48,3 +51,19 @@ def test_an_inactive_filter_shows_none_of_the_active(pages: TestClient) -> None:
     page = pages.get("/web/case-manager", params={"status": "inactive"})
     assert _shown(page.text) == []
     assert "No participant matches" in page.text
+
+
+def test_past_the_solver_limit_the_dashboard_still_shows_the_case_load(
+    web_engine: Engine,
+) -> None:
+    settings = SETTINGS.model_copy(update={"match_per_minute": 1})
+    app = create_app(settings, engine=web_engine, clock=Clock())
+    with TestClient(app, raise_server_exceptions=False, base_url="https://testserver") as c:
+        first = sign_in(c, "ana")
+        assert "Reasons for unmet needs are left out" not in first
+        again = c.get("/web/case-manager", params={"show": "unmet"})
+        everyone = c.get("/web/case-manager").text
+    assert again.status_code == 200
+    assert "Reasons for unmet needs are left out" in again.text
+    assert _shown(again.text) == []  # nothing is called unmet without a solve
+    assert len(_shown(everyone)) == len(SAMPLE.participants)

@@ -52,7 +52,8 @@ def test_a_new_participant_form_keeps_everything_typed_and_says_what_is_wrong(
     assert refused.status_code == 422
     page = refused.text
     words = _problems(page)
-    assert "Farthest they can travel: must be" in words
+    assert "Farthest they can travel: must be at least 0" in words
+    assert "0.0" not in words
     assert not [x for x in INTERNALS if x in words]
     assert 'id="max_distance_km-error"' in page
     assert 'aria-invalid="true"' in page

@@ -4,6 +4,7 @@ funder's suppressed table."""
 
 from __future__ import annotations
 
+import html
 import re
 
 from fastapi.testclient import TestClient
@@ -205,6 +206,7 @@ def test_hold_confirm_and_enrol_across_the_two_roles(pages: TestClient, web_engi
     incoming = sign_in(pages, "staff")
     assert f'data-referral="{referral.id}"' in incoming
     assert person in incoming
+    assert "Case manager: <strong>ana</strong>" in incoming  # whom to call, with consent
     enrolled = pages.post(
         f"/web/provider/referrals/{referral.id}/enrol", data={"csrf_token": csrf_of(incoming)}
     )
@@ -508,11 +510,11 @@ def test_a_teammate_covers_a_case_load_from_the_pages(
     with session_scope(web_engine) as s:
         teams.set_members(s, "downtown", [CM, OTHER_CM])
     home = pages.get("/web/case-manager")
-    assert f"Covering for {CM}" in home.text
+    assert "Covering for ana" in home.text  # the teammate's name, not the case load's id
     assert f'href="/web/case-manager/participants/{person}"' in home.text
     page = pages.get(f"/web/case-manager/participants/{person}")
     assert page.status_code == 200
-    assert "you are covering" in page.text
+    assert "On ana's case load: you are covering" in html.unescape(page.text)
     found = pages.get(f"/web/case-manager/participants/{person}/places")
     assert found.status_code == 200
     assert "★" in found.text

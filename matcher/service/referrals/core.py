@@ -47,6 +47,7 @@ class ReferralView:
     sent_at: datetime | None = None
     respond_by: datetime | None = None
     overdue: bool = False
+    contact: str | None = None  # the case manager's work contact, for the provider
 
 
 @dataclass(frozen=True, slots=True)

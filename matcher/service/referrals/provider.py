@@ -60,4 +60,25 @@ def for_provider(session: Session, r: t.Referral, now: datetime) -> ReferralView
     if not valid or program is None or participant is None:
         return replace(shown, participant_id="withheld", need_id="withheld", service_types=[])
     notice = consent.REDISCLOSURE_NOTICE if category(session, r) == consent.SUBSTANCE_USE else None
-    return replace(shown, facts=consent.minimum(program, participant), notice=notice)
+    return replace(
+        shown,
+        facts=consent.minimum(program, participant),
+        notice=notice,
+        contact=work_contact(session, r.case_manager_id),
+    )
+
+
+def work_contact(session: Session, case_manager_id: str) -> str | None:
+    """Who to call about a referral: the case load's active case manager, by name and
+    work e-mail (shown to a provider only with the facts a consent covers, since it
+    says who works with the participant)."""
+    account = session.exec(
+        select(t.Account).where(
+            t.Account.subject_id == case_manager_id,
+            t.Account.role == "case_manager",
+            col(t.Account.active).is_(True),
+        )
+    ).first()
+    if account is None:
+        return None
+    return f"{account.username} <{account.email}>" if account.email else account.username

@@ -1,139 +1,26 @@
 """Each role's daily task in a real browser: Debian's Chromium, driven by Playwright,
 against the app served on 127.0.0.1. Nothing is fetched from the internet.
 
-Screenshots go to a temporary folder, or to ``MATCHER_SCREENSHOTS`` when set (the
-README's pictures are made with ``MATCHER_SCREENSHOTS=docs/screenshots``).
+Fixtures (the served app, the browser) are in ``conftest``; screenshots go where
+``MATCHER_SCREENSHOTS`` says.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-import uvicorn
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import (
-    BrowserContext,
-    Page,
-    Playwright,
-    ViewportSize,
-    expect,
-    sync_playwright,
-)
+from playwright.sync_api import BrowserContext, expect
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from api.app import create_app
 from matcher.demo import pick_participant
 from matcher.service import accounts, audit
 from matcher.store import tables as t
 from matcher.store.engine import session_scope
-from tests.api.conftest import SETTINGS, START, Clock
-from tests.dbs import engine_for
-from tests.web.conftest import ORG, PASSWORD, SAMPLE, seed
-
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-MOBILE: ViewportSize = {"width": 390, "height": 844}
-
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):
-        raise RuntimeError("CI needs Debian's chromium at /usr/bin/chromium (.ci/run installs it)")
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    with engine_for("sqlite", tmp_path_factory.mktemp("browser")) as engine:
-        seed(engine)
-        yield engine
-
-
-@pytest.fixture(scope="module")
-def clock() -> Clock:
-    """The served app's clock; a test that moves it puts it back."""
-    return Clock(START)
-
-
-@pytest.fixture(scope="module")
-def base(store: Engine, clock: Clock) -> Iterator[str]:
-    """The app on 127.0.0.1 over plain HTTP (development cookies: not ``Secure``)."""
-    settings = SETTINGS.model_copy(update={"environment": "development"})
-    app = create_app(settings, engine=store, clock=clock)
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not running.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the app did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture
-def browser(playwright: Playwright, tmp_path: Path) -> Iterator[BrowserContext]:
-    """A fresh headless Chromium with an empty profile, phone-sized."""
-    context = playwright.chromium.launch_persistent_context(
-        str(tmp_path / "profile"),
-        executable_path=str(CHROMIUM),
-        headless=True,
-        args=FLAGS,
-        viewport=MOBILE,
-    )
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    target = Path(os.environ.get("MATCHER_SCREENSHOTS") or tmp_path / "shots")
-    target.mkdir(parents=True, exist_ok=True)
-    return target
-
-
-def _accessible(page: Page) -> None:
-    """axe-core finds no serious or critical violation on the page as it is now."""
-    found = Axe().run(page).response["violations"]
-    bad = [(v["id"], v["impact"], len(v["nodes"])) for v in found]
-    assert not [b for b in bad if b[1] in ("serious", "critical")], bad
-
-
-def _sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/web")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+from tests.api.conftest import START, Clock
+from tests.web.browser.kit import accessible, sign_in
+from tests.web.conftest import ORG, PASSWORD, SAMPLE
 
 
 def test_a_provider_updates_places_and_a_stale_form_says_so(
@@ -141,7 +28,7 @@ def test_a_provider_updates_places_and_a_stale_form_says_so(
 ) -> None:
     program = next(p for p in SAMPLE.programs if p.provider_id == ORG)
     first = browser.new_page()
-    _sign_in(first, base, "pat")
+    sign_in(first, base, "pat")
     expect(first.get_by_role("heading", name=program.name or program.id)).to_be_visible()
     stale = browser.new_page()  # a second tab, opened before the first one saves
     stale.goto(f"{base}/web/provider")
@@ -172,7 +59,7 @@ def test_a_case_manager_holds_a_place_and_the_provider_sees_the_referral(
 ) -> None:
     person = pick_participant(SAMPLE)
     page = browser.new_page()
-    _sign_in(page, base, "ana")
+    sign_in(page, base, "ana")
     page.screenshot(path=str(shots / "case-load.png"), full_page=True)
     page.get_by_role("link", name=person, exact=True).click()
     expect(page.get_by_role("heading", name=person, exact=True)).to_be_visible()
@@ -206,7 +93,7 @@ def test_a_case_manager_holds_a_place_and_the_provider_sees_the_referral(
 
     provider = browser.new_page()
     provider.context.clear_cookies()
-    _sign_in(provider, base, "intake")
+    sign_in(provider, base, "intake")
     incoming = provider.locator("article.referral").filter(has_text=person)
     expect(incoming).to_be_visible()
     expect(incoming.get_by_role("button", name="Enrol")).to_be_visible()
@@ -217,7 +104,7 @@ def test_a_funder_sees_the_suppressed_table_and_plans_a_purchase(
     base: str, browser: BrowserContext, shots: Path
 ) -> None:
     page = browser.new_page()
-    _sign_in(page, base, "fiona")
+    sign_in(page, base, "fiona")
     table = page.locator("table.counts").first
     expect(table).to_be_visible()
     for cell in table.locator("td").all_inner_texts():
@@ -232,7 +119,7 @@ def test_a_case_manager_records_a_new_participant_from_a_phone(
     base: str, browser: BrowserContext, shots: Path
 ) -> None:
     page = browser.new_page()
-    _sign_in(page, base, "ana")
+    sign_in(page, base, "ana")
     page.get_by_role("link", name="New participant").click()
     page.get_by_label("Where you meet them").select_option(index=1)
     page.get_by_label("Need 1").select_option("housing.*")
@@ -253,11 +140,11 @@ def test_a_provider_confirms_an_old_report_in_one_tap(
     clock.advance(days=8)  # a week later, nobody has reported
     try:
         page = browser.new_page()
-        _sign_in(page, base, "pat")
+        sign_in(page, base, "pat")
         card = page.locator(f'article[data-program="{program.id}"]')
         expect(card.locator(".stale-report")).to_contain_text("more than 7 days old")
         expect(card.locator(".reported")).to_contain_text("days ago")
-        _accessible(page)
+        accessible(page)
         before = card.locator("dd.open").inner_text()
         card.get_by_role("button", name="Still correct").click()
         expect(page.get_by_role("status")).to_contain_text(f"Confirmed {program.name}: still")
@@ -302,9 +189,9 @@ def test_an_auditor_filters_the_log_by_account_and_action(
             ],
         )
     page = browser.new_page()
-    _sign_in(page, base, "audrey")
+    sign_in(page, base, "audrey")
     expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
-    _accessible(page)
+    accessible(page)
     page.get_by_label("Account name").fill("quinn")
     page.get_by_label("Action").select_option("referral.enrol")
     page.get_by_role("button", name="Filter").click()
@@ -313,7 +200,7 @@ def test_an_auditor_filters_the_log_by_account_and_action(
     expect(rows.first).to_contain_text("quinn")
     expect(rows.first).to_contain_text("r-77")
     expect(page.get_by_label("Account name")).to_have_value("quinn")
-    _accessible(page)
+    accessible(page)
     page.screenshot(path=str(shots / "audit.png"), full_page=True)
     with page.expect_download() as download:
         page.get_by_role("link", name="Download as CSV").click()
@@ -327,14 +214,14 @@ def test_an_officer_refers_someone_into_lead_from_a_phone(
     base: str, browser: BrowserContext, shots: Path
 ) -> None:
     page = browser.new_page()
-    _sign_in(page, base, "rex")
+    sign_in(page, base, "rex")
     expect(page.get_by_role("heading", name="Refer someone to LEAD")).to_be_visible()
-    _accessible(page)
+    accessible(page)
     page.get_by_label("Your reference").fill("D-880")
     page.get_by_label("What the LEAD team should know").fill("sleeping at the pier")
     page.get_by_role("button", name="Send the referral").click()
     expect(page.get_by_role("heading", name="Referral received")).to_be_visible()
     expect(page.locator("dl.receipt")).to_contain_text("D-880")
     expect(page.locator("main")).not_to_contain_text("sleeping at the pier")
-    _accessible(page)
+    accessible(page)
     page.screenshot(path=str(shots / "officer-receipt.png"), full_page=True)
