@@ -82,6 +82,7 @@ def test_the_readme_is_read_as_commands() -> None:
         "matcher worker",
         "matcher import-hsds",
         "matcher import-hmis",
+        "matcher simulate",
     }
 
 
