@@ -11,7 +11,7 @@ from api.web.render import Token, WebPage
 from matcher.service import notifications
 
 router = APIRouter(include_in_schema=False)
-PAGE = "/web/inbox"
+PAGE = notifications.INBOX_PAGE
 
 KIND_LABELS = notifications.LABELS
 
@@ -21,6 +21,18 @@ def inbox(web: WebPage) -> HTMLResponse:
     """The signed-in account's notifications."""
     found = web.read(lambda s: notifications.inbox(s, web.me.account_id))
     return web.page("inbox.html", inbox=found, labels=KIND_LABELS)
+
+
+@router.get(PAGE + "/{notification_id}")
+def open_notice(web: WebPage, notification_id: int) -> RedirectResponse:
+    """Open one notification (the address its e-mail gives): mark it read and go to the
+    page it links to. Someone signed out signs in first and comes back here."""
+    link = web.run(
+        lambda s: notifications.open_link(s, web.me.account_id, notification_id, web.ctx.now)
+    )
+    if not link.startswith("/web") or link.startswith("//"):
+        link = PAGE  # only a page of this site
+    return RedirectResponse(link, status_code=303)
 
 
 @router.post(PAGE + "/{notification_id}/read")

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, and_, delete, exists
 from sqlmodel import col, select
 
 from matcher.jobs.mail import send
-from matcher.service.notifications import LABELS, Kind, Mode
+from matcher.service.notifications import LABELS, Kind, Mode, inbox_link
 from matcher.settings import Settings, get_settings
 from matcher.store import tables as t
 from matcher.store.engine import session_scope
@@ -129,7 +129,7 @@ def _unclaim(engine: Engine, account_id: str, day: str, notices: Notices) -> Non
 def message(settings: Settings, address: str, day: str, notices: Notices) -> EmailMessage:
     """The digest e-mail: each notice's kind in words and its link; nothing else."""
     base = settings.public_url.rstrip("/")
-    lines = [f"- {LABELS[Kind(kind)]}: {base}{link}" for _, kind, link in notices]
+    lines = [f"- {LABELS[Kind(kind)]}: {base}{inbox_link(n)}" for n, kind, _ in notices]
     mail = EmailMessage()
     mail["From"] = settings.mail_from
     mail["To"] = address

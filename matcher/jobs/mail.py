@@ -5,8 +5,9 @@ A notification is claimed for the ``email`` channel (a ``delivery`` row, unique 
 notification and channel, committed) before it is sent, so two workers never both
 mail it; if sending fails the claim is removed in a new transaction and the next run
 tries again. The delivery row is the record: who, which kind, when, which channel.
-The e-mail says the kind and links to the page; no participant data, not even the
-pseudonym, leaves in it.
+The e-mail says the kind and links to the notice in the inbox, which opens its page
+after sign-in; no participant data, not even the pseudonym, leaves in it (a case
+manager's page address would carry one).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import Engine, delete
 from sqlmodel import col, select
 
-from matcher.service.notifications import LABELS, Kind, Mode, preferences
+from matcher.service.notifications import LABELS, Kind, Mode, inbox_link, preferences
 from matcher.settings import Settings, get_settings
 from matcher.store import tables as t
 from matcher.store.engine import session_scope
@@ -102,7 +103,7 @@ def _message(
         notification = session.get(t.Notification, notification_id)
         assert notification is not None
         label = LABELS[Kind(notification.kind)]
-        link = settings.public_url.rstrip("/") + notification.link
+        link = settings.public_url.rstrip("/") + inbox_link(notification_id)
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = address

@@ -62,6 +62,7 @@ LABELS = {
 
 PROVIDER_PAGE = "/web/provider"
 CASE_MANAGER_PAGE = "/web/case-manager"
+INBOX_PAGE = "/web/inbox"
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +251,21 @@ def mark_read(session: Session, account_id: str, notification_id: int, now: date
         .where(col(t.Notification.id) == notification_id, col(t.Notification.read_at).is_(None))
         .values(read_at=now)
     )
+
+
+def open_link(session: Session, account_id: str, notification_id: int, now: datetime) -> str:
+    """Mark one of the account's notifications read and give the page it links to. An
+    e-mail links here (``inbox_link``) rather than to that page, so a case manager's
+    e-mail carries no pseudonym even in its address. 404 when it is not the account's."""
+    mark_read(session, account_id, notification_id, now)
+    found = session.get(t.Notification, notification_id)
+    assert found is not None
+    return found.link
+
+
+def inbox_link(notification_id: int) -> str:
+    """The address (on this site) that opens notification ``notification_id``."""
+    return f"{INBOX_PAGE}/{notification_id}"
 
 
 def preferences(session: Session, account_id: str) -> dict[Kind, Mode]:

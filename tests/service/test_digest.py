@@ -67,13 +67,19 @@ def test_racing_workers_send_one_digest_a_day_listing_each_notice_once(
     assert to == ["intake@harbor.example.org"]
     subject, body = _body(raw)
     assert "(2)" in subject
-    for referral_id in (first, second):
-        assert f"https://matcher.example.org/web/provider#referral-{referral_id}" in body
-    assert third not in body
+    notices = run(engine, lambda s: s.exec(select(t.Notification)).all())
+
+    def opens(referral_id: str) -> str:
+        (notice,) = [n for n in notices if n.link.endswith(f"#referral-{referral_id}")]
+        return f"https://matcher.example.org/web/inbox/{notice.id}"
+
+    assert opens(first) in body.split()
+    assert opens(second) in body.split()
+    assert opens(third) not in body.split()
     assert "A referral arrived" in body
     assert "p1" not in body
     assert "p2" not in body
-    assert f"#referral-{third}" in _body(raw_next)[1]
+    assert opens(third) in _body(raw_next)[1].split()
     rows = run(engine, lambda s: s.exec(select(t.Digest)).all())
     assert sorted((d.day, d.notices) for d in rows) == [("2026-11-02", 2), ("2026-11-03", 1)]
 

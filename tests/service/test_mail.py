@@ -53,7 +53,9 @@ def test_racing_workers_mail_each_notification_once(
     assert to == ["intake@harbor.example.org"]
     mail = message_from_bytes(raw)
     body = mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
-    assert f"https://matcher.example.org/web/provider#referral-{referral_id}" in body
+    (notice,) = run(engine, lambda s: s.exec(select(t.Notification)).all())
+    assert notice.link.endswith(f"#referral-{referral_id}")
+    assert f"https://matcher.example.org/web/inbox/{notice.id}" in body.split()  # opens it
     assert "p1" not in body  # not even the pseudonym
     assert "p1" not in str(mail["Subject"])
     deliveries = run(engine, lambda s: s.exec(select(t.Delivery)).all())
