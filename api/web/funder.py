@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from sqlmodel import Session
 
 from api.web.downloads import csv_download
-from api.web.funder_map import HEIGHT, WIDTH, draw
+from api.web.funder_map import draw
 from api.web.render import WebPage, service_type_labels
 from matcher.funding.rollup import load_districts
 from matcher.service import funder_tables, funding, programs
@@ -55,6 +55,8 @@ def labels() -> dict[str, str]:
         out[category] = category.replace("_", " ").capitalize()
         out[f"{category}.*"] = f"Any {category.replace('_', ' ')}"
     out["total"] = "Total"
+    out["whole city"] = "Whole city"
+    out["all services"] = "All services"
     return out
 
 
@@ -126,8 +128,6 @@ def page(web: WebPage, budget: Budget = None) -> HTMLResponse:
     return web.page(
         "funder.html",
         budget=budget,
-        width=WIDTH,
-        height=HEIGHT,
         labels=labels(),
         note=roll_up_note,
         kind=KIND,

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from matcher.service.funding import MapPoint
 
-WIDTH, HEIGHT, PAD = 640.0, 440.0, 30.0
+WIDTH, PAD = 400.0, 24.0
+HEIGHTS = (260.0, 560.0)
+"""The page's height follows the area's shape (a tall city, a tall map), within these."""
 MAX_ZOOM = 17
 FONT_PX = 12.0
 CHAR_PX = 0.62 * FONT_PX
@@ -64,6 +66,8 @@ class Drawing:
     labels: list[Label]
     tiles: list[Tile]
     unlabelled: int
+    height: float = HEIGHTS[0]
+    width: float = WIDTH
 
 
 def mercator(p: MapPoint) -> tuple[float, float]:
@@ -78,13 +82,16 @@ def _overlaps(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _inside(box: tuple[float, float, float, float]) -> bool:
-    return box[0] >= 2 and box[1] >= 2 and box[2] <= WIDTH - 2 and box[3] <= HEIGHT - 2
+def _inside(box: tuple[float, float, float, float], height: float) -> bool:
+    return box[0] >= 2 and box[1] >= 2 and box[2] <= WIDTH - 2 and box[3] <= height - 2
 
 
-def place_labels(circles: Sequence[Dot], names: Sequence[str]) -> list[Label]:
+def place_labels(
+    circles: Sequence[Dot], names: Sequence[str], height: float = HEIGHTS[0]
+) -> list[Label]:
     """A name beside each circle, largest circle first: right, left, above or below it,
-    whichever first fits on the page without touching a name already placed."""
+    whichever first fits on the page (``WIDTH`` x ``height``) without touching a name
+    already placed."""
     placed: list[Label] = []
     order = sorted(range(len(circles)), key=lambda i: -circles[i].r)
     for i in order:
@@ -98,7 +105,7 @@ def place_labels(circles: Sequence[Dot], names: Sequence[str]) -> list[Label]:
         ):
             candidate = Label(round(x, 1), round(y, 1), anchor, name)
             box = candidate.box()
-            if _inside(box) and not any(_overlaps(box, other.box()) for other in placed):
+            if _inside(box, height) and not any(_overlaps(box, other.box()) for other in placed):
                 placed.append(candidate)
                 break
     return placed
@@ -118,9 +125,11 @@ def draw(
     world = [mercator(p) for p in points]
     xs, ys = [w[0] for w in world], [w[1] for w in world]
     x_span, y_span = max(max(xs) - min(xs), 1e-7), max(max(ys) - min(ys), 1e-7)
-    k = min((WIDTH - 2 * PAD) / x_span, (HEIGHT - 2 * PAD) / y_span, 256 * 2**MAX_ZOOM)
+    shaped = 2 * PAD + (WIDTH - 2 * PAD) * y_span / x_span
+    height = round(min(max(shaped, HEIGHTS[0]), HEIGHTS[1]))
+    k = min((WIDTH - 2 * PAD) / x_span, (height - 2 * PAD) / y_span, 256 * 2**MAX_ZOOM)
     left = (WIDTH - k * x_span) / 2 - min(xs) * k
-    top = (HEIGHT - k * y_span) / 2 - min(ys) * k
+    top = (height - k * y_span) / 2 - min(ys) * k
 
     def place(p: MapPoint) -> tuple[float, float]:
         x, y = mercator(p)
@@ -135,18 +144,18 @@ def draw(
         label = f"{area.name}: {total}{' or more' if hidden else ''} unmet"
         circles.append(Dot(*place(area), round(6 + 2.5 * math.sqrt(total), 1), label))
         names.append(area.name)
-    labels = place_labels(circles, names)
-    tiles = _tiles(tile_url, k, left, top) if tile_url else []
-    return Drawing(dots, circles, labels, tiles, len(circles) - len(labels))
+    labels = place_labels(circles, names, height)
+    tiles = _tiles(tile_url, k, left, top, height) if tile_url else []
+    return Drawing(dots, circles, labels, tiles, len(circles) - len(labels), height)
 
 
-def _tiles(url: str, k: float, left: float, top: float) -> list[Tile]:
+def _tiles(url: str, k: float, left: float, top: float, height: float) -> list[Tile]:
     """The tiles at the zoom nearest below the page's scale that cover the page."""
     zoom = max(0, min(MAX_ZOOM, math.floor(math.log2(k / 256))))
     n = 2**zoom
     size = k / n
     first_x, last_x = math.floor(-left / size), math.floor((WIDTH - left) / size)
-    first_y, last_y = math.floor(-top / size), math.floor((HEIGHT - top) / size)
+    first_y, last_y = math.floor(-top / size), math.floor((height - top) / size)
     return [
         Tile(
             url.replace("{z}", str(zoom)).replace("{x}", str(tx)).replace("{y}", str(ty)),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from itertools import combinations
 
-from api.web.funder_map import HEIGHT, WIDTH, Dot, draw, mercator, place_labels
+from api.web.funder_map import WIDTH, Dot, draw, mercator, place_labels
 from matcher.funding.neighborhoods import load_centroids
 from matcher.paths import SEATTLE_NEIGHBORHOODS
 from matcher.service.funding import MapPoint
@@ -29,7 +29,7 @@ def test_names_of_every_seattle_neighbourhood_never_overlap_and_stay_on_the_page
     drawing = draw([], [(h, 12, False) for h in HOODS], TILES)
     boxes = [label.box() for label in drawing.labels]
     assert not [(a, b) for a, b in combinations(boxes, 2) if _overlap(a, b)]
-    assert all(b[0] >= 0 and b[2] <= WIDTH and b[1] >= 0 and b[3] <= HEIGHT for b in boxes)
+    assert all(b[0] >= 0 and b[2] <= WIDTH and b[1] >= 0 and b[3] <= drawing.height for b in boxes)
     assert len(drawing.labels) + drawing.unlabelled == len(HOODS)
     assert len(drawing.labels) >= len(HOODS) // 2
 
@@ -54,7 +54,7 @@ def test_tiles_cover_the_page_and_sit_under_the_points() -> None:
     assert left <= 0
     assert top <= 0
     assert right >= WIDTH
-    assert bottom >= HEIGHT
+    assert bottom >= drawing.height
     # A circle's tile, found from its world position, is the tile drawn around it.
     circle, hood = drawing.areas[0], HOODS[0]
     zoom = int(drawing.tiles[0].href.split("/")[3])

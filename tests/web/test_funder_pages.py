@@ -36,13 +36,13 @@ def test_the_tables_roll_up_and_say_so(pages: TestClient) -> None:
 def test_every_table_downloads_as_csv_with_the_page_counts(pages: TestClient) -> None:
     sign_in(pages, "fiona")
     by_area = _csv(pages, "/web/funder/tables/by-area.csv")
-    assert by_area[0] == ["district", "all services"]
+    assert by_area[0] == ["district", "All services"]
     counts = {row[0]: row[1] for row in by_area[1:]}
     assert counts["Total"].isdigit()
     assert int(counts["Total"]) > 10
     assert all(v == "fewer than 11" or int(v) > 10 or int(v) == 0 for v in counts.values())
     by_service = _csv(pages, "/web/funder/tables/by-service.csv")
-    assert by_service[0] == ["service category", "whole city"]
+    assert by_service[0] == ["service category", "Whole city"]
     assert _csv(pages, "/web/funder/tables/plan.csv") == [["give a budget: ?budget=20000"]]
     plan = _csv(pages, "/web/funder/tables/plan.csv?budget=20000")
     assert plan[0] == ["plan", "spend", "needs met", "acute needs met", "per $1,000"]
