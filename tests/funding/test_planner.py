@@ -133,7 +133,7 @@ def test_housing_first_breaks_ties() -> None:
 
 def test_why_money_is_left_unspent_names_each_reason_with_a_suppressed_count() -> None:
     from matcher.funding.planner import Plan
-    from matcher.service.funding import why_unspent
+    from matcher.funding.unspent import why_unspent
 
     def plan(left: dict[str, int], unmet_before: int = 30) -> Plan:
         return Plan("exact", 1000.0, [], [], unmet_before, "OPTIMAL", left)
