@@ -391,6 +391,11 @@ class PlanOut(_Out):
     naive: PlanSummaryOut
     purchases: list[PurchaseOut]
     met: CountTableOut = Field(description="needs the exact plan would meet, suppressed")
+    unspent: float = Field(description="money the exact plan leaves unspent")
+    why_unspent: list[str] = Field(
+        description="why the money is left: each reason with how many needs it concerns "
+        '("fewer than 11" for 1 to 10)'
+    )
 
 
 class ChangeIn(_In):

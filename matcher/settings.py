@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from matcher.paths import SEATTLE_NEIGHBORHOODS
 from matcher.site import SiteArea
 
 DEVELOPMENT_SECRET = "development-only-secret-not-for-real-use-0123456789"
@@ -184,6 +186,24 @@ class Settings(BaseSettings):
         le=20_000,
         description="Travel limit used in matching for participants who set none of their "
         "own (unset: none)",
+    )
+
+    neighborhoods_file: Path | None = Field(
+        default=SEATTLE_NEIGHBORHOODS,
+        description="The city's neighbourhoods (CSV: name,lat,lon,district): funders' "
+        "tables roll neighbourhoods up to these districts when counts are too small to show",
+    )
+    map_tile_url: str | None = Field(
+        default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        max_length=500,
+        pattern=r"^https://[^\s\"'<>]+$",
+        description="Map tiles under the funders' map ({z}/{x}/{y}); unset: the plain "
+        "projection only. The browser fetches them: no participant data is sent",
+    )
+    map_tile_attribution: str = Field(
+        default="© OpenStreetMap contributors",
+        max_length=200,
+        description="The credit the tiles' licence asks for, shown under the map",
     )
 
     def site_area(self) -> SiteArea:

@@ -8,9 +8,6 @@ values, as the log itself does.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from dataclasses import astuple, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
@@ -20,6 +17,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, StreamingResponse
 from sqlmodel import Session
 
+from api.web.downloads import csv_download
 from api.web.render import WebPage
 from matcher.service import audit
 
@@ -102,14 +100,7 @@ def page(
     chosen = _filter(username, action, object_id, since, until)
     if format == "csv":
         rows = web.read(lambda s: chosen.entries(s, limit=MOST_DOWNLOADED))
-        return StreamingResponse(
-            _csv(rows),
-            media_type="text/csv; charset=utf-8",
-            headers={
-                "Content-Disposition": 'attachment; filename="audit-log.csv"',
-                "Cache-Control": "no-store",
-            },
-        )
+        return csv_download("audit-log.csv", [audit.FIELDS, *(astuple(r) for r in rows)])
     entries, known = web.read(
         lambda s: (
             chosen.entries(s, limit=PER_PAGE + 1, offset=(page - 1) * PER_PAGE),
@@ -126,27 +117,3 @@ def page(
         older=chosen.link(page=page + 1) if len(entries) > PER_PAGE else None,
         download=chosen.link(format="csv"),
     )
-
-
-def _cell(value: object) -> object:
-    """A CSV cell: times in ISO 8601, and text a spreadsheet would run as a formula
-    (an id or path from a request starting with ``=``, ``+``, ``-`` or ``@``) quoted."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def _csv(rows: list[audit.Entry]) -> Iterator[str]:
-    """The records as CSV, a header first."""
-    buffer = io.StringIO()
-    out = csv.writer(buffer)
-    out.writerow(audit.FIELDS)
-    for row in rows:
-        out.writerow(_cell(v) for v in astuple(row))
-        if buffer.tell() > 64_000:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()

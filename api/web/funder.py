@@ -1,103 +1,203 @@
-"""The funder's page: unmet need by service type and neighbourhood, a map, and the
-purchase plan for a budget. Counts only, with the same suppression as the API."""
+"""The funder's page: which services are lacking and where, rolled up until counts can
+be shown; a map; the fund; and the purchase plan for a budget, with why it leaves money
+unspent. Counts only, with the same suppression as the API. Every table downloads as
+CSV (``/web/funder/tables/{name}.csv``, the same query)."""
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from typing import Annotated, Any
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
 from sqlmodel import Session
 
-from api.web.render import WebPage
-from matcher.service import funding, programs
-from matcher.service.funding import CountTable, MapPoint
+from api.web.downloads import csv_download
+from api.web.funder_map import draw
+from api.web.render import WebPage, service_type_labels
+from matcher.funding.rollup import load_districts
+from matcher.service import funder_tables, funding, programs
+from matcher.service.funder_tables import ReadableTable
+from matcher.service.funding import CountTable, MapPoint, PlanView
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/web/funder"
-WIDTH, HEIGHT, PAD = 640.0, 440.0, 30.0
+Budget = Annotated[float | None, Query(ge=0, le=1e12)]
+TableName = Literal["by-service", "by-area", "unreported", "plan", "plan-places", "plan-met"]
+HIDDEN = "fewer than 11"
+"""How a suppressed count reads: 1 to 10, or a count that would reveal one."""
+
+KIND = {
+    "service_type": "service type",
+    "category": "service category",
+    "neighborhood": "neighbourhood",
+    "district": "district",
+    "city": "whole city",
+    "all": "all services",
+}
 
 
-@dataclass(frozen=True, slots=True)
-class Dot:
-    """A circle on the map: where, how big, and what its label says."""
-
-    x: float
-    y: float
-    r: float
-    label: str
+@lru_cache(maxsize=4)
+def districts_of(path: Path | None) -> dict[str, str]:
+    """Neighbourhood -> district from the configured CSV (none: no districts)."""
+    return load_districts(path) if path is not None else {}
 
 
-def _visible_total(table: CountTable, column: str) -> tuple[int, bool]:
-    """A column's total over the cells that may be shown, and whether any were hidden."""
-    j = table.columns.index(column)
-    cells = [row[j] for row in table.cells]
-    return sum(c for c in cells if c is not None), any(c is None for c in cells)
+def labels() -> dict[str, str]:
+    """What a person reads for a table's row or column code."""
+    names = service_type_labels()
+    out = dict(names)
+    for code in names:
+        category = code.split(".")[0]
+        out[category] = category.replace("_", " ").capitalize()
+        out[f"{category}.*"] = f"Any {category.replace('_', ' ')}"
+    out["total"] = "Total"
+    out["whole city"] = "Whole city"
+    out["all services"] = "All services"
+    return out
 
 
-def draw(
-    table: CountTable, programs: list[MapPoint], hoods: list[MapPoint]
-) -> dict[str, list[Dot]]:
-    """Project the points onto the page (equirectangular, fine at city scale) and size
-    each neighbourhood's circle by the unmet needs that may be shown there."""
-    points = programs + hoods
-    if not points:
-        return {"programs": [], "hoods": []}
-    lat0 = sum(p.lat for p in points) / len(points)
-    scale_x = math.cos(math.radians(lat0))
-    xs = [p.lon * scale_x for p in points]
-    ys = [p.lat for p in points]
-    x_span, y_span = max(max(xs) - min(xs), 1e-6), max(max(ys) - min(ys), 1e-6)
-    k = min((WIDTH - 2 * PAD) / x_span, (HEIGHT - 2 * PAD) / y_span)
-    left = (WIDTH - k * x_span) / 2
-    top = (HEIGHT - k * y_span) / 2
-
-    def place(p: MapPoint) -> tuple[float, float]:
-        x = left + (p.lon * scale_x - min(xs)) * k
-        y = top + (max(ys) - p.lat) * k
-        return round(x, 1), round(y, 1)
-
-    dots = [Dot(*place(p), 3.0, p.name) for p in programs]
-    circles = []
-    for hood in hoods:
-        if hood.name not in table.columns:
-            continue
-        total, hidden = _visible_total(table, hood.name)
-        if total == 0 and not hidden:
-            continue
-        label = f"{hood.name}: {total}{' or more' if hidden else ''} unmet"
-        circles.append(Dot(*place(hood), round(6 + 2.5 * math.sqrt(total), 1), label))
-    return {"programs": dots, "hoods": circles}
+def roll_up_note(t: ReadableTable) -> str:
+    """What the table was rolled up to, and why; empty when it was not."""
+    if not t.rolled_up:
+        return ""
+    finest = "service type and neighbourhood" if t.columns != "all" else "neighbourhood"
+    shown = f"{KIND[t.rows]} and {KIND[t.columns]}" if t.columns != "all" else KIND[t.rows]
+    return (
+        f"Rolled up to {shown} so that counts can be shown: by {finest}, "
+        f"{t.finest_hidden} of {t.finest_cells} counts would be hidden."
+    )
 
 
-@router.get(PAGE, response_class=HTMLResponse)
-def page(
-    web: WebPage, budget: Annotated[float | None, Query(ge=0, le=1e12)] = None
-) -> HTMLResponse:
-    """Unmet need now; with ``budget``, where that money should buy places."""
+def _areas(
+    by_area: ReadableTable | None, hoods: list[MapPoint], districts: dict[str, str]
+) -> list[tuple[MapPoint, int, bool]]:
+    """Each area of the where-table with its visible count and whether it is hidden."""
+    if by_area is None:
+        return []
+    centres = (
+        hoods if by_area.rows == "neighborhood" else funder_tables.area_centres(hoods, districts)
+    )
+    where = {p.name: p for p in centres}
+    table = by_area.table
+    return [
+        (where[name], row[0] or 0, row[0] is None)
+        for name, row in zip(table.rows, table.cells, strict=True)
+        if name in where
+    ]
+
+
+def _read(web: WebPage, budget: float | None) -> dict[str, Any]:
     web.require("funder")
     settings = web.ctx.settings
     web.limit_solver()
     now, limit = web.ctx.now, settings.solver_time_limit
+    districts = districts_of(settings.neighborhoods_file)
 
     def read(s: Session) -> dict[str, Any]:
-        split = funding.unmet_by_neighborhood(s, now, time_limit=limit)
-        table = split.unmet
+        view = funder_tables.unmet_readable(s, now, time_limit=limit, districts=districts)
         points, hoods = funding.map_points(s)
         bought = (
-            funding.plan(s, now, budget=budget, time_limit=limit) if budget is not None else None
+            funding.plan(s, now, budget=budget, time_limit=limit, districts=districts)
+            if budget is not None
+            else None
         )
+        if bought is not None:
+            bought = replace(bought, met=funder_tables.one_column(bought.met))
         return {
-            "table": table,
-            "unreported": split.unreported,
+            "view": view,
             "fund": funding.fund(s, now),
-            "map": draw(table, points, hoods),
+            "map": draw(points, _areas(view.by_area, hoods, districts), settings.map_tile_url),
             "plan": bought,
             "names": programs.names(
                 s, (str(b["program_id"]) for b in bought.purchases) if bought else ()
             ),
         }
 
-    return web.page("funder.html", budget=budget, width=WIDTH, height=HEIGHT, **web.read(read))
+    return web.read(read)
+
+
+@router.get(PAGE, response_class=HTMLResponse)
+def page(web: WebPage, budget: Budget = None) -> HTMLResponse:
+    """Unmet need now; with ``budget``, where that money should buy places."""
+    read = _read(web, budget)
+    query = "" if budget is None else f"?budget={budget:g}"
+    return web.page(
+        "funder.html",
+        budget=budget,
+        labels=labels(),
+        note=roll_up_note,
+        kind=KIND,
+        hidden=HIDDEN,
+        query=query,
+        attribution=web.ctx.settings.map_tile_attribution,
+        **read,
+    )
+
+
+@router.get(PAGE + "/tables/{name}.csv")
+def table_csv(web: WebPage, name: TableName, budget: Budget = None) -> StreamingResponse:
+    """One of the page's tables as CSV: the same counts, hidden ones as "fewer than 11"."""
+    read = _read(web, budget if name.startswith("plan") else None)
+    names = labels()
+    rows: Sequence[Sequence[object]]
+    if name.startswith("plan"):
+        rows = _plan_rows(name, read["plan"], read["names"], names)
+    else:
+        chosen = {
+            "by-service": read["view"].by_service,
+            "by-area": read["view"].by_area,
+            "unreported": read["view"].unreported,
+        }[name]
+        rows = list(_count_rows(chosen, names)) if chosen is not None else [["nothing to show"]]
+    return csv_download(f"funder-{name}.csv", rows)
+
+
+def _count_rows(t: ReadableTable, names: dict[str, str]) -> Iterator[list[object]]:
+    yield [KIND[t.rows], *(names.get(c, c) for c in t.table.columns)]
+    yield from _cells(t.table, names)
+
+
+def _cells(table: CountTable, names: dict[str, str]) -> Iterator[list[object]]:
+    for row, cells in zip(table.rows, table.cells, strict=True):
+        yield [names.get(row, row), *(HIDDEN if c is None else c for c in cells)]
+
+
+def _plan_rows(
+    name: str, plan: PlanView | None, program_names: dict[str, str], names: dict[str, str]
+) -> list[list[object]]:
+    if plan is None:
+        return [["give a budget: ?budget=20000"]]
+    if name == "plan-places":
+        return [
+            ["program", "places", "price each", "spend"],
+            *(
+                [
+                    program_names.get(str(b["program_id"]), b["program_id"]),
+                    b["places"],
+                    b["price"],
+                    b["spend"],
+                ]
+                for b in plan.purchases
+            ),
+        ]
+    if name == "plan-met":
+        return [
+            ["service category", *(names.get(c, c) for c in plan.met.columns)],
+            *_cells(plan.met, names),
+        ]
+    out: list[list[object]] = [["plan", "spend", "needs met", "acute needs met", "per $1,000"]]
+    for s in (plan.exact, plan.naive):
+        out.append(
+            [
+                "exact plan" if s.method == "exact" else "largest gap first",
+                s.spend,
+                HIDDEN if s.needs_met is None else s.needs_met,
+                HIDDEN if s.acute_met is None else s.acute_met,
+                "not shown" if s.per_thousand is None else s.per_thousand,
+            ]
+        )
+    return out

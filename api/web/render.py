@@ -16,6 +16,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -37,6 +38,7 @@ from matcher.scenario import category_of
 from matcher.service import notifications, teams
 from matcher.service.accounts import Principal
 from matcher.service.errors import ServiceError
+from matcher.settings import Settings
 
 T = TypeVar("T")
 HERE = Path(__file__).resolve().parent
@@ -207,12 +209,20 @@ def render(
         response.delete_cookie(FLASH_COOKIE, path="/web")
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+        f"default-src 'self'; img-src 'self' data:{_tile_origin(settings)}; style-src 'self'; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def _tile_origin(settings: Settings) -> str:
+    """The map tiles' origin, for the pages' image sources (empty without tiles)."""
+    if not settings.map_tile_url:
+        return ""
+    parts = urlsplit(settings.map_tile_url)
+    return f" {parts.scheme}://{parts.netloc}"
 
 
 def flash(response: RedirectResponse, message: str, kind: str = "ok") -> None:

@@ -26,7 +26,7 @@ from matcher.reasons import (
     WOULD_DISPLACE,
 )
 from matcher.rules.registry import RULES
-from matcher.scenario import Scenario
+from matcher.scenario import Need, Scenario
 
 BARRIERS = frozenset(rule.name for rule in RULES if rule.family == "barriers")
 
@@ -44,6 +44,7 @@ ACTIONS = {
 
 COLUMNS = [
     "need_id",
+    "service_type",
     "category",
     "neighborhood",
     "reason",
@@ -58,22 +59,27 @@ def unmet_frame(
 ) -> pd.DataFrame:
     """One row per unmet need: category, neighbourhood, reason and, when programs of the
     type exclude the participant, the rule that excludes most of them (``blocked_most``)."""
-    category = {n.id: n.category for p in scenario.participants for n in p.needs}
+    needs = {n.id: n for p in scenario.participants for n in p.needs}
     hood = participant_neighborhoods(scenario, centroids)
     rows = [
-        _row(u.need_id, category[u.need_id], hood[u.participant_id], u.reason, u.blocked_by)
+        _row(needs[u.need_id], hood[u.participant_id], u.reason, u.blocked_by)
         for u in answer.unmatched
     ]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _row(
-    need_id: str, category: str, hood: str, reason: str, blocked: dict[str, int] | None
-) -> dict[str, object]:
+def service_type_of(need: Need) -> str:
+    """The need's service type, or ``<category>.*`` when it names several (any of them)."""
+    kinds = need.service_types
+    return kinds[0] if len(kinds) == 1 else f"{need.category}.*"
+
+
+def _row(need: Need, hood: str, reason: str, blocked: dict[str, int] | None) -> dict[str, object]:
     counts = blocked or {}
     return {
-        "need_id": need_id,
-        "category": category,
+        "need_id": need.id,
+        "service_type": service_type_of(need),
+        "category": need.category,
         "neighborhood": hood,
         "reason": reason,
         "action": ACTIONS.get(reason, ""),

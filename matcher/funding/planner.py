@@ -29,7 +29,7 @@ meet them; they ask the providers to report, and are not a place to buy.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -81,6 +81,8 @@ class Plan:
     met: list[Met]
     unmet_before: int
     status: str
+    left_unmet: dict[str, int] = field(default_factory=dict)
+    """Needs the plan leaves unmet, by the reason the planning solve gave (exact plan)."""
 
     @property
     def spend(self) -> float:
@@ -183,11 +185,9 @@ def exact_plan(planning: Scenario, budget: float, time_limit: float = 60.0) -> P
     answer = build_assignment(solution)
     places = Counter(a.program_id for a in answer.assignments if a.pool == "purchase")
     plan = score(planning, places, "exact", budget, time_limit)
-    if solution.status != "OPTIMAL":
-        plan = Plan(
-            plan.method, budget, plan.purchases, plan.met, plan.unmet_before, solution.status
-        )
-    return plan
+    left = dict(sorted(Counter(u.reason for u in answer.unmatched).items()))
+    status = plan.status if solution.status == "OPTIMAL" else solution.status
+    return replace(plan, status=status, left_unmet=left)
 
 
 def naive_plan(planning: Scenario, budget: float, time_limit: float = 60.0) -> Plan:

@@ -6,7 +6,8 @@ is shown, nor any cell from which one could be worked out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -17,7 +18,9 @@ from matcher.funding.gaps import gap_table, unmet_frame
 from matcher.funding.impact import Change, ChangeInvalid, gains_for, impact, impact_table
 from matcher.funding.neighborhoods import participant_neighborhoods
 from matcher.funding.planner import Plan, compare
+from matcher.funding.rollup import LADDER, readable
 from matcher.funding.suppression import SuppressedTable, suppress
+from matcher.funding.unspent import why_unspent
 from matcher.reasons import CAPACITY_UNKNOWN
 from matcher.scenario import Scenario, category_of
 from matcher.service.errors import Invalid
@@ -56,7 +59,7 @@ def _empty() -> CountTable:
     return CountTable(rows=[], columns=[], cells=[], suppressed_cells=0)
 
 
-def _unmet_now(session: Session, now: datetime, time_limit: float) -> pd.DataFrame:
+def unmet_now(session: Session, now: datetime, time_limit: float) -> pd.DataFrame:
     """One row per unmet need of the active participants now, after the best assignment
     the solver finds (``matcher.funding.gaps.unmet_frame``)."""
     scenario = live_scenario(session, now)
@@ -87,7 +90,7 @@ def unmet_need(
             raise Invalid("enum", f"{name} must be one of {', '.join(DIMENSIONS)}", field=name)
     if rows == columns:
         raise Invalid("distinct", "rows and columns must differ", field="columns")
-    return _counts(_unmet_now(session, now, time_limit), rows, columns)
+    return _counts(unmet_now(session, now, time_limit), rows, columns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +106,7 @@ def unmet_by_neighborhood(session: Session, now: datetime, *, time_limit: float)
     """Category x neighbourhood of the unmet needs now, with ``capacity_unknown`` apart:
     a need no eligible program has reported places for asks the providers to report; it
     is not a place to buy. One solve serves both tables."""
-    frame = _unmet_now(session, now, time_limit)
+    frame = unmet_now(session, now, time_limit)
     waiting = frame["reason"] == CAPACITY_UNKNOWN
     return UnmetSplit(
         _counts(frame[~waiting], "category", "neighborhood"),
@@ -190,6 +193,8 @@ class PlanView:
     naive: PlanSummary
     purchases: list[dict[str, object]]
     met: CountTable
+    unspent: float = 0.0
+    why_unspent: list[str] = field(default_factory=list)
 
 
 def _small(count: int) -> int | None:
@@ -202,14 +207,23 @@ def _summary(plan: Plan) -> PlanSummary:
         method=plan.method,
         spend=plan.spend,
         needs_met=_small(plan.needs_met),
-        acute_met=None if hidden else _small(plan.acute_met),
+        acute_met=_small(plan.acute_met),  # at most needs_met: 0 or hidden when that is
         per_thousand=None if hidden else plan.per_thousand,
         status=plan.status,
     )
 
 
-def plan(session: Session, now: datetime, *, budget: float, time_limit: float) -> PlanView:
-    """Where ``budget`` of new money should buy places, from the live store."""
+def plan(
+    session: Session,
+    now: datetime,
+    *,
+    budget: float,
+    time_limit: float,
+    districts: Mapping[str, str] | None = None,
+) -> PlanView:
+    """Where ``budget`` of new money should buy places, from the live store. With
+    ``districts``, the table of needs the plan would meet is rolled up until readable
+    (``matcher.funding.rollup``); the plan says why it leaves money unspent."""
     if budget < 0:
         raise Invalid("non_negative", "budget must be >= 0", field="budget")
     scenario = live_scenario(session, now)
@@ -219,14 +233,28 @@ def plan(session: Session, now: datetime, *, budget: float, time_limit: float) -
     met = _empty()
     if rows:
         frame = pd.DataFrame(rows, columns=["category", "neighborhood"])
-        counts = frame.groupby(["category", "neighborhood"]).size().unstack(fill_value=0)
-        counts.index.name = counts.columns.name = None
-        met = table_of(suppress(counts.astype("int64")))
+        if districts is not None:
+            ladder = [s for s in LADDER if s[0] == "category"]
+            met = table_of(readable(frame, districts, ladder).table)
+        else:
+            counts = frame.groupby(["category", "neighborhood"]).size().unstack(fill_value=0)
+            counts.index.name = counts.columns.name = None
+            met = table_of(suppress(counts.astype("int64")))
     purchases: list[dict[str, object]] = [
         {"program_id": b.program_id, "places": b.places, "price": b.price, "spend": b.spend}
         for b in comparison.exact.purchases
     ]
-    return PlanView(budget, _summary(comparison.exact), _summary(comparison.naive), purchases, met)
+    exact = comparison.exact
+    unspent = round(budget - exact.spend, 2)
+    return PlanView(
+        budget,
+        _summary(exact),
+        _summary(comparison.naive),
+        purchases,
+        met,
+        unspent,
+        why_unspent(exact) if unspent >= 0.01 else [],
+    )
 
 
 @dataclass(frozen=True, slots=True)

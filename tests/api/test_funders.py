@@ -84,6 +84,11 @@ def test_plan_compares_exact_and_naive(client: TestClient) -> None:
         assert summary["needs_met"] is None or summary["needs_met"] > 10
     cells = [v for row in plan["met"]["cells"] for v in row]
     assert all(v is None or v == 0 or v > 10 for v in cells)
+    assert plan["unspent"] == round(20000 - plan["exact"]["spend"], 2)
+    assert plan["why_unspent"]
+    for why in plan["why_unspent"]:
+        count = why.split(" unmet needs: ")[0]
+        assert count == "fewer than 11" or int(count.replace(",", "")) > 10
     bad = client.get("/funders/plan", params={"budget": -1})
     assert (bad.status_code, bad.json()["field"]) == (422, "budget")
 

@@ -129,3 +129,25 @@ def test_housing_first_breaks_ties() -> None:
     assert [p.program_id for p in plan.purchases] == ["h"]
     naive = naive_plan(planning_scenario(scenario, build_assignment(solve(scenario)), 100.0), 100.0)
     assert naive.needs_met == 1
+
+
+def test_why_money_is_left_unspent_names_each_reason_with_a_suppressed_count() -> None:
+    from matcher.funding.planner import Plan
+    from matcher.funding.unspent import why_unspent
+
+    def plan(left: dict[str, int], unmet_before: int = 30) -> Plan:
+        return Plan("exact", 1000.0, [], [], unmet_before, "OPTIMAL", left)
+
+    reasons = why_unspent(plan({"no_program_of_type": 14, "not_eligible": 3}))
+    assert reasons == [
+        "14 unmet needs: no program the fund may pay (one that excludes nobody) offers the service",
+        "fewer than 11 unmet needs: every fundable program offering the service is closed "
+        "to the person (its eligibility, the distance, or a program they asked not to be "
+        "sent to)",
+    ]
+    together = why_unspent(plan({"capacity_exhausted": 6, "would_displace": 6}))
+    assert together == [
+        "12 unmet needs: the fundable programs offering the service have no more places for sale"
+    ]
+    assert why_unspent(plan({}))[0].startswith("every unmet need a bought place could meet")
+    assert why_unspent(plan({}, unmet_before=0))[0].startswith("no unmet need could be met")

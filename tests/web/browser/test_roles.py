@@ -108,7 +108,7 @@ def test_a_funder_sees_the_suppressed_table_and_plans_a_purchase(
     table = page.locator("table.counts").first
     expect(table).to_be_visible()
     for cell in table.locator("td").all_inner_texts():
-        assert cell == "•" or not 1 <= int(cell) <= 10
+        assert cell.startswith("•") or not 1 <= int(cell) <= 10
     page.get_by_label("New money to spend").fill("25000")
     page.get_by_role("button", name="Plan purchases").click()
     expect(page.locator("#plan")).to_contain_text("Plan for $25,000")
