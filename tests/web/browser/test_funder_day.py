@@ -13,24 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, Playwright, Route, ViewportSize, expect
+from playwright.sync_api import BrowserContext, Page, Playwright, Route, expect
 
-from tests.web.test_browser import (
-    CHROMIUM,
-    FLAGS,
-    MOBILE,
-    _accessible,
-    _sign_in,
-    base,
-    clock,
-    playwright,
-    shots,
-    store,
-)
+from tests.web.browser.kit import CHROMIUM, DESKTOP, FLAGS, MOBILE, accessible, sign_in
 
-__all__ = ["base", "clock", "playwright", "shots", "store"]  # the fixtures this module uses
-
-DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 TILES = "https://tile.openstreetmap.org/**"
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGN48uIOAAVcAqkWYzd5AAAAAElFTkSuQmCC"
@@ -57,7 +43,7 @@ def screen(
 
 def _funder(screen: BrowserContext, base: str) -> Page:
     page = screen.new_page()
-    _sign_in(page, base, "fiona")
+    sign_in(page, base, "fiona")
     expect(page.get_by_role("heading", name="Which services are lacking")).to_be_visible()
     return page
 
@@ -91,7 +77,7 @@ def test_a_funder_reads_rolled_up_tables_and_downloads_one(
     page.wait_for_load_state("networkidle")
     assert tiles, "the map asks for tiles when the browser is online"
     expect(page.locator("figcaption")).to_contain_text("Map tiles: © OpenStreetMap contributors")
-    _accessible(page)
+    accessible(page)
     size = "desktop" if width > 500 else "phone"
     page.screenshot(path=str(shots / f"funder-{size}.png"), full_page=True)
 
@@ -109,4 +95,4 @@ def test_offline_the_map_is_the_plain_projection_and_the_plan_explains_itself(
     plan = page.locator("#plan")
     expect(plan).to_contain_text("fewer than 11")
     expect(plan.locator("ul.why-unspent li").first).to_contain_text("unmet needs")
-    _accessible(page)
+    accessible(page)
