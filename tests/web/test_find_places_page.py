@@ -49,14 +49,22 @@ def test_every_starred_pick_is_held_in_one_step(pages: TestClient) -> None:
     assert "Already held" in again
 
 
+def _with_two_picks(pages: TestClient) -> tuple[str, str, list[str]]:
+    """The first participant of the case load whose Find places stars two needs or more
+    (LEAD's queue keeps some places for more urgent needs, so not everyone has two)."""
+    for candidate in SAMPLE.participants:
+        page = _places(pages, candidate.id)
+        picks = PICK.findall(page)
+        if len(picks) >= 2:
+            return candidate.id, page, picks
+    raise AssertionError("no participant of the sample city has two starred needs")
+
+
 def test_a_pick_that_cannot_be_held_is_named_in_words_and_the_rest_are_held(
     pages: TestClient,
 ) -> None:
-    person = pick_participant(SAMPLE)
     sign_in(pages, "ana")
-    page = _places(pages, person)
-    picks = PICK.findall(page)
-    assert len(picks) >= 2, "the sample participant has two starred needs"
+    person, page, picks = _with_two_picks(pages)
     need, program, pool = picks[0].split(" ")
     first = pages.post(
         "/web/case-manager/holds",
