@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from matcher.scenario import Need
 from matcher.service import capacity, offers, participants, referrals
 from matcher.service.errors import ServiceError
 from matcher.service.queue import queue_scenario
@@ -34,7 +35,7 @@ from tests.service.world import CM, NOW, ORG, TTL, check_store, seed
 
 TYPES = ("housing.shelter", "food.pantry", "legal.aid")
 OFFER_FOR = timedelta(hours=24)
-EVENTS = ("release", "pass", "accept", "report", "hold")
+EVENTS = ("release", "pass", "accept", "report", "hold", "plan")
 
 programs_ = st.lists(
     st.tuples(st.sampled_from(TYPES), st.integers(0, 2), st.integers(0, 2), st.booleans()),
@@ -96,6 +97,8 @@ def _event(engine: Engine, kind: str, pick: int, size: int, now: Any, programs: 
                 s, ORG, f"g-{pick % programs}", open_slots=size, waitlist=size // 2,
                 actor="provider", now=now,
             )  # fmt: skip
+        elif kind == "plan":
+            _add_need(s, pick, TYPES[size % len(TYPES)], now)
         elif kind == "hold":
             _hold_by_hand(s, pick, size % programs, now)
         elif kind == "release" and live:
@@ -107,6 +110,15 @@ def _event(engine: Engine, kind: str, pick: int, size: int, now: Any, programs: 
             before = _participant_state(s, r.participant_id, r.id)
             offers.pass_offer(s, CM, r.id, now)
             assert _participant_state(s, r.participant_id, r.id) == before
+
+
+def _add_need(s: Session, pick: int, kind: str, now: Any) -> None:
+    """A participant's plan gains a need (it enters the queue, signalled)."""
+    people = s.exec(select(t.Participant.id).order_by(col(t.Participant.id))).all()
+    pid = people[pick % len(people)]
+    plan = participants.get(s, CM, pid).needs
+    extra = Need(id=f"{pid}-new-{len(plan)}", service_types=[kind], acute=pick % 2 == 0)
+    participants.set_plan(s, CM, pid, [*plan, extra], now)
 
 
 def _hold_by_hand(s: Session, pick: int, program: int, now: Any) -> None:
