@@ -33,7 +33,7 @@ from matcher.part import touched_part
 from matcher.service import audit
 from matcher.service.errors import Conflict, NotFound
 from matcher.service.queue import queue_scenario, taken
-from matcher.service.referrals.commands import _check_fundable, _waitlist_position, cm_referral
+from matcher.service.referrals.commands import check_fundable, cm_referral, waitlist_position
 from matcher.service.referrals.core import ReferralView, act, change, locked, view
 from matcher.solver.solve import Objective, SolverOptions, solve
 from matcher.store import tables as t
@@ -133,9 +133,9 @@ def _offer(session: Session, placement: Placement, now: datetime, offer_for: tim
     price = 0
     position = None
     if placement.pool == "purchase":
-        price = _check_fundable(session, program, loaded, now)
+        price = check_fundable(session, program, loaded, now)
     if placement.pool == "waitlist_turn":
-        position = _waitlist_position(person, program.id, loaded.state.waitlist)
+        position = waitlist_position(person, program.id, loaded.state.waitlist)
     referral = t.Referral(
         id=uuid.uuid4().hex,
         program_id=program.id,

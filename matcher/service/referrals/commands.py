@@ -107,7 +107,7 @@ def _lock_programs(
     return {pid: locked(session, pid, now) for pid in sorted({program_id, *stale})}
 
 
-def _check_fundable(session: Session, program: t.Program, loaded: Loaded, now: datetime) -> int:
+def check_fundable(session: Session, program: t.Program, loaded: Loaded, now: datetime) -> int:
     """The price a purchase hold reserves; refused at programs the fund may not buy
     from, or when the fund cannot pay."""
     if any(
@@ -168,10 +168,10 @@ def place_hold(
     if open_for_need is not None:
         raise _already_held(need_id, open_for_need)
     chosen: PoolName = pool
-    price = _check_fundable(session, program, loaded, now) if chosen == "purchase" else 0
+    price = check_fundable(session, program, loaded, now) if chosen == "purchase" else 0
     position = None
     if chosen == "waitlist_turn":
-        position = _waitlist_position(participant, program_id, loaded.state.waitlist)
+        position = waitlist_position(participant, program_id, loaded.state.waitlist)
     before = solve_queue(session, now, queue) if queue is not None else None
     referral = t.Referral(
         id=uuid.uuid4().hex,
@@ -224,7 +224,7 @@ def _check_queue(session: Session, before: Assignment, after: Assignment, need_i
     )
 
 
-def _waitlist_position(participant: t.Participant, program_id: str, waitlist: int) -> int:
+def waitlist_position(participant: t.Participant, program_id: str, waitlist: int) -> int:
     """Where the participant waits at the program now (``current_position`` of what
     their case manager recorded); a turn on a waitlist they are not on is refused."""
     for entry in participant.waitlist_positions:
