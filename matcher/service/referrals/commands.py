@@ -172,7 +172,11 @@ def place_hold(
     position = None
     if chosen == "waitlist_turn":
         position = waitlist_position(participant, program_id, loaded.state.waitlist)
-    before = solve_queue(session, now, queue) if queue is not None else None
+    before, part = (
+        solve_queue(session, now, queue, around=(program_id, need_id))
+        if queue is not None
+        else (None, None)
+    )
     referral = t.Referral(
         id=uuid.uuid4().hex,
         program_id=program_id,
@@ -194,7 +198,8 @@ def place_hold(
     except IntegrityError as err:  # the database's one-open-referral-per-need index
         raise _already_held(need_id, None) from err
     if queue is not None and before is not None:
-        _check_queue(session, before, solve_queue(session, now, queue), need_id)
+        after, _ = solve_queue(session, now, queue, part=part)
+        _check_queue(session, before, after, need_id)
     return view(session, referral, now)
 
 
