@@ -2,64 +2,172 @@
 
 Levels 1-3 of the solver (acute needs met, needs met, spend) are sums over the
 connected parts of the need-program network: no constraint links two needs except
-through a pool they could both use, or through the fund's budget. So when capacity
-appears at some programs, only the part of the network connected to them can change
-its optimum; solving that part alone gives the same levels 1-3 as solving the whole.
+through a pool they could both use, or through the fund's budget. The part is found
+on *possible arcs*, before any arc is built (building every arc is most of a
+solve's time): a need and a program are linked when the program has room (a free
+place not held, a LEAD-reserved place, or a place the fund can afford), offers one
+of the need's service types, and lies within the participant's travel limit. Rules
+cut more arcs than that, so the part is a superset of the exact one.
 
-The part is found on service types, before any arc is built (building every arc is
-most of a solve's time): starting from the programs' service types, a need with one
-of the types brings in all of its types, and a program offering one brings in all of
-its own, until nothing new comes in. While the fund can pay for anything, every
-program where places can be bought shares the budget, so they join together. The
-result is a superset of the exact connected part (rules may cut arcs that types
-allow) and therefore exact.
+``rounds=None`` follows links until nothing new comes in: the connected part, whose
+optimum equals that of the whole whatever happened before. The queue's re-solve uses
+one round (programs, the needs they reach, the programs with room those reach),
+warm-started from its last solution: every earlier optimum was offered as it was
+found, so before the event no waiting need could use any room left (else that
+optimum would have met it), and the only ways to meet more are a waiting need taking
+the new room, a need that just entered the queue (a plan's new need, or one whose
+referral was let go, at the program that signalled) taking room it reaches, or one
+of those needs taking room elsewhere: all within one round. While the fund can
+afford a place, every program where places can be bought shares the budget, so
+reaching one reaches them all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 
-from matcher.scenario import Program, Scenario
+import numpy as np
+import numpy.typing as npt
+
+from matcher.rules.geography import haversine_km
+from matcher.scenario import Need, Program, Scenario
+
+SLACK_KM = 0.5
+"""Added to each travel limit when searching: the part must never miss an arc."""
+
+Masks = npt.NDArray[np.uint64]
 
 
 def _buys(program: Program, budget: float) -> bool:
-    return budget > 0 and program.fundable and program.capacity.purchasable > 0
+    cap = program.capacity
+    return program.fundable and cap.purchasable > 0 and 0 < cap.price <= budget
 
 
-def touched_types(scenario: Scenario, program_ids: Collection[str]) -> set[str]:
-    """Service types connected to the programs ``program_ids`` through needs, programs
-    and (while money is left) the fund's budget."""
-    wanted = set(program_ids)
-    types: set[str] = set()
+def has_room(program: Program, budget: float) -> bool:
+    """Whether any pool of the program can take someone now (a program without room
+    is no arc of the network: it links nothing)."""
+    cap = program.capacity
+    free = (cap.open_slots or 0) - cap.held
+    return free > 0 or cap.lead_reserved_open > 0 or _buys(program, budget)
+
+
+@dataclass(frozen=True)
+class Network:
+    """Programs and needs as arrays: service types as bit masks, places, limits."""
+
+    programs: list[Program]
+    needs: list[tuple[int, Need]]
+    p_types: Masks
+    n_types: Masks
+    p_lat: npt.NDArray[np.float64]
+    p_lon: npt.NDArray[np.float64]
+    n_lat: npt.NDArray[np.float64]
+    n_lon: npt.NDArray[np.float64]
+    limit: npt.NDArray[np.float64]
+    room: npt.NDArray[np.bool_]
+    buys: npt.NDArray[np.bool_]
+
+    def with_program(self, program: Program, budget: float) -> Network:
+        """The network after one program's capacity changed (same programs and needs):
+        only its room is computed again, so a kept network answers the next event."""
+        at = next(i for i, g in enumerate(self.programs) if g.id == program.id)
+        programs = [*self.programs[:at], program, *self.programs[at + 1 :]]
+        room, buys = self.room.copy(), self.buys.copy()
+        room[at], buys[at] = has_room(program, budget), _buys(program, budget)
+        return replace(self, programs=programs, room=room, buys=buys)
+
+    def links(
+        self, need: npt.NDArray[np.int64], prog: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.bool_]:
+        """``[need, program]``: a shared service type within the need's travel limit."""
+        if len(need) == 0 or len(prog) == 0:
+            return np.zeros((len(need), len(prog)), dtype=bool)
+        shared = ((self.n_types[need][:, None, :] & self.p_types[prog][None, :, :]) != 0).any(
+            axis=2
+        )
+        lat, lon = self.n_lat[need][:, None], self.n_lon[need][:, None]
+        distance = haversine_km(lat, lon, self.p_lat[prog][None, :], self.p_lon[prog][None, :])
+        return np.asarray(shared & (distance <= self.limit[need][:, None]))
+
+
+def _masks(groups: Sequence[Collection[str]], codes: dict[str, int]) -> Masks:
+    out = np.zeros((len(groups), max(1, (len(codes) + 63) // 64)), dtype=np.uint64)
+    for i, kinds in enumerate(groups):
+        for kind in kinds:
+            code = codes[kind]
+            out[i, code // 64] |= np.uint64(1) << np.uint64(code % 64)
+    return out
+
+
+def network_of(scenario: Scenario) -> Network:
+    """The possible arcs of ``scenario`` as arrays, to search once or keep between events."""
+    programs = list(scenario.programs)
+    people = scenario.participants
+    needs = [(i, n) for i, p in enumerate(people) for n in p.needs]
+    kinds = {k for g in programs for k in g.service_types}
+    kinds |= {k for _, n in needs for k in n.service_types}
+    codes = {k: c for c, k in enumerate(sorted(kinds))}
+    limits = [people[i].max_distance_km for i, _ in needs]
     budget = scenario.fund.budget
-    groups = [set(g.service_types) for g in scenario.programs]
-    groups += [set(n.service_types) for p in scenario.participants for n in p.needs]
-    seeds = [g for g in scenario.programs if g.id in wanted]
-    if any(_buys(g, budget) for g in seeds):
-        seeds += [g for g in scenario.programs if _buys(g, budget)]
-    for program in seeds:
-        types |= set(program.service_types)
-    buying = {t for g in scenario.programs if _buys(g, budget) for t in g.service_types}
-    while True:
-        grown = set(types)
-        for group in groups:
-            if group & grown:
-                grown |= group
-        if grown & buying:
-            grown |= buying
-        if grown == types:
-            return types
-        types = grown
+    return Network(
+        programs=programs,
+        needs=needs,
+        p_types=_masks([g.service_types for g in programs], codes),
+        n_types=_masks([n.service_types for _, n in needs], codes),
+        p_lat=np.array([g.location.lat for g in programs], dtype=np.float64),
+        p_lon=np.array([g.location.lon for g in programs], dtype=np.float64),
+        n_lat=np.array([people[i].location.lat for i, _ in needs], dtype=np.float64),
+        n_lon=np.array([people[i].location.lon for i, _ in needs], dtype=np.float64),
+        limit=np.array([np.inf if km is None else km + SLACK_KM for km in limits]),
+        room=np.array([has_room(g, budget) for g in programs], dtype=bool),
+        buys=np.array([_buys(g, budget) for g in programs], dtype=bool),
+    )
 
 
-def touched_part(scenario: Scenario, program_ids: Collection[str]) -> Scenario:
-    """The sub-scenario whose optimum an event at ``program_ids`` can change: the
-    programs and needs of ``touched_types`` (participants keep only those needs)."""
-    types = touched_types(scenario, program_ids)
-    programs = [g for g in scenario.programs if types & set(g.service_types)]
-    people = []
-    for person in scenario.participants:
-        needs = [n for n in person.needs if types & set(n.service_types)]
-        if needs:
-            people.append(person.model_copy(update={"needs": needs}))
-    return scenario.model_copy(update={"programs": programs, "participants": people})
+def touched_part(
+    scenario: Scenario,
+    program_ids: Collection[str],
+    need_ids: Collection[str] = (),
+    *,
+    rounds: int | None = None,
+    network: Network | None = None,
+) -> Scenario:
+    """The sub-scenario an event can change: the programs ``program_ids`` and the
+    needs ``need_ids``, and what possible arcs reach from them (programs only where
+    they have room) in ``rounds`` rounds (programs to the needs they reach, needs to
+    the programs they reach; the needs named join the first round's needs), or all
+    the way (``None``). Participants keep only the needs reached. ``network``: the
+    scenario's own, when it was kept from an earlier event."""
+    net = network or network_of(scenario)
+    wanted = set(program_ids)
+    seen_p = np.array([g.id in wanted for g in net.programs], dtype=bool)
+    named = set(need_ids)
+    seen_n = np.array([n.id in named for _, n in net.needs], dtype=bool)
+    frontier_p = np.flatnonzero(seen_p)
+    frontier_n = np.flatnonzero(seen_n)
+    done = 0
+    while (len(frontier_p) or len(frontier_n)) and (rounds is None or done < rounds):
+        done += 1
+        if len(frontier_p) and net.buys[frontier_p].any():  # the budget links them
+            joined = np.flatnonzero(net.buys & ~seen_p)
+            seen_p[joined] = True
+            frontier_p = np.union1d(frontier_p, joined)
+        open_n = np.flatnonzero(~seen_n)
+        found_n = open_n[net.links(open_n, frontier_p).any(axis=1)]
+        seen_n[found_n] = True
+        reaching = np.union1d(found_n, frontier_n)
+        open_p = np.flatnonzero(~seen_p & net.room)
+        frontier_p = open_p[net.links(reaching, open_p).any(axis=0)]
+        seen_p[frontier_p] = True
+        frontier_n = np.zeros(0, dtype=np.int64)
+    by_person: dict[int, list[Need]] = {}
+    for k in np.flatnonzero(seen_n):
+        i, need = net.needs[int(k)]
+        by_person.setdefault(i, []).append(need)
+    people = [
+        scenario.participants[i].model_copy(update={"needs": found})
+        for i, found in sorted(by_person.items())
+    ]
+    kept = [g for g, keep in zip(net.programs, seen_p, strict=True) if keep]
+    return scenario.model_copy(update={"programs": kept, "participants": people})

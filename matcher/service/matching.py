@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from matcher.assignment import Assignment, build_assignment
 from matcher.options import NeedOptions, Option, participant_options
+from matcher.part import touched_part
 from matcher.scenario import Participant, Scenario
 from matcher.service.checks import with_travel_limit
 from matcher.service.errors import Conflict
@@ -109,14 +110,21 @@ def match_participant(
         participants=[open_needs],
     )
     options = {v.need_id: v for v in participant_options(alone, participant_id)}
-    solution = solve(queue, SolverOptions(time_limit=time_limit))
+    # Only the part of the queue connected to this participant's needs can change
+    # what they get: solving it gives the whole queue's answer for them, faster.
+    part = touched_part(queue, [], [n.id for n in open_needs.needs])
+    solution = solve(part, SolverOptions(time_limit=time_limit))
     answer = build_assignment(solution)
     picked = {
         a.need_id: (a.program_id, a.pool)
         for a in answer.assignments
         if a.participant_id == participant_id
     }
-    unmet = {u.need_id: u for u in answer.unmatched if u.participant_id == participant_id}
+    # Why a need has no option at all is the participant's own story (the programs
+    # that would fit are full, owed to people waiting, or exclude them): told from
+    # their own scenario, as the queue's part holds only programs with room.
+    alone_answer = build_assignment(solve(alone, SolverOptions(time_limit=time_limit)))
+    unmet = {u.need_id: u for u in alone_answer.unmatched}
     needs: list[NeedMatch] = []
     for need in person.needs:
         match = NeedMatch(need.id, list(need.service_types), need.acute, status="open")

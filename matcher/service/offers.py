@@ -33,7 +33,7 @@ from matcher.part import touched_part
 from matcher.service import audit
 from matcher.service.errors import Conflict, NotFound
 from matcher.service.queue import queue_scenario, taken
-from matcher.service.referrals.commands import _check_fundable, _waitlist_position, cm_referral
+from matcher.service.referrals.commands import check_fundable, cm_referral, waitlist_position
 from matcher.service.referrals.core import ReferralView, act, change, locked, view
 from matcher.solver.solve import Objective, SolverOptions, solve
 from matcher.store import tables as t
@@ -68,10 +68,11 @@ def resolve(
     """Answer the pending capacity signals (with ``force``, run even without any):
     re-solve the queue and offer each place its optimum gives to a need. Only the part
     of the queue the signalled programs are connected to is solved
-    (``matcher.part``): the rest is already at its optimum, since every earlier
-    optimum was offered as it was found, so levels 1-3 equal a re-solve of the whole
-    queue (``whole``, or ``force``). Offers last ``offer_for``; a pass within that time
-    keeps the program from being offered for the need again."""
+    (``matcher.part``, one round from the signalled programs and needs): the rest is
+    already at its optimum, since every earlier optimum was offered as it was found,
+    so levels 1-3 equal a re-solve of the whole queue (``whole``, or ``force``).
+    Offers last ``offer_for``; a pass within that time keeps the program from being
+    offered for the need again."""
     signals = session.exec(select(t.CapacitySignal).order_by(col(t.CapacitySignal.id))).all()
     if not signals and not force:
         return Resolved(0, [], 0, 0, 0, 0.0)
@@ -80,7 +81,9 @@ def resolve(
         session, now, default_max_distance_km=default_max_distance_km, passed_within=offer_for
     )
     if not (whole or force):
-        scenario = touched_part(scenario, {s.program_id for s in signals})
+        programs = {s.program_id for s in signals if s.program_id is not None}
+        needs = {s.need_id for s in signals if s.need_id is not None}
+        scenario = touched_part(scenario, programs, needs, rounds=1)
     offered: list[str] = []
     skipped = 0
     levels = Objective(0, 0, 0.0)
@@ -130,9 +133,9 @@ def _offer(session: Session, placement: Placement, now: datetime, offer_for: tim
     price = 0
     position = None
     if placement.pool == "purchase":
-        price = _check_fundable(session, program, loaded, now)
+        price = check_fundable(session, program, loaded, now)
     if placement.pool == "waitlist_turn":
-        position = _waitlist_position(person, program.id, loaded.state.waitlist)
+        position = waitlist_position(person, program.id, loaded.state.waitlist)
     referral = t.Referral(
         id=uuid.uuid4().hex,
         program_id=program.id,

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, func, select
 
 from matcher.assignment import Assignment, build_assignment
 from matcher.capacity.referral import Status
+from matcher.part import touched_part
 from matcher.scenario import Scenario
 from matcher.service.checks import with_travel_limit
 from matcher.solver.solve import SolverOptions, solve
@@ -169,10 +170,45 @@ class QueueCheck:
     time_limit: float
 
 
-def solve_queue(session: Session, now: datetime, check: QueueCheck) -> Assignment:
-    """The optimum of LEAD's whole queue at ``now`` (levels 1-3 exact, as a batch)."""
+@dataclass(frozen=True, slots=True)
+class Part:
+    """The programs and needs of the part of the queue a hold can change."""
+
+    programs: frozenset[str]
+    needs: frozenset[str]
+
+
+def solve_queue(
+    session: Session,
+    now: datetime,
+    check: QueueCheck,
+    *,
+    around: tuple[str, str] | None = None,
+    part: Part | None = None,
+) -> tuple[Assignment, Part | None]:
+    """The optimum of LEAD's queue at ``now`` (levels 1-3 exact, as a batch): of the
+    whole queue, or of the connected part around a (program, need) pair
+    (``matcher.part``, followed all the way, so its optimum differs from the whole's
+    by the same as the whole's would), or of a ``part`` found before; and that part."""
     scenario = queue_scenario(session, now, default_max_distance_km=check.default_max_distance_km)
-    return build_assignment(solve(scenario, SolverOptions(time_limit=check.time_limit)))
+    if around is not None:
+        found = touched_part(scenario, [around[0]], [around[1]])
+        part = Part(
+            frozenset(g.id for g in found.programs),
+            frozenset(n.id for p in found.participants for n in p.needs),
+        )
+    if part is not None:
+        scenario = scenario.model_copy(
+            update={
+                "programs": [g for g in scenario.programs if g.id in part.programs],
+                "participants": [
+                    p.model_copy(update={"needs": [n for n in p.needs if n.id in part.needs]})
+                    for p in scenario.participants
+                    if any(n.id in part.needs for n in p.needs)
+                ],
+            }
+        )
+    return build_assignment(solve(scenario, SolverOptions(time_limit=check.time_limit))), part
 
 
 def keeps_levels(before: Assignment, after: Assignment, acute: bool) -> bool:

@@ -371,3 +371,5 @@ def write_plan(session: Session, participant_id: str, needs: Sequence[Need], now
                 waiting_since=since.get(need.id) or now,
             )
         )
+        if need.id not in since:  # a need entered the queue: it is re-solved for it
+            session.add(t.CapacitySignal(need_id=need.id, kind="need_added", at=now))

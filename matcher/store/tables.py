@@ -575,14 +575,18 @@ class Digest(SQLModel, table=True):
 
 
 class CapacitySignal(SQLModel, table=True):
-    """Capacity that appeared at a program (a report raising unused places, a hold or
-    referral let go, a placement ended, places bought or reserved, a new program) and
-    that the queue's re-solve has not yet offered. Rows are written in the transaction
-    of the change and removed by the re-solve that handles them."""
+    """Something LEAD's queue is re-solved for, not yet answered: capacity that appeared
+    at a program (a report raising unused places, a hold or referral let go, a
+    placement ended, places bought or reserved, a new program), or a need that entered
+    a plan. Written in the transaction of the change; removed by the re-solve that
+    answers it."""
 
     __tablename__ = "capacity_signal"
 
     id: int | None = Field(default=None, primary_key=True)
-    program_id: str = Field(foreign_key="program.id", index=True, max_length=200)
+    program_id: str | None = Field(
+        default=None, foreign_key="program.id", index=True, max_length=200
+    )
+    need_id: str | None = Field(default=None, max_length=200)
     kind: str = Field(max_length=40)
     at: datetime = _when()

@@ -9,7 +9,7 @@ and a pass changes nothing else for the participant.
 
 from __future__ import annotations
 
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -21,9 +21,10 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from matcher.scenario import Need
 from matcher.service import capacity, offers, participants, referrals
-from matcher.service.errors import ServiceError
-from matcher.service.queue import queue_scenario
+from matcher.service.errors import Conflict, ServiceError
+from matcher.service.queue import QueueCheck, keeps_levels, queue_scenario, solve_queue
 from matcher.solver.solve import SolverOptions, solve
 from matcher.store import tables as t
 from matcher.store.engine import make_engine, session_scope
@@ -34,7 +35,8 @@ from tests.service.world import CM, NOW, ORG, TTL, check_store, seed
 
 TYPES = ("housing.shelter", "food.pantry", "legal.aid")
 OFFER_FOR = timedelta(hours=24)
-EVENTS = ("release", "pass", "accept", "report", "hold")
+CHECK = QueueCheck(default_max_distance_km=None, time_limit=10)
+EVENTS = ("release", "pass", "accept", "report", "hold", "plan")
 
 programs_ = st.lists(
     st.tuples(st.sampled_from(TYPES), st.integers(0, 2), st.integers(0, 2), st.booleans()),
@@ -96,6 +98,8 @@ def _event(engine: Engine, kind: str, pick: int, size: int, now: Any, programs: 
                 s, ORG, f"g-{pick % programs}", open_slots=size, waitlist=size // 2,
                 actor="provider", now=now,
             )  # fmt: skip
+        elif kind == "plan":
+            _add_need(s, pick, TYPES[size % len(TYPES)], now)
         elif kind == "hold":
             _hold_by_hand(s, pick, size % programs, now)
         elif kind == "release" and live:
@@ -109,16 +113,45 @@ def _event(engine: Engine, kind: str, pick: int, size: int, now: Any, programs: 
             assert _participant_state(s, r.participant_id, r.id) == before
 
 
+def _add_need(s: Session, pick: int, kind: str, now: Any) -> None:
+    """A participant's plan gains a need (it enters the queue, signalled)."""
+    people = s.exec(select(t.Participant.id).order_by(col(t.Participant.id))).all()
+    pid = people[pick % len(people)]
+    plan = participants.get(s, CM, pid).needs
+    extra = Need(id=f"{pid}-new-{len(plan)}", service_types=[kind], acute=pick % 2 == 0)
+    participants.set_plan(s, CM, pid, [*plan, extra], now)
+
+
 def _hold_by_hand(s: Session, pick: int, program: int, now: Any) -> None:
-    """A case manager holds a place of their choosing (not the queue's optimum), when
-    the rules and the ledger allow it."""
+    """A case manager holds a place of their choosing, when the rules and the ledger
+    allow it; the queue's check (on the part around the hold) decides as a check on
+    the whole queue would."""
     needs = s.exec(select(t.PlanNeed).order_by(col(t.PlanNeed.id))).all()
     need = needs[pick % len(needs)]
-    with suppress(ServiceError), s.begin_nested():
+
+    def attempt(queue: QueueCheck | None) -> None:
         referrals.place_hold(
             s, CM, participant_id=need.participant_id, need_id=need.id,
-            program_id=f"g-{program}", pool="general", now=now, ttl=TTL,
+            program_id=f"g-{program}", pool="general", now=now, ttl=TTL, queue=queue,
         )  # fmt: skip
+
+    whole_before = solve_queue(s, now, CHECK)[0]
+    point = s.begin_nested()
+    try:
+        attempt(None)
+    except ServiceError:
+        point.rollback()
+        return  # the rules or the ledger refuse it: nothing to compare
+    whole_keeps = keeps_levels(whole_before, solve_queue(s, now, CHECK)[0], need.acute)
+    point.rollback()
+    rule = "ok"
+    with s.begin_nested() as checked:
+        try:
+            attempt(CHECK)
+        except Conflict as refused:
+            rule = refused.rule
+            checked.rollback()
+    assert rule == ("ok" if whole_keeps else "kept_for_more_urgent")
 
 
 def _participant_state(s: Session, pid: str, passed: str) -> Any:

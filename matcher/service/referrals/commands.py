@@ -107,7 +107,7 @@ def _lock_programs(
     return {pid: locked(session, pid, now) for pid in sorted({program_id, *stale})}
 
 
-def _check_fundable(session: Session, program: t.Program, loaded: Loaded, now: datetime) -> int:
+def check_fundable(session: Session, program: t.Program, loaded: Loaded, now: datetime) -> int:
     """The price a purchase hold reserves; refused at programs the fund may not buy
     from, or when the fund cannot pay."""
     if any(
@@ -168,11 +168,15 @@ def place_hold(
     if open_for_need is not None:
         raise _already_held(need_id, open_for_need)
     chosen: PoolName = pool
-    price = _check_fundable(session, program, loaded, now) if chosen == "purchase" else 0
+    price = check_fundable(session, program, loaded, now) if chosen == "purchase" else 0
     position = None
     if chosen == "waitlist_turn":
-        position = _waitlist_position(participant, program_id, loaded.state.waitlist)
-    before = solve_queue(session, now, queue) if queue is not None else None
+        position = waitlist_position(participant, program_id, loaded.state.waitlist)
+    before, part = (
+        solve_queue(session, now, queue, around=(program_id, need_id))
+        if queue is not None
+        else (None, None)
+    )
     referral = t.Referral(
         id=uuid.uuid4().hex,
         program_id=program_id,
@@ -194,7 +198,8 @@ def place_hold(
     except IntegrityError as err:  # the database's one-open-referral-per-need index
         raise _already_held(need_id, None) from err
     if queue is not None and before is not None:
-        _check_queue(session, before, solve_queue(session, now, queue), need_id)
+        after, _ = solve_queue(session, now, queue, part=part)
+        _check_queue(session, before, after, need_id)
     return view(session, referral, now)
 
 
@@ -224,7 +229,7 @@ def _check_queue(session: Session, before: Assignment, after: Assignment, need_i
     )
 
 
-def _waitlist_position(participant: t.Participant, program_id: str, waitlist: int) -> int:
+def waitlist_position(participant: t.Participant, program_id: str, waitlist: int) -> int:
     """Where the participant waits at the program now (``current_position`` of what
     their case manager recorded); a turn on a waitlist they are not on is refused."""
     for entry in participant.waitlist_positions:

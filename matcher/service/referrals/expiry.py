@@ -67,8 +67,8 @@ def withdraw_unconsented(
         program = session.get(t.Program, r.program_id)
         if program is None or (covered is not None and not covered(program)):
             continue
-        if sent_only and r.status != Status.REFERRED:
-            continue
+        if (sent_only and r.status != Status.REFERRED) or r.status == Status.OFFERED:
+            continue  # an offer disclosed nothing: it needs no consent
         if consent.valid_consent(session, participant_id, program, category(session, r), now):
             continue
         loaded = locked(session, r.program_id, now)

@@ -1,5 +1,6 @@
 """LEAD's queue and offers: when each need began waiting, offered and passed
-referrals, and the capacity signals the queue's re-solve answers
+referrals, and the signals (capacity appeared, a need entered a plan) the queue's
+re-solve answers
 
 Revision ID: 0021_offers
 Revises: 0019_webhooks
@@ -66,7 +67,8 @@ def upgrade() -> None:
     op.create_table(
         "capacity_signal",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("program_id", AutoString(length=200), nullable=False),
+        sa.Column("program_id", AutoString(length=200), nullable=True),
+        sa.Column("need_id", AutoString(length=200), nullable=True),
         sa.Column("kind", AutoString(length=40), nullable=False),
         sa.Column("at", matcher.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["program_id"], ["program.id"]),
