@@ -118,7 +118,7 @@ def _evidence(solution: Solution, unmet: IntArray) -> _Evidence:
         cheapest=np.full(m, np.iinfo(np.int64).max, dtype=np.int64),
         budget_left=budget_left,
     )
-    ev.per_rule[:], pairs = blocked_counts(tables, unmet)
+    ev.per_rule[:], pairs = blocked_counts(tables, unmet, solution.pairs)
     row = np.searchsorted(unmet, pairs.need)
     ok = pairs.broken == 0
     r, g = row[ok], pairs.program[ok]
@@ -135,8 +135,95 @@ def _evidence(solution: Solution, unmet: IntArray) -> _Evidence:
     return ev
 
 
+_REASONS = (
+    NO_PROGRAM_OF_TYPE,
+    NOT_ELIGIBLE,
+    WOULD_DISPLACE,
+    BUDGET_EXHAUSTED,
+    CAPACITY_UNKNOWN,
+    CAPACITY_EXHAUSTED,
+)
+
+
+def _reason_codes(ev: _Evidence) -> IntArray:
+    """Per unmet need, the index in ``_REASONS`` of the first reason that holds."""
+    total = ev.per_rule.sum(axis=1)
+    eligible = ev.per_rule[:, 0]
+    conditions = [
+        total == 0,
+        eligible == 0,
+        ev.owed & ~ev.room,
+        ev.unaffordable,
+        ~ev.reported & ~ev.paid_or_for_sale,
+    ]
+    return np.asarray(np.select(conditions, list(range(5)), default=5), dtype=np.int64)
+
+
+def _case_keys(ev: _Evidence, reason: IntArray, label: IntArray) -> IntArray:
+    """One row per unmet need holding exactly what its reason, ``blocked_by`` and detail
+    read (the rest zeroed), so needs with equal rows share one explanation."""
+    counts = ev.per_rule
+    m = len(reason)
+    zero = np.zeros(m, dtype=np.int64)
+    displace = reason == 2
+    budget = reason == 3
+    return np.column_stack(
+        [
+            reason,
+            np.where((reason == 0) | (reason == 1), label, -1),
+            counts,
+            np.where(displace, ev.owed_places, zero),
+            np.where(displace, ev.owed_waiting, zero),
+            np.where(budget, ev.cheapest, zero),
+        ]
+    )
+
+
+def _explain_case(key: list[int], what: str, budget_left: int) -> tuple[dict[str, int], str]:
+    """``blocked_by`` and the plain words of one distinct case (a row of ``_case_keys``)."""
+    n_rules = len(RULES) + 1
+    reason = key[0]
+    counts = key[2 : 2 + n_rules]
+    owed_places, owed_waiting, cheapest = key[2 + n_rules :]
+    total = sum(counts)
+    eligible = counts[0]
+    blocked = {RULE_NAMES[r - 1]: c for r, c in enumerate(counts) if r and c}
+    if reason == 0:
+        return blocked, f"no program offers {what}"
+    if reason == 1:
+        parts = ", ".join(phrase(r, c) for r, c in enumerate(counts) if r and c)
+        return blocked, f"{total} {what} program{'s' if total != 1 else ''}, none eligible: {parts}"
+    programs = f"{eligible} eligible program{'s' if eligible != 1 else ''}"
+    if reason == 2:
+        return blocked, (
+            f"{programs}: "
+            f"{owed_places} free place{'s' if owed_places != 1 else ''}, "
+            f"all owed to {owed_waiting} "
+            f"{'person' if owed_waiting == 1 else 'people'} already waiting"
+        )
+    if reason == 3:
+        return blocked, (
+            f"a place could be bought for {dollars(cheapest / 100)}, "
+            f"but only {dollars(budget_left / 100)} of the fund is left"
+        )
+    if reason == 4:
+        return blocked, (
+            f"{programs}, "
+            f"{'it has never' if eligible == 1 else 'none has ever'} reported its free "
+            "places: the need might be met if the providers reported"
+        )
+    return blocked, (
+        f"{programs}, no room left: places taken by needs ranked at least as high, or none to give"
+    )
+
+
 def unmatched_needs(solution: Solution) -> list[Unmatched]:
-    """A reason for every need the answer leaves unmet, in scenario order."""
+    """A reason for every need the answer leaves unmet, in scenario order.
+
+    The reasons are decided in bulk from the evidence columns; the words are written
+    once per distinct case (reason, types, counts and the numbers the detail quotes),
+    which at state scale is a few thousand cases for a hundred thousand unmet needs.
+    """
     tables = solution.tables
     met = np.zeros(tables.needs.size, dtype=bool)
     met[solution.arcs.need[solution.chosen]] = True
@@ -144,53 +231,31 @@ def unmatched_needs(solution: Solution) -> list[Unmatched]:
     if len(unmet) == 0:
         return []
     ev = _evidence(solution, unmet)
-
     need_types = [n.service_types for p in solution.scenario.participants for n in p.needs]
-    totals = ev.per_rule.sum(axis=1).tolist()
-    rows = ev.per_rule.tolist()
+    labels: dict[str, int] = {}
+    label = np.fromiter(
+        (labels.setdefault(_types_label(need_types[k]), len(labels)) for k in unmet.tolist()),
+        dtype=np.int64,
+        count=len(unmet),
+    )
+    words = list(labels)
+    cases, case_of = np.unique(
+        _case_keys(ev, _reason_codes(ev), label), axis=0, return_inverse=True
+    )
+    explained = [
+        (
+            _REASONS[key[0]],
+            *_explain_case(key, words[key[1]] if key[1] >= 0 else "", ev.budget_left),
+        )
+        for key in cases.tolist()
+    ]
     owner_ids = tables.participants.ids
+    need_ids = tables.needs.ids
     owners = tables.needs.participant.tolist()
     out = []
-    for i, k in enumerate(unmet.tolist()):
-        need_id = tables.needs.ids[k]
-        types = need_types[k]
-        counts = rows[i]
-        total = totals[i]
-        eligible = counts[0]
-        blocked = {RULE_NAMES[r - 1]: c for r, c in enumerate(counts) if r and c}
-        what = _types_label(types)
-        if total == 0:
-            reason, detail = NO_PROGRAM_OF_TYPE, f"no program offers {what}"
-        elif eligible == 0:
-            reason = NOT_ELIGIBLE
-            parts = ", ".join(phrase(r, c) for r, c in enumerate(counts) if r and c)
-            detail = f"{total} {what} program{'s' if total != 1 else ''}, none eligible: {parts}"
-        elif ev.owed[i] and not ev.room[i]:
-            reason = WOULD_DISPLACE
-            detail = (
-                f"{eligible} eligible program{'s' if eligible != 1 else ''}: "
-                f"{ev.owed_places[i]} free place{'s' if ev.owed_places[i] != 1 else ''}, "
-                f"all owed to {ev.owed_waiting[i]} "
-                f"{'person' if ev.owed_waiting[i] == 1 else 'people'} already waiting"
-            )
-        elif ev.unaffordable[i]:
-            reason = BUDGET_EXHAUSTED
-            detail = (
-                f"a place could be bought for {dollars(ev.cheapest[i] / 100)}, "
-                f"but only {dollars(ev.budget_left / 100)} of the fund is left"
-            )
-        elif not ev.reported[i] and not ev.paid_or_for_sale[i]:
-            reason = CAPACITY_UNKNOWN
-            detail = (
-                f"{eligible} eligible program{'s' if eligible != 1 else ''}, "
-                f"{'it has never' if eligible == 1 else 'none has ever'} reported its free "
-                "places: the need might be met if the providers reported"
-            )
-        else:
-            reason = CAPACITY_EXHAUSTED
-            detail = (
-                f"{eligible} eligible program{'s' if eligible != 1 else ''}, "
-                "no room left: places taken by needs ranked at least as high, or none to give"
-            )
-        out.append(Unmatched(need_id, owner_ids[owners[k]], reason, blocked or None, detail))
+    for k, c in zip(unmet.tolist(), case_of.reshape(-1).tolist(), strict=True):
+        reason, blocked, detail = explained[c]
+        out.append(
+            Unmatched(need_ids[k], owner_ids[owners[k]], reason, dict(blocked) or None, detail)
+        )
     return out
