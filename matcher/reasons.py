@@ -160,59 +160,58 @@ def _reason_codes(ev: _Evidence) -> IntArray:
 
 
 def _case_keys(ev: _Evidence, reason: IntArray, label: IntArray) -> IntArray:
-    """One row per unmet need holding exactly what its reason, ``blocked_by`` and detail
-    read (the rest zeroed), so needs with equal rows share one explanation."""
+    """One row per unmet need holding exactly what its detail reads (the rest zeroed), so
+    needs with equal rows share one detail: reason, types (first two reasons), eligible and
+    total program counts, the rule counts (``not_eligible`` only), owed places and people
+    waiting (``would_displace``), the cheapest unaffordable price (``budget_exhausted``)."""
     counts = ev.per_rule
-    m = len(reason)
-    zero = np.zeros(m, dtype=np.int64)
+    zero = np.zeros(len(reason), dtype=np.int64)
+    not_eligible = reason == 1
     displace = reason == 2
-    budget = reason == 3
     return np.column_stack(
         [
             reason,
-            np.where((reason == 0) | (reason == 1), label, -1),
-            counts,
+            np.where(reason <= 1, label, -1),
+            counts[:, 0],
+            np.where(not_eligible, counts.sum(axis=1), zero),
+            np.where(not_eligible[:, None], counts[:, 1:], 0),
             np.where(displace, ev.owed_places, zero),
             np.where(displace, ev.owed_waiting, zero),
-            np.where(budget, ev.cheapest, zero),
+            np.where(reason == 3, ev.cheapest, zero),
         ]
     )
 
 
-def _explain_case(key: list[int], what: str, budget_left: int) -> tuple[dict[str, int], str]:
-    """``blocked_by`` and the plain words of one distinct case (a row of ``_case_keys``)."""
-    n_rules = len(RULES) + 1
-    reason = key[0]
-    counts = key[2 : 2 + n_rules]
-    owed_places, owed_waiting, cheapest = key[2 + n_rules :]
-    total = sum(counts)
-    eligible = counts[0]
-    blocked = {RULE_NAMES[r - 1]: c for r, c in enumerate(counts) if r and c}
+def _detail(key: list[int], what: str, budget_left: int) -> str:
+    """The plain words of one distinct case (a row of ``_case_keys``)."""
+    reason, _, eligible, total = key[:4]
+    counts = key[4 : 4 + len(RULES)]
+    owed_places, owed_waiting, cheapest = key[4 + len(RULES) :]
     if reason == 0:
-        return blocked, f"no program offers {what}"
+        return f"no program offers {what}"
     if reason == 1:
-        parts = ", ".join(phrase(r, c) for r, c in enumerate(counts) if r and c)
-        return blocked, f"{total} {what} program{'s' if total != 1 else ''}, none eligible: {parts}"
+        parts = ", ".join(phrase(r, c) for r, c in enumerate(counts, start=1) if c)
+        return f"{total} {what} program{'s' if total != 1 else ''}, none eligible: {parts}"
     programs = f"{eligible} eligible program{'s' if eligible != 1 else ''}"
     if reason == 2:
-        return blocked, (
+        return (
             f"{programs}: "
             f"{owed_places} free place{'s' if owed_places != 1 else ''}, "
             f"all owed to {owed_waiting} "
             f"{'person' if owed_waiting == 1 else 'people'} already waiting"
         )
     if reason == 3:
-        return blocked, (
+        return (
             f"a place could be bought for {dollars(cheapest / 100)}, "
             f"but only {dollars(budget_left / 100)} of the fund is left"
         )
     if reason == 4:
-        return blocked, (
+        return (
             f"{programs}, "
             f"{'it has never' if eligible == 1 else 'none has ever'} reported its free "
             "places: the need might be met if the providers reported"
         )
-    return blocked, (
+    return (
         f"{programs}, no room left: places taken by needs ranked at least as high, or none to give"
     )
 
@@ -221,8 +220,8 @@ def unmatched_needs(solution: Solution) -> list[Unmatched]:
     """A reason for every need the answer leaves unmet, in scenario order.
 
     The reasons are decided in bulk from the evidence columns; the words are written
-    once per distinct case (reason, types, counts and the numbers the detail quotes),
-    which at state scale is a few thousand cases for a hundred thousand unmet needs.
+    once per distinct detail (reason, types and the numbers it quotes): at state scale
+    a few hundred details for over a hundred thousand unmet needs.
     """
     tables = solution.tables
     met = np.zeros(tables.needs.size, dtype=bool)
@@ -239,23 +238,24 @@ def unmatched_needs(solution: Solution) -> list[Unmatched]:
         count=len(unmet),
     )
     words = list(labels)
-    cases, case_of = np.unique(
-        _case_keys(ev, _reason_codes(ev), label), axis=0, return_inverse=True
-    )
-    explained = [
-        (
-            _REASONS[key[0]],
-            *_explain_case(key, words[key[1]] if key[1] >= 0 else "", ev.budget_left),
-        )
-        for key in cases.tolist()
+    reason = _reason_codes(ev)
+    cases, case_of = np.unique(_case_keys(ev, reason, label), axis=0, return_inverse=True)
+    details = [
+        _detail(key, words[key[1]] if key[1] >= 0 else "", ev.budget_left) for key in cases.tolist()
     ]
     owner_ids = tables.participants.ids
     need_ids = tables.needs.ids
     owners = tables.needs.participant.tolist()
     out = []
-    for k, c in zip(unmet.tolist(), case_of.reshape(-1).tolist(), strict=True):
-        reason, blocked, detail = explained[c]
+    for k, r, c, counts in zip(
+        unmet.tolist(),
+        reason.tolist(),
+        case_of.reshape(-1).tolist(),
+        ev.per_rule.tolist(),
+        strict=True,
+    ):
+        blocked = {RULE_NAMES[i]: n for i, n in enumerate(counts[1:]) if n}
         out.append(
-            Unmatched(need_ids[k], owner_ids[owners[k]], reason, dict(blocked) or None, detail)
+            Unmatched(need_ids[k], owner_ids[owners[k]], _REASONS[r], blocked or None, details[c])
         )
     return out
