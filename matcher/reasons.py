@@ -216,6 +216,13 @@ def _detail(key: list[int], what: str, budget_left: int) -> str:
     )
 
 
+def unmet_needs(solution: Solution) -> IntArray:
+    """Positions of the needs the answer leaves unmet, in scenario order."""
+    met = np.zeros(solution.tables.needs.size, dtype=bool)
+    met[solution.arcs.need[solution.chosen]] = True
+    return np.flatnonzero(~met)
+
+
 def unmatched_needs(solution: Solution) -> list[Unmatched]:
     """A reason for every need the answer leaves unmet, in scenario order.
 
@@ -224,9 +231,7 @@ def unmatched_needs(solution: Solution) -> list[Unmatched]:
     a few hundred details for over a hundred thousand unmet needs.
     """
     tables = solution.tables
-    met = np.zeros(tables.needs.size, dtype=bool)
-    met[solution.arcs.need[solution.chosen]] = True
-    unmet = np.flatnonzero(~met)
+    unmet = unmet_needs(solution)
     if len(unmet) == 0:
         return []
     ev = _evidence(solution, unmet)

@@ -7,7 +7,6 @@ oracle for ``unmatched_needs``, which decides in bulk and formats each case once
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from hypothesis import given
 
@@ -23,6 +22,7 @@ from matcher.reasons import (
     Unmatched,
     _evidence,
     unmatched_needs,
+    unmet_needs,
 )
 from matcher.rules.registry import RULE_NAMES, phrase
 from matcher.scenario import Scenario, parse_scenario
@@ -38,9 +38,7 @@ def _plural(count: int, word: str) -> str:
 def reference(solution: Solution) -> list[Unmatched]:
     """Every unmet need's reason, decided and worded one need at a time."""
     tables = solution.tables
-    met = np.zeros(tables.needs.size, dtype=bool)
-    met[solution.arcs.need[solution.chosen]] = True
-    unmet = np.flatnonzero(~met)
+    unmet = unmet_needs(solution)
     if len(unmet) == 0:
         return []
     ev = _evidence(solution, unmet)
