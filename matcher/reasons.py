@@ -118,7 +118,7 @@ def _evidence(solution: Solution, unmet: IntArray) -> _Evidence:
         cheapest=np.full(m, np.iinfo(np.int64).max, dtype=np.int64),
         budget_left=budget_left,
     )
-    ev.per_rule[:], pairs = blocked_counts(tables, unmet)
+    ev.per_rule[:], pairs = blocked_counts(tables, unmet, solution.pairs)
     row = np.searchsorted(unmet, pairs.need)
     ok = pairs.broken == 0
     r, g = row[ok], pairs.program[ok]
@@ -135,62 +135,132 @@ def _evidence(solution: Solution, unmet: IntArray) -> _Evidence:
     return ev
 
 
-def unmatched_needs(solution: Solution) -> list[Unmatched]:
-    """A reason for every need the answer leaves unmet, in scenario order."""
-    tables = solution.tables
-    met = np.zeros(tables.needs.size, dtype=bool)
+_REASONS = (
+    NO_PROGRAM_OF_TYPE,
+    NOT_ELIGIBLE,
+    WOULD_DISPLACE,
+    BUDGET_EXHAUSTED,
+    CAPACITY_UNKNOWN,
+    CAPACITY_EXHAUSTED,
+)
+
+
+def _reason_codes(ev: _Evidence) -> IntArray:
+    """Per unmet need, the index in ``_REASONS`` of the first reason that holds."""
+    total = ev.per_rule.sum(axis=1)
+    eligible = ev.per_rule[:, 0]
+    conditions = [
+        total == 0,
+        eligible == 0,
+        ev.owed & ~ev.room,
+        ev.unaffordable,
+        ~ev.reported & ~ev.paid_or_for_sale,
+    ]
+    return np.asarray(np.select(conditions, list(range(5)), default=5), dtype=np.int64)
+
+
+def _case_keys(ev: _Evidence, reason: IntArray, label: IntArray) -> IntArray:
+    """One row per unmet need holding exactly what its detail reads (the rest zeroed), so
+    needs with equal rows share one detail: reason, types (first two reasons), eligible and
+    total program counts, the rule counts (``not_eligible`` only), owed places and people
+    waiting (``would_displace``), the cheapest unaffordable price (``budget_exhausted``)."""
+    counts = ev.per_rule
+    zero = np.zeros(len(reason), dtype=np.int64)
+    not_eligible = reason == 1
+    displace = reason == 2
+    return np.column_stack(
+        [
+            reason,
+            np.where(reason <= 1, label, -1),
+            counts[:, 0],
+            np.where(not_eligible, counts.sum(axis=1), zero),
+            np.where(not_eligible[:, None], counts[:, 1:], 0),
+            np.where(displace, ev.owed_places, zero),
+            np.where(displace, ev.owed_waiting, zero),
+            np.where(reason == 3, ev.cheapest, zero),
+        ]
+    )
+
+
+def _detail(key: list[int], what: str, budget_left: int) -> str:
+    """The plain words of one distinct case (a row of ``_case_keys``)."""
+    reason, _, eligible, total = key[:4]
+    counts = key[4 : 4 + len(RULES)]
+    owed_places, owed_waiting, cheapest = key[4 + len(RULES) :]
+    if reason == 0:
+        return f"no program offers {what}"
+    if reason == 1:
+        parts = ", ".join(phrase(r, c) for r, c in enumerate(counts, start=1) if c)
+        return f"{total} {what} program{'s' if total != 1 else ''}, none eligible: {parts}"
+    programs = f"{eligible} eligible program{'s' if eligible != 1 else ''}"
+    if reason == 2:
+        return (
+            f"{programs}: "
+            f"{owed_places} free place{'s' if owed_places != 1 else ''}, "
+            f"all owed to {owed_waiting} "
+            f"{'person' if owed_waiting == 1 else 'people'} already waiting"
+        )
+    if reason == 3:
+        return (
+            f"a place could be bought for {dollars(cheapest / 100)}, "
+            f"but only {dollars(budget_left / 100)} of the fund is left"
+        )
+    if reason == 4:
+        return (
+            f"{programs}, "
+            f"{'it has never' if eligible == 1 else 'none has ever'} reported its free "
+            "places: the need might be met if the providers reported"
+        )
+    return (
+        f"{programs}, no room left: places taken by needs ranked at least as high, or none to give"
+    )
+
+
+def unmet_needs(solution: Solution) -> IntArray:
+    """Positions of the needs the answer leaves unmet, in scenario order."""
+    met = np.zeros(solution.tables.needs.size, dtype=bool)
     met[solution.arcs.need[solution.chosen]] = True
-    unmet = np.flatnonzero(~met)
+    return np.flatnonzero(~met)
+
+
+def unmatched_needs(solution: Solution) -> list[Unmatched]:
+    """A reason for every need the answer leaves unmet, in scenario order.
+
+    The reasons are decided in bulk from the evidence columns; the words are written
+    once per distinct detail (reason, types and the numbers it quotes): at state scale
+    a few hundred details for over a hundred thousand unmet needs.
+    """
+    tables = solution.tables
+    unmet = unmet_needs(solution)
     if len(unmet) == 0:
         return []
     ev = _evidence(solution, unmet)
-
     need_types = [n.service_types for p in solution.scenario.participants for n in p.needs]
-    totals = ev.per_rule.sum(axis=1).tolist()
-    rows = ev.per_rule.tolist()
+    labels: dict[str, int] = {}
+    label = np.fromiter(
+        (labels.setdefault(_types_label(need_types[k]), len(labels)) for k in unmet.tolist()),
+        dtype=np.int64,
+        count=len(unmet),
+    )
+    words = list(labels)
+    reason = _reason_codes(ev)
+    cases, case_of = np.unique(_case_keys(ev, reason, label), axis=0, return_inverse=True)
+    details = [
+        _detail(key, words[key[1]] if key[1] >= 0 else "", ev.budget_left) for key in cases.tolist()
+    ]
     owner_ids = tables.participants.ids
+    need_ids = tables.needs.ids
     owners = tables.needs.participant.tolist()
     out = []
-    for i, k in enumerate(unmet.tolist()):
-        need_id = tables.needs.ids[k]
-        types = need_types[k]
-        counts = rows[i]
-        total = totals[i]
-        eligible = counts[0]
-        blocked = {RULE_NAMES[r - 1]: c for r, c in enumerate(counts) if r and c}
-        what = _types_label(types)
-        if total == 0:
-            reason, detail = NO_PROGRAM_OF_TYPE, f"no program offers {what}"
-        elif eligible == 0:
-            reason = NOT_ELIGIBLE
-            parts = ", ".join(phrase(r, c) for r, c in enumerate(counts) if r and c)
-            detail = f"{total} {what} program{'s' if total != 1 else ''}, none eligible: {parts}"
-        elif ev.owed[i] and not ev.room[i]:
-            reason = WOULD_DISPLACE
-            detail = (
-                f"{eligible} eligible program{'s' if eligible != 1 else ''}: "
-                f"{ev.owed_places[i]} free place{'s' if ev.owed_places[i] != 1 else ''}, "
-                f"all owed to {ev.owed_waiting[i]} "
-                f"{'person' if ev.owed_waiting[i] == 1 else 'people'} already waiting"
-            )
-        elif ev.unaffordable[i]:
-            reason = BUDGET_EXHAUSTED
-            detail = (
-                f"a place could be bought for {dollars(ev.cheapest[i] / 100)}, "
-                f"but only {dollars(ev.budget_left / 100)} of the fund is left"
-            )
-        elif not ev.reported[i] and not ev.paid_or_for_sale[i]:
-            reason = CAPACITY_UNKNOWN
-            detail = (
-                f"{eligible} eligible program{'s' if eligible != 1 else ''}, "
-                f"{'it has never' if eligible == 1 else 'none has ever'} reported its free "
-                "places: the need might be met if the providers reported"
-            )
-        else:
-            reason = CAPACITY_EXHAUSTED
-            detail = (
-                f"{eligible} eligible program{'s' if eligible != 1 else ''}, "
-                "no room left: places taken by needs ranked at least as high, or none to give"
-            )
-        out.append(Unmatched(need_id, owner_ids[owners[k]], reason, blocked or None, detail))
+    for k, r, c, counts in zip(
+        unmet.tolist(),
+        reason.tolist(),
+        case_of.reshape(-1).tolist(),
+        ev.per_rule.tolist(),
+        strict=True,
+    ):
+        blocked = {RULE_NAMES[i]: n for i, n in enumerate(counts[1:]) if n}
+        out.append(
+            Unmatched(need_ids[k], owner_ids[owners[k]], _REASONS[r], blocked or None, details[c])
+        )
     return out

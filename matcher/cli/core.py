@@ -7,6 +7,7 @@ carries only the JSON answer and can be piped.
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -64,16 +65,22 @@ def solve(
         f"solving: {len(data.programs)} programs, {len(data.participants)} participants, "
         f"{needs} needs, budget {data.fund.budget:,.2f}"
     )
-    solution = run(data, SolverOptions(time_limit=time_limit))
-    answer = build_assignment(solution)
-    for warning in answer.warnings:
-        say(f"warning: {warning}")
-    o = answer.objective
-    say(
-        f"{answer.solver.status}: {o.acute_matched} acute and {o.matched} needs met of {needs}, "
-        f"{o.spend:,.2f} spent, {answer.solver.seconds:.2f} s ({solution.method})"
-    )
-    write_json(answer.to_json(), output, indent)
+    # The scenario's millions of objects live until the answer is written: frozen, the
+    # collector's full passes stop walking them again and again (seconds at state scale).
+    gc.freeze()
+    try:
+        solution = run(data, SolverOptions(time_limit=time_limit))
+        answer = build_assignment(solution)
+        for warning in answer.warnings:
+            say(f"warning: {warning}")
+        o = answer.objective
+        say(
+            f"{answer.solver.status}: {o.acute_matched} acute and {o.matched} needs met of "
+            f"{needs}, {o.spend:,.2f} spent, {answer.solver.seconds:.2f} s ({solution.method})"
+        )
+        write_json(answer.to_json(), output, indent)
+    finally:
+        gc.unfreeze()
 
 
 def generate(

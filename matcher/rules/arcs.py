@@ -28,6 +28,13 @@ class Pairs:
     distance_km: FloatArray
     broken: npt.NDArray[np.int8]
 
+    def of_needs(self, needs: IntArray, n_needs: int) -> Pairs:
+        """The pairs of ``needs`` only (of ``n_needs`` in all), in the same order."""
+        wanted = np.zeros(n_needs, dtype=bool)
+        wanted[needs] = True
+        keep = wanted[self.need]
+        return Pairs(self.need[keep], self.program[keep], self.distance_km[keep], self.broken[keep])
+
 
 @dataclass(frozen=True)
 class Arcs:
@@ -62,10 +69,12 @@ def evaluate_pairs(tables: Tables, needs: IntArray | None = None, *, reach: bool
     return Pairs(n, g, distance, first_broken(frame))
 
 
-def candidate_arcs(tables: Tables, pools: Pools) -> Arcs:
+def candidate_arcs(tables: Tables, pools: Pools, pairs: Pairs | None = None) -> Arcs:
     """All arcs the rules allow, one per pool with room at the pair's program (the
-    ``waitlist_turn`` pool only for the participant whose turn it is)."""
-    pairs = evaluate_pairs(tables)
+    ``waitlist_turn`` pool only for the participant whose turn it is). ``pairs`` is
+    ``evaluate_pairs(tables)`` when the caller already has it."""
+    if pairs is None:
+        pairs = evaluate_pairs(tables)
     ok = pairs.broken == 0
     n, g, d = pairs.need[ok], pairs.program[ok], pairs.distance_km[ok]
     parts = []

@@ -79,15 +79,21 @@ def _people_profiles(people: Participants) -> tuple[IntArray, IntArray]:
     return profile.reshape(-1).astype(np.int64), first.astype(np.int64)
 
 
-def blocked_counts(tables: Tables, needs: IntArray) -> tuple[IntArray, Pairs]:
-    """Per need (rows in ``needs`` order): how many programs of its type first break each rule
-    (column 0: none broken), and the evaluated pairs within the participant's reach."""
+def blocked_counts(
+    tables: Tables, needs: IntArray, within_reach: Pairs | None = None
+) -> tuple[IntArray, Pairs]:
+    """Per need (rows in ``needs``, sorted, order): how many programs of its type first break
+    each rule (column 0: none broken), and the evaluated pairs within the participant's reach.
+
+    ``within_reach`` is ``evaluate_pairs(tables)`` of every need when the caller has it
+    (the solver does): its rows for ``needs`` are the same pairs, not computed twice.
+    """
     progs = tables.programs
     n_rules = len(RULES) + 1
     m = len(needs)
     out = np.zeros((m, n_rules), dtype=np.int64)
     if m == 0 or progs.size == 0:
-        return out, evaluate_pairs(tables, needs)
+        return out, _reached(tables, needs, within_reach)
     profile, rep = _profiles(progs)
     n_prof = len(rep)
     combos, combo_of = np.unique(
@@ -127,7 +133,7 @@ def blocked_counts(tables: Tables, needs: IntArray) -> tuple[IntArray, Pairs]:
         passing[rows] = out[rows, 0]
         out[rows, 0] = 0
 
-    pairs = evaluate_pairs(tables, needs)
+    pairs = _reached(tables, needs, within_reach)
     row = np.searchsorted(needs, pairs.need)
     later = (pairs.broken == 0) | (pairs.broken > PAIR_FREE_RULES)
     reached = np.bincount(row[later], minlength=m)
@@ -136,3 +142,9 @@ def blocked_counts(tables: Tables, needs: IntArray) -> tuple[IntArray, Pairs]:
     ).reshape(m, n_rules)
     out[:, RULE_CODE["max_distance"]] += passing - reached
     return out, pairs
+
+
+def _reached(tables: Tables, needs: IntArray, within_reach: Pairs | None) -> Pairs:
+    if within_reach is None:
+        return evaluate_pairs(tables, needs)
+    return within_reach.of_needs(needs, tables.needs.size)

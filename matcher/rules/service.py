@@ -19,8 +19,9 @@ from matcher.rules.tables import BoolArray, FloatArray, IntArray, Tables
 
 _SLACK = 1e-9
 # Below this many candidate pairs of one type, a dense distance check beats building a tree
-# (and a small instance never pays for importing scipy.spatial).
-_DENSE_PAIRS = 2_000_000
+# (and a small instance never pays for importing scipy.spatial). At state scale a tree per
+# type halves pair generation against dense checks of up to 2 million pairs each.
+_DENSE_PAIRS = 200_000
 
 
 def _unit_vectors(lat: FloatArray, lon: FloatArray) -> FloatArray:

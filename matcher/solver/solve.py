@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from matcher.capacity.pools import Pool, Pools, pools_of
 from matcher.money import budget_cents, price_cents
-from matcher.rules.arcs import Arcs, candidate_arcs
+from matcher.rules.arcs import Arcs, Pairs, candidate_arcs, evaluate_pairs
 from matcher.rules.tables import IntArray, Tables, build_tables
 from matcher.scenario import Scenario
 from matcher.solver.flow import NO_OWNER, PoolNodes, assign
@@ -60,11 +60,13 @@ class SolverOptions:
 
 @dataclass(frozen=True)
 class Solution:
-    """Everything an answer is made from: the tables, pools, arcs and the chosen ones."""
+    """Everything an answer is made from: the tables, pools, arcs and the chosen ones
+    (``pairs``: every need-program pair within reach, which the explanations reuse)."""
 
     scenario: Scenario
     tables: Tables
     pools: Pools
+    pairs: Pairs
     arcs: Arcs
     chosen: BoolArray
     objective: Objective
@@ -140,7 +142,8 @@ def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
     deadline = start + opts.time_limit
     tables = build_tables(scenario)
     pools = pools_of(scenario.programs, scenario.participants)
-    arcs = candidate_arcs(tables, pools)
+    pairs = evaluate_pairs(tables)
+    arcs = candidate_arcs(tables, pools, pairs)
     nodes, capacity = program_nodes(tables, arcs, pools)
     cents = price_cents(arcs.price)
     budget = budget_cents(scenario.fund.budget)
@@ -169,6 +172,7 @@ def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
         scenario,
         tables,
         pools,
+        pairs,
         arcs,
         chosen,
         objective,

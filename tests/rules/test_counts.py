@@ -34,3 +34,19 @@ def test_no_needs_no_counts() -> None:
     counts, pairs = blocked_counts(tables, np.zeros(0, dtype=np.int64))
     assert counts.shape == (0, len(RULES) + 1)
     assert len(pairs.need) == 0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_counts_from_every_need_pairs_equal_counts_computed_afresh(seed: int) -> None:
+    data = generate(GenerateOptions(participants=300, programs=40, seed=seed))
+    for person in data["participants"][::5]:
+        del person["max_distance_km"]
+    tables = build_tables(parse_scenario(data))
+    needs = np.flatnonzero(np.random.default_rng(seed).random(tables.needs.size) < 0.4)
+    counts, pairs = blocked_counts(tables, needs)
+    reused, subset = blocked_counts(tables, needs, evaluate_pairs(tables))
+    assert np.array_equal(counts, reused)
+    assert np.array_equal(pairs.need, subset.need)
+    assert np.array_equal(pairs.program, subset.program)
+    assert np.array_equal(pairs.distance_km, subset.distance_km)
+    assert np.array_equal(pairs.broken, subset.broken)
