@@ -64,6 +64,7 @@ def _participant_url(participant_id: str) -> str:
 SHOW_LABELS: dict[caseload.Show, str] = {
     "all": "Everyone",
     "waiting": "Waiting for a place",
+    "offered": "A place offered",
     "held": "A place held",
     "awaiting": "Awaiting a provider's answer",
     "overdue": "Answer overdue",

@@ -1,10 +1,11 @@
 """A case manager's case load at a glance, and the search, filters and sorts over it.
 
-One row per participant: since when they wait, the places held for them and until
-when, the referrals awaiting a provider's answer (overdue ones flagged), the holds and
-referrals that expired with their need still open, and the needs no place can meet
-now with the reason in words. The reasons come from one solve of the whole case load
-(``matching.batch_match``), so a need is "unmet" only if the optimum leaves it so.
+One row per participant: since when their longest-waiting open need waits, the places
+offered and held for them and until when, the referrals awaiting a provider's answer
+(overdue ones flagged), the holds and referrals that expired with their need still
+open, and the needs no place can meet now with the reason in words. The reasons come
+from one solve of the whole case load (``matching.batch_match``), so a need is "unmet"
+only if the optimum leaves it so.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from matcher.service.referrals import ReferralView, case_manager_referrals
 from matcher.store import tables as t
 from matcher.store.snapshot import plans_of
 
-Show = Literal["all", "waiting", "held", "awaiting", "overdue", "expired", "unmet", "acute"]
+Show = Literal[
+    "all", "waiting", "offered", "held", "awaiting", "overdue", "expired", "unmet", "acute"
+]
 SHOWS: tuple[Show, ...] = get_args(Show)
 Sort = Literal["waiting", "deadline", "name"]
 SORTS: tuple[Sort, ...] = get_args(Sort)
@@ -52,19 +55,16 @@ class Row:
     participant_id: str
     active: bool
     recorded_at: datetime
+    waiting_since: datetime | None
     needs: int
     acute: bool
     open_needs: int
     holds: list[ReferralView] = field(default_factory=list)
+    offers: list[ReferralView] = field(default_factory=list)
     awaiting: list[ReferralView] = field(default_factory=list)
     expired: list[ReferralView] = field(default_factory=list)
     enrolled: int = 0
     unmet: list[UnmetNeed] = field(default_factory=list)
-
-    @property
-    def waiting_since(self) -> datetime | None:
-        """When they began waiting: their recording, while a need has no place yet."""
-        return self.recorded_at if self.open_needs else None
 
     @property
     def overdue(self) -> int:
@@ -74,7 +74,7 @@ class Row:
     @property
     def next_deadline(self) -> datetime | None:
         """The soonest moment something lapses: a hold expires or an answer falls due."""
-        moments = [r.expires_at for r in self.holds] + [
+        moments = [r.expires_at for r in self.holds + self.offers] + [
             r.respond_by or r.expires_at for r in self.awaiting
         ]
         return min(moments, default=None)
@@ -120,14 +120,17 @@ def _row(
         for n in open_needs
         if (u := unmet.get(n.id)) is not None
     ]
+    since = [n.waiting_since or person.created_at for n in open_needs]
     return Row(
         participant_id=person.id,
         active=person.active,
         recorded_at=person.created_at,
+        waiting_since=min(since, default=None),
         needs=len(plan),
         acute=any(n.acute for n in plan),
         open_needs=len(open_needs),
         holds=[r for r in refs if r.status == Status.HELD],
+        offers=[r for r in refs if r.status == Status.OFFERED],
         awaiting=[r for r in refs if r.status == Status.REFERRED],
         expired=[
             r
@@ -145,6 +148,8 @@ def _shown(row: Row, show: Show) -> bool:
             return True
         case "waiting":
             return row.waiting_since is not None
+        case "offered":
+            return bool(row.offers)
         case "held":
             return bool(row.holds)
         case "awaiting":

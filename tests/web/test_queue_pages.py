@@ -4,6 +4,7 @@ case manager accept or pass on a place offered to them."""
 from __future__ import annotations
 
 import html
+import re
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -52,3 +53,20 @@ def test_an_offer_is_accepted_or_passed_from_the_participant_page(
     )
     assert accepted.status_code == 200
     assert "Offer accepted" in accepted.text
+
+
+def test_the_dashboard_shows_an_offer_with_its_deadline_and_filters_by_it(
+    pages: TestClient, web_engine: Engine
+) -> None:
+    add_scarce_place(web_engine)
+    offer_freed(web_engine, lambda: START)
+    sign_in(pages, "ana")
+    board = pages.get("/web/case-manager?show=offered&status=all").text
+    rows = re.findall(r'<tr data-participant="([^"]+)"', board)
+    assert "q-acute" in rows  # the queue offered the one place to the acute need
+    assert "q-calm" not in rows
+    assert board.count('class="offer"') >= len(rows)
+    row = board.split('<tr data-participant="q-acute"')[1].split("</tr>")[0]
+    assert "Offered: " in row
+    assert "accept or pass by" in row
+    assert "Waiting since" in board
