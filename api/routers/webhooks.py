@@ -60,7 +60,7 @@ class AttemptOut(BaseModel):
     attempt: int
     status_code: int | None = Field(description="The endpoint's HTTP status; null: no answer")
     outcome: Literal["delivered", "retrying", "gave_up", "repeated"]
-    delivery_status: Literal["pending", "delivered", "failed"]
+    delivery_status: Literal["pending", "delivered", "failed", "skipped"]
 
 
 def _out(e: webhooks.EndpointView) -> EndpointOut:
@@ -109,7 +109,7 @@ def delivery_log(
     ctx: Ctx,
     page: Paged,
     delivery_status: Annotated[
-        Literal["pending", "delivered", "failed"] | None,
+        Literal["pending", "delivered", "failed", "skipped"] | None,
         Query(alias="status", description="Only attempts of deliveries in this state"),
     ] = None,
 ) -> list[AttemptOut]:

@@ -52,12 +52,22 @@ def backoff(attempt: int, settings: Settings) -> timedelta:
 
 def enqueue(engine: Engine, now: datetime) -> int:
     """Make the delivery rows of notifications not yet given to their account's
-    endpoints (only those made since the endpoint was); how many are new."""
+    endpoints (only those made since the endpoint was); how many are new. A kind the
+    account has turned ``off`` is recorded as ``skipped`` and never sent, even if it is
+    turned on again later; ``daily`` is about e-mail, a system gets each as it comes."""
     with session_scope(engine) as session:
         known = exists().where(
             col(t.WebhookDelivery.notification_id) == col(t.Notification.id),
             col(t.WebhookDelivery.endpoint_id) == col(t.WebhookEndpoint.id),
         )
+        off = {
+            (p.account_id, p.kind)
+            for p in session.exec(
+                select(t.NotificationPreference).where(
+                    col(t.NotificationPreference.mode) == notifications.Mode.OFF.value
+                )
+            )
+        }
         pairs = session.exec(
             select(t.Notification, t.WebhookEndpoint.id)
             .join(
@@ -78,10 +88,11 @@ def enqueue(engine: Engine, now: datetime) -> int:
                 "endpoint_id": endpoint_id,
                 "account_id": n.account_id,
                 "kind": n.kind,
-                "status": "pending",
+                "status": "skipped" if (n.account_id, n.kind) in off else "pending",
                 "attempts": 0,
                 "next_attempt_at": now,
                 "created_at": now,
+                "finished_at": now if (n.account_id, n.kind) in off else None,
             }
             for n, endpoint_id in pairs
         ]

@@ -488,7 +488,8 @@ class Delivery(SQLModel, table=True):
     at: datetime = _when()
 
 
-WEBHOOK_STATUSES = ("pending", "delivered", "failed")
+WEBHOOK_STATUSES = ("pending", "delivered", "failed", "skipped")
+"""``skipped``: the account had turned that kind of notice off when it came."""
 
 
 class WebhookEndpoint(SQLModel, table=True):

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from matcher.jobs.webhooks import backoff, deliver_webhooks
-from matcher.service import accounts, referrals, webhooks
+from matcher.service import accounts, notifications, referrals, webhooks
 from matcher.service.errors import Invalid, NotFound
 from matcher.settings import get_settings
 from matcher.store import tables as t
@@ -234,3 +234,29 @@ def test_webhooks_are_for_provider_accounts(engine: Engine) -> None:
                 s, username="nobody", url="https://x.example.org", by="r", now=NOW, allow_http=True
             ),
         )
+
+
+def test_a_kind_the_account_turned_off_is_not_posted_and_daily_still_is(
+    engine: Engine, settings: None
+) -> None:
+    seed(engine, [program("a")], [person("p1"), person("p2")])
+    run(engine, _accounts)
+    system = run(
+        engine,
+        lambda s: s.exec(select(t.Account).where(t.Account.username == "harbor-system")).one(),
+    )
+    off = notifications.Mode.OFF
+    kind = notifications.Kind.REFERRAL_SENT
+    received = Received()
+    with receiver(received) as url:
+        _endpoint(engine, received, url)
+        run(engine, lambda s: notifications.set_preference(s, system.id, kind, off))
+        _send(engine, "p1")
+        assert deliver_webhooks(engine, lambda: NOW) == 0
+        daily = notifications.Mode.DAILY  # a digest is for e-mail: systems get each one
+        run(engine, lambda s: notifications.set_preference(s, system.id, kind, daily))
+        _send(engine, "p2")
+        assert deliver_webhooks(engine, lambda: NOW) == 1
+    assert received.requests == 1
+    rows = run(engine, lambda s: s.exec(select(t.WebhookDelivery)).all())
+    assert sorted(d.status for d in rows) == ["delivered", "skipped"]  # recorded, not sent

@@ -57,7 +57,7 @@ def upgrade() -> None:
         sa.Column("created_at", when, nullable=False),
         sa.Column("finished_at", when, nullable=True),
         sa.CheckConstraint(
-            "status IN ('pending', 'delivered', 'failed')", name="known_webhook_status"
+            "status IN ('pending', 'delivered', 'failed', 'skipped')", name="known_webhook_status"
         ),
         sa.CheckConstraint("attempts >= 0", name="webhook_attempts_non_negative"),
         sa.ForeignKeyConstraint(["account_id"], ["account.id"]),
