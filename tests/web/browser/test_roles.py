@@ -99,6 +99,21 @@ def test_a_case_manager_holds_a_place_and_the_provider_sees_the_referral(
     expect(incoming.get_by_role("button", name="Enrol")).to_be_visible()
     provider.screenshot(path=str(shots / "provider-referral.png"), full_page=True)
 
+    # Both are told: the provider's inbox has the referral, the case manager's the answer.
+    provider.get_by_role("link", name=re.compile("Inbox")).click()
+    told = provider.locator("li, article").filter(has_text="A referral arrived")
+    expect(told.first).to_be_visible()
+    provider.goto(f"{base}/web/provider")
+    incoming = provider.locator("article.referral").filter(has_text=person)
+    incoming.get_by_role("button", name="Enrol").click()
+    expect(provider.get_by_role("status")).to_contain_text("nrol")
+    provider.context.clear_cookies()
+    sign_in(provider, base, "ana")
+    provider.get_by_role("link", name=re.compile("Inbox .* unread")).click()
+    answered = provider.locator("li, article").filter(has_text="A referral was answered")
+    expect(answered.first).to_be_visible()
+    expect(answered.first).to_contain_text(person)
+
 
 def test_a_funder_sees_the_suppressed_table_and_plans_a_purchase(
     base: str, browser: BrowserContext, shots: Path
