@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from matcher.jobs.digest import send_digests
 from matcher.jobs.mail import deliver_mail
 from matcher.jobs.notices import warn_expiring, warn_stale
-from matcher.jobs.offers import offer_freed
+from matcher.jobs.offers import offer_freed, resolve_whole
 from matcher.jobs.sweep import sweep_once
 from matcher.jobs.webhooks import deliver_webhooks
 
@@ -39,6 +39,9 @@ PERIODIC: dict[str, Job] = {
     "send_digests": send_digests,
 }
 """Every periodic job by name (the queue's task names are ``matcher.<name>``)."""
+
+HOURLY: dict[str, Job] = {"resolve_queue": resolve_whole}
+"""Jobs run once an hour rather than every round (on the queue at minute 0)."""
 
 
 def queued(engine: Engine) -> bool:

@@ -10,20 +10,26 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import Engine
 
-from matcher.jobs import PERIODIC
+from matcher.jobs import HOURLY, PERIODIC, Job
 
 log = logging.getLogger(__name__)
 
 
-def run_all(engine: Engine, clock: Callable[[], datetime]) -> dict[str, int]:
-    """Run every periodic job once, each on its own; what each did (-1: it failed)."""
+HOUR = 3600.0
+
+
+def run_all(
+    engine: Engine, clock: Callable[[], datetime], jobs: dict[str, Job] = PERIODIC
+) -> dict[str, int]:
+    """Run every job of ``jobs`` once, each on its own; what each did (-1: it failed)."""
     done: dict[str, int] = {}
-    for name, job in PERIODIC.items():
+    for name, job in jobs.items():
         try:
             done[name] = job(engine, clock)
         except Exception as error:
@@ -33,8 +39,8 @@ def run_all(engine: Engine, clock: Callable[[], datetime]) -> dict[str, int]:
 
 
 class InProcess:
-    """A daemon thread that runs every periodic job every ``every`` seconds until
-    ``stop``."""
+    """A daemon thread that runs every periodic job every ``every`` seconds, and the
+    hourly ones (``HOURLY``) at the first round and then once an hour, until ``stop``."""
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime], every: float) -> None:
         self.engine = engine
@@ -42,6 +48,7 @@ class InProcess:
         self.every = every
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="matcher-jobs", daemon=True)
+        self._hourly_at: float | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -55,5 +62,8 @@ class InProcess:
     def _loop(self) -> None:
         while not self._stop.wait(self.every):
             done = run_all(self.engine, self.clock)
+            if self._hourly_at is None or time.monotonic() - self._hourly_at >= HOUR:
+                self._hourly_at = time.monotonic()
+                run_all(self.engine, self.clock, HOURLY)
             if done.get("sweep", 0) > 0:
                 log.info("recorded %d expired hold(s)", done["sweep"])

@@ -19,6 +19,18 @@ from matcher.store.engine import session_scope
 def offer_freed(engine: Engine, clock: Callable[[], datetime]) -> int:
     """Re-solve LEAD's queue for the pending capacity signals and offer each freed
     place to the need the optimum gives it; how many offers were made."""
+    return _resolve(engine, clock, whole=False)
+
+
+def resolve_whole(engine: Engine, clock: Callable[[], datetime]) -> int:
+    """Re-solve the whole queue, signals or not, and offer what its optimum gives; how
+    many offers were made. Some changes write no signal (a pass that lapsed, a decline
+    cleared, a participant made active again, a travel limit widened): this hourly run
+    (``HOURLY``) makes sure no need waits unoffered past the hour for want of one."""
+    return _resolve(engine, clock, whole=True)
+
+
+def _resolve(engine: Engine, clock: Callable[[], datetime], *, whole: bool) -> int:
     settings = get_settings()
     with session_scope(engine) as session:
         done = offers.resolve(
@@ -27,5 +39,6 @@ def offer_freed(engine: Engine, clock: Callable[[], datetime]) -> int:
             offer_for=timedelta(hours=settings.offer_hours),
             time_limit=settings.solver_time_limit,
             default_max_distance_km=settings.default_max_distance_km,
+            force=whole,
         )
         return len(done.offered)

@@ -21,10 +21,11 @@ from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.tasks import Task
 from sqlalchemy import Engine
 
-from matcher.jobs import PERIODIC, Job, webhooks
+from matcher.jobs import HOURLY, PERIODIC, Job, webhooks
 
 QUEUE = "matcher"
 EVERY_MINUTE = "* * * * *"
+EVERY_HOUR = "0 * * * *"
 
 
 def conninfo(engine: Engine) -> str:
@@ -33,16 +34,23 @@ def conninfo(engine: Engine) -> str:
 
 
 def make_app(
-    engine: Engine, clock: Callable[[], datetime], *, cron: str = EVERY_MINUTE
+    engine: Engine,
+    clock: Callable[[], datetime],
+    *,
+    cron: str = EVERY_MINUTE,
+    hourly_cron: str = EVERY_HOUR,
 ) -> procrastinate.App:
     """A queue app on ``engine``'s database whose tasks run the job bodies on
-    ``engine`` at ``clock``'s time; each periodic job is deferred on ``cron``."""
+    ``engine`` at ``clock``'s time; each periodic job is deferred on ``cron``, the
+    hourly ones (``HOURLY``) on ``hourly_cron``."""
     app = procrastinate.App(
         connector=procrastinate.PsycopgConnector(conninfo=conninfo(engine)),
     )
     for name, body in PERIODIC.items():
         if name != "deliver_webhooks":
             _register(app, name, body, engine, clock, cron)
+    for name, body in HOURLY.items():
+        _register(app, name, body, engine, clock, hourly_cron)
     _register_webhooks(app, engine, clock, cron)
     return app
 

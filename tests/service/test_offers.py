@@ -9,6 +9,7 @@ from functools import partial
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, select
 
+from matcher.jobs.offers import offer_freed, resolve_whole
 from matcher.scenario import WaitlistPosition
 from matcher.service import capacity, offers, participants, referrals
 from matcher.service.offers import Resolved
@@ -188,4 +189,16 @@ def test_a_participants_waitlist_turn_is_offered_when_it_comes_and_displaces_nob
         r = s.get(t.Referral, offer)
         assert r is not None
         assert (r.need_id, r.pool, r.status) == ("a-0", "waitlist_turn", "offered")
+    check_store(engine)
+
+
+def test_the_hourly_whole_re_solve_offers_what_no_signal_announced(engine: Engine) -> None:
+    seed(engine, [program("g-1", open_slots=1)], [needy("a")])
+    (first,) = resolve(engine).offered
+    run(engine, lambda s: offers.pass_offer(s, CM, first, NOW))
+    quiet(engine)  # the pass's own signal answered; its lapse writes none
+    lapsed = NOW + OFFER_FOR + timedelta(minutes=1)
+    assert offer_freed(engine, lambda: lapsed) == 0  # the round: no signal, nothing to do
+    assert resolve_whole(engine, lambda: lapsed) == 1  # the hourly run finds the need
+    assert resolve_whole(engine, lambda: lapsed) == 0  # and offers it once
     check_store(engine)
