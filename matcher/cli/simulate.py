@@ -85,7 +85,7 @@ def simulate(
         plan=() if plan is None else read_plan(plan),
     )
     try:
-        horizon, outcomes, report = run(options, chosen)
+        horizon, outcomes, report = run(options, chosen, lambda m: typer.echo(m, err=True))
     except PlanInvalid as error:
         typer.echo(f"--plan: {error}", err=True)
         raise typer.Exit(2) from None

@@ -10,7 +10,7 @@ that none displaced anybody.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from matcher.simulate.hindsight import hindsight
@@ -21,22 +21,31 @@ from matcher.simulate.potentials import learn
 
 
 def simulate(
-    options: SimOptions, policies: Sequence[str] = POLICIES
+    options: SimOptions,
+    policies: Sequence[str] = POLICIES,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[Horizon, dict[str, Outcome], dict[str, Any]]:
     """Run the policies and hindsight over the seeded horizon of ``options``.
 
     Returns the horizon, each answer (``"hindsight"`` and every policy) and the
     report: ``{"horizon": ..., "hindsight": {...}, "policies": {name: {...}}}``,
     each block with acute needs met, needs met, spend, displaced and days waited,
-    each policy's with its ratio to hindsight.
+    each policy's with its ratio to hindsight. ``progress`` hears of each step.
     """
+    say = progress or (lambda _: None)
     horizon = generate_horizon(options)
+    size = describe(horizon)
+    say(
+        f"horizon: {size['days']} days, {size['needs']} needs ({size['acute_needs']} acute), "
+        f"{size['places']} places; solving in hindsight"
+    )
     outcomes = {"hindsight": hindsight(horizon)}
     for name in policies:
+        say(f"running {name}")
         learned = learn(history_horizon(options), horizon) if name == "priced" else None
         outcomes[name] = run_policy(horizon, name, learned, options.hold)
     best = summary(horizon, outcomes["hindsight"])
-    report: dict[str, Any] = {"horizon": describe(horizon), "hindsight": best, "policies": {}}
+    report: dict[str, Any] = {"horizon": size, "hindsight": best, "policies": {}}
     for name in policies:
         block = summary(horizon, outcomes[name])
         block["ratio_to_hindsight"] = {

@@ -19,6 +19,7 @@ def test_json_report_has_hindsight_and_each_policy_with_ratios() -> None:
     result = runner.invoke(app, [*SMALL, "--json"])
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
+    assert "running priced" in result.stderr
     assert set(report) == {"horizon", "hindsight", "policies"}
     assert list(report["policies"]) == ["request", "resolve", "priced"]
     blocks = [report["hindsight"], *report["policies"].values()]
