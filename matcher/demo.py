@@ -185,9 +185,11 @@ class Demo:
                 f"/case-managers/{CASE_MANAGER}/referrals/{sent[0][1]}/history",
                 headers=self.as_("ana"),
             ).json()
+            with session_scope(self.engine, read_only=True) as session:
+                names = accounts.names_of(session, {s["actor"] for s in steps})
             self.say(
                 "   history of the first: "
-                + " -> ".join(f"{s['status']} by {s['actor']}" for s in steps)
+                + " -> ".join(f"{s['status']} by {names[s['actor']]}" for s in steps)
             )
         self.told()
 
