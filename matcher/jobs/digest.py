@@ -31,8 +31,8 @@ from matcher.store.once import insert_once
 log = logging.getLogger(__name__)
 CHANNEL = "digest"
 
-Notices = list[tuple[int, str, str]]
-"""A digest's notices: (notification id, kind, link)."""
+Notices = list[tuple[int, str]]
+"""A digest's notices: (notification id, kind); each links to its inbox entry."""
 
 
 def send_digests(engine: Engine, clock: Callable[[], datetime]) -> int:
@@ -65,7 +65,7 @@ def _due(engine: Engine, day: str) -> dict[tuple[str, str], Notices]:
             col(t.Digest.account_id) == col(t.Account.id), col(t.Digest.day) == day
         )
         rows = session.exec(
-            select(t.Notification.id, t.Notification.kind, t.Notification.link, t.Account)
+            select(t.Notification.id, t.Notification.kind, t.Account)
             .join(t.Account, col(t.Account.id) == col(t.Notification.account_id))
             .join(
                 t.NotificationPreference,
@@ -85,9 +85,9 @@ def _due(engine: Engine, day: str) -> dict[tuple[str, str], Notices]:
             .order_by(col(t.Notification.id))
         ).all()
         due: dict[tuple[str, str], Notices] = defaultdict(list)
-        for notification_id, kind, link, account in rows:
+        for notification_id, kind, account in rows:
             if notification_id is not None:
-                due[(account.id, str(account.email))].append((notification_id, kind, link))
+                due[(account.id, str(account.email))].append((notification_id, kind))
         return dict(due)
 
 
@@ -106,7 +106,7 @@ def _claim(engine: Engine, account_id: str, day: str, now: datetime, notices: No
                 "channel": CHANNEL,
                 "at": now,
             }
-            for notification_id, kind, _ in notices
+            for notification_id, kind in notices
         ]
         insert_once(session, t.Delivery, listed, ["notification_id", "channel"])
         return True
@@ -118,7 +118,7 @@ def _unclaim(engine: Engine, account_id: str, day: str, notices: Notices) -> Non
         session.execute(
             delete(t.Delivery).where(
                 col(t.Delivery.channel) == CHANNEL,
-                col(t.Delivery.notification_id).in_([n for n, _, _ in notices]),
+                col(t.Delivery.notification_id).in_([n for n, _ in notices]),
             )
         )
         session.execute(
@@ -129,7 +129,7 @@ def _unclaim(engine: Engine, account_id: str, day: str, notices: Notices) -> Non
 def message(settings: Settings, address: str, day: str, notices: Notices) -> EmailMessage:
     """The digest e-mail: each notice's kind in words and its link; nothing else."""
     base = settings.public_url.rstrip("/")
-    lines = [f"- {LABELS[Kind(kind)]}: {base}{inbox_link(n)}" for n, kind, _ in notices]
+    lines = [f"- {LABELS[Kind(kind)]}: {base}{inbox_link(n)}" for n, kind in notices]
     mail = EmailMessage()
     mail["From"] = settings.mail_from
     mail["To"] = address

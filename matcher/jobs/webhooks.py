@@ -88,11 +88,14 @@ def enqueue(engine: Engine, now: datetime) -> int:
                 "endpoint_id": endpoint_id,
                 "account_id": n.account_id,
                 "kind": n.kind,
-                "status": "skipped" if (n.account_id, n.kind) in off else "pending",
                 "attempts": 0,
                 "next_attempt_at": now,
                 "created_at": now,
-                "finished_at": now if (n.account_id, n.kind) in off else None,
+                **(
+                    {"status": "skipped", "finished_at": now}
+                    if (n.account_id, n.kind) in off
+                    else {"status": "pending", "finished_at": None}
+                ),
             }
             for n, endpoint_id in pairs
         ]
