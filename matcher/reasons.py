@@ -43,6 +43,16 @@ BUDGET_EXHAUSTED = "budget_exhausted"
 CAPACITY_UNKNOWN = "capacity_unknown"
 CAPACITY_EXHAUSTED = "capacity_exhausted"
 
+REASON_WORDS = {
+    NO_PROGRAM_OF_TYPE: "no program offers the service",
+    NOT_ELIGIBLE: "every program's rules exclude the person",
+    WOULD_DISPLACE: "free places exist but are owed to people already waiting",
+    BUDGET_EXHAUSTED: "a place could be bought but the fund is spent",
+    CAPACITY_UNKNOWN: "no eligible program has reported its free places (not a place to buy)",
+    CAPACITY_EXHAUSTED: "no room left at eligible programs",
+}
+"""Each reason in plain words: the one wording every report and page uses."""
+
 
 @dataclass(frozen=True, slots=True)
 class Unmatched:

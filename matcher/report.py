@@ -6,16 +6,8 @@ from collections import Counter
 
 from matcher.assignment import Assignment
 from matcher.capacity.pools import POOL_NAMES
+from matcher.reasons import REASON_WORDS
 from matcher.scenario import Scenario, category_of
-
-REASON_WORDS = {
-    "no_program_of_type": "no program offers the service",
-    "not_eligible": "every program's rules exclude the person",
-    "would_displace": "free places exist but are owed to people already waiting",
-    "budget_exhausted": "a place could be bought but the fund is spent",
-    "capacity_unknown": "no eligible program reported its free places: ask them to report",
-    "capacity_exhausted": "no room left at eligible programs",
-}
 
 
 def summary(scenario: Scenario, answer: Assignment) -> str:

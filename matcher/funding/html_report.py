@@ -24,16 +24,8 @@ from matcher.funding.gaps import ACTIONS, gap_table, rule_table, unmet_frame
 from matcher.funding.neighborhoods import centroids_from
 from matcher.funding.planner import Comparison
 from matcher.funding.suppression import TOTAL, SuppressedTable
+from matcher.reasons import REASON_WORDS
 from matcher.scenario import Scenario
-
-REASONS = {
-    "no_program_of_type": "no program offers it",
-    "not_eligible": "a program rule excludes the person",
-    "would_displace": "free places are owed to people waiting",
-    "budget_exhausted": "the fund is spent",
-    "capacity_unknown": "no eligible program has reported its free places (not a place to buy)",
-    "capacity_exhausted": "no room left",
-}
 
 
 @dataclass(frozen=True)
@@ -199,7 +191,7 @@ def render(report: FunderReport, comparison: Comparison | None = None) -> str:
         )
         parts += [
             "<h2>Why needs go unmet</h2><ul>",
-            *(f"<li><b>{k}</b>: {v}; {ACTIONS[k]}</li>" for k, v in REASONS.items()),
+            *(f"<li><b>{k}</b>: {v}; {ACTIONS[k]}</li>" for k, v in REASON_WORDS.items()),
             "</ul>",
             f"<img alt='unmet needs by service category' src='data:image/png;base64,"
             f"{png(margin_bars(report.by_reason, 'Unmet needs by service category'))}'>",

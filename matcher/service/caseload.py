@@ -19,8 +19,7 @@ from sqlmodel import Session, col, select
 
 from matcher.assignment import Assignment
 from matcher.capacity.referral import Status
-from matcher.reasons import Unmatched
-from matcher.report import REASON_WORDS
+from matcher.reasons import REASON_WORDS, Unmatched
 from matcher.service.referrals import ReferralView, case_manager_referrals
 from matcher.store import tables as t
 from matcher.store.snapshot import plans_of
