@@ -5,8 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from matcher.paths import SEATTLE_NEIGHBORHOODS
@@ -205,6 +206,22 @@ class Settings(BaseSettings):
         max_length=200,
         description="The credit the tiles' licence asks for, shown under the map",
     )
+
+    @field_validator("map_tile_url", "smtp_url")
+    @classmethod
+    def _an_address(cls, value: str | SecretStr | None) -> str | SecretStr | None:
+        """An address must split into its parts (a broken one, ``https://[``, would
+        fail every page or every e-mail later instead of here)."""
+        if value is not None:
+            text = value.get_secret_value() if isinstance(value, SecretStr) else value
+            try:
+                parts = urlsplit(text)
+                parts.port  # noqa: B018  (a port out of range or not a number raises)
+            except ValueError:
+                raise ValueError("not a well-formed address (scheme://host[:port]/...)") from None
+            if not parts.hostname:
+                raise ValueError("the address names no host")
+        return value
 
     def site_area(self) -> SiteArea:
         """The area participants' locations must fall in."""

@@ -50,7 +50,10 @@ def safe_next(value: str | None) -> str | None:
         return None
     if "\\" in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
         return None
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # a broken address ("//[::1") is no page of this site
+        return None
     if parts.scheme or parts.netloc or not _PAGES.match(value):
         return None
     if parts.path.rstrip("/") in _NOT_BACK_TO:

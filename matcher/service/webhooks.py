@@ -54,7 +54,13 @@ def new_secret() -> str:
 def check_url(url: str, *, allow_http: bool) -> str:
     """The URL, if an endpoint may have it: ``https`` with a host (``http`` too when
     ``allow_http``, or to this machine's loopback), no credentials in it."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018  (a port out of range or not a number raises here)
+    except ValueError:
+        raise Invalid(
+            "url", "an endpoint is an https:// address with a host", field="url"
+        ) from None
     loopback = False
     try:
         loopback = parts.hostname is not None and ipaddress.ip_address(parts.hostname).is_loopback

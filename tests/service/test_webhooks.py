@@ -204,8 +204,19 @@ def test_the_secret_is_stored_encrypted(engine: Engine) -> None:
         ("http://hooks.example.org/x", "https_required"),
         ("https://user:pw@hooks.example.org/x", "url"),
         ("https:///x", "url"),
+        ("http://[::1", "url"),
+        ("https://hooks.example.org:99999/x", "url"),
+        ("https://hooks.example.org:port/x", "url"),
     ],
-    ids=["not-http", "plain-http", "credentials", "no-host"],
+    ids=[
+        "not-http",
+        "plain-http",
+        "credentials",
+        "no-host",
+        "broken-ipv6",
+        "port-range",
+        "port-word",
+    ],
 )
 def test_an_endpoint_address_that_is_not_one_is_refused(url: str, rule: str) -> None:
     with pytest.raises(Invalid) as refused:

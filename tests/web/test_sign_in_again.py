@@ -8,6 +8,8 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 
 from api.web.session import SESSION_COOKIE, safe_next
 from matcher.demo import pick_participant
@@ -27,12 +29,20 @@ from tests.web.conftest import PASSWORD, SAMPLE, csrf_of, sign_in
         ("/web/sign-in?next=/web", False),
         ("/web/\r\nSet-Cookie: x", False),
         ("javascript:alert(1)", False),
+        ("//[::1", False),
         ("", False),
     ],
     ids=lambda v: repr(v) if isinstance(v, str) else "",
 )
 def test_only_this_sites_pages_are_returned_to(asked: str, kept: bool) -> None:
     assert (safe_next(asked) == asked) is kept
+
+
+@given(st.one_of(st.text(max_size=60), st.text(max_size=40).map(lambda t: "/web" + t)))
+def test_any_text_is_answered_never_raised(asked: str) -> None:
+    """Whatever arrives in ``next`` (broken addresses included), the answer is the
+    text itself or None: never an error page."""
+    assert safe_next(asked) in (asked, None)
 
 
 def _sign_in_from(client: TestClient, url: str, username: str = "ana") -> str:
