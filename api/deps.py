@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -92,6 +92,12 @@ class Context:
 
 
 Ctx = Annotated[Context, Depends(Context)]
+
+MAX_ROW = 2**31 - 1
+RowNumber = Annotated[int, Path(ge=1, le=MAX_ROW, description="A row's number (from 1)")]
+"""A stored row's number in a path (rows are numbered in integer columns): a larger
+number is refused with 422, never sent to the database, where PostgreSQL would refuse
+it as out of range."""
 
 
 class Page:

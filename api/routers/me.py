@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 
 from api.auth import Me
-from api.deps import Ctx, Paged
+from api.deps import Ctx, Paged, RowNumber
 from api.problems import RESPONSES
 from matcher.service import notifications
 from matcher.service.notifications import Kind, Mode
@@ -52,7 +52,7 @@ def inbox(ctx: Ctx, me: Me, page: Paged) -> InboxOut:
 
 
 @router.post("/notifications/{notification_id}/read", status_code=status.HTTP_204_NO_CONTENT)
-def mark_read(notification_id: int, ctx: Ctx, me: Me) -> None:
+def mark_read(notification_id: RowNumber, ctx: Ctx, me: Me) -> None:
     """Mark one of the account's notifications read (404 for anyone else's)."""
     ctx.run(lambda s: notifications.mark_read(s, me.account_id, notification_id, ctx.now))
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from api.deps import RowNumber
 from api.web.render import Token, WebPage
 from matcher.service import notifications
 
@@ -24,7 +25,7 @@ def inbox(web: WebPage) -> HTMLResponse:
 
 
 @router.get(PAGE + "/{notification_id}")
-def open_notice(web: WebPage, notification_id: int) -> RedirectResponse:
+def open_notice(web: WebPage, notification_id: RowNumber) -> RedirectResponse:
     """Open one notification (the address its e-mail gives): mark it read and go to the
     page it links to. Someone signed out signs in first and comes back here."""
     link = web.run(
@@ -36,7 +37,7 @@ def open_notice(web: WebPage, notification_id: int) -> RedirectResponse:
 
 
 @router.post(PAGE + "/{notification_id}/read")
-def mark_read(web: WebPage, notification_id: int, csrf_token: Token = "") -> RedirectResponse:
+def mark_read(web: WebPage, notification_id: RowNumber, csrf_token: Token = "") -> RedirectResponse:
     """Mark one notification read."""
     web.check(csrf_token)
     web.run(lambda s: notifications.mark_read(s, web.me.account_id, notification_id, web.ctx.now))

@@ -28,7 +28,7 @@ router = APIRouter(include_in_schema=False)
 Answer = Callable[[Session, str, str, str, str, datetime, str | None], object]
 PAGE = "/web/provider"
 Count = Annotated[int, Form(ge=0, le=1_000_000)]
-Version = Annotated[int, Form(ge=0)]
+Version = Annotated[int, Form(ge=0, le=999_999_999)]  # as If-Match: nine digits at most
 Note = Annotated[str, Form(max_length=500)]
 
 

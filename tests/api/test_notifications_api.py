@@ -64,3 +64,14 @@ def test_preferences_are_per_kind_and_checked(client: TestClient) -> None:
     assert bad.status_code == 422
     assert "modes" in str(bad.json())
     assert client.get("/me/notifications").status_code == 401
+
+
+def test_a_notice_number_past_every_column_is_refused_not_sent(client: TestClient) -> None:
+    """PostgreSQL's integer column ends at 2**31 - 1: a larger number is a 422 naming the
+    field, never a database error; the largest valid one is simply not found."""
+    headers = bearer(client.engine, "provider", PROVIDER)  # type: ignore[attr-defined]
+    for number in (2**31, 2**63, 10**30, 0):
+        refused = client.post(f"/me/notifications/{number}/read", headers=headers)
+        assert refused.status_code == 422, refused.json()
+        assert refused.json()["field"] == "notification_id"
+    assert client.post(f"/me/notifications/{2**31 - 1}/read", headers=headers).status_code == 404
