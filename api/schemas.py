@@ -355,6 +355,32 @@ class CountTableOut(_Out):
     suppressed_cells: int
 
 
+class ReadableTableOut(_Out):
+    table: CountTableOut
+    rows: Literal["service_type", "category", "neighborhood", "district"] = Field(
+        description="what the rows count by, after the roll-up"
+    )
+    columns: Literal["neighborhood", "district", "city", "all"] = Field(
+        description="what the columns count by, after the roll-up ('all': one column)"
+    )
+    rolled_up: bool = Field(description="coarser than the finest table, so fewer cells hide")
+    finest_hidden: int = Field(description="cells the finest table would have hidden")
+    finest_cells: int = Field(description="cells of the finest table that count something")
+
+
+class UnmetReadableOut(_Out):
+    by_service: ReadableTableOut | None = Field(
+        description="which services are lacking, and where; null when nothing is unmet"
+    )
+    by_area: ReadableTableOut | None = Field(
+        description="where needs are unmet, whatever the service; null when nothing is unmet"
+    )
+    unreported: ReadableTableOut | None = Field(
+        description="needs waiting on providers' reports (ask them to report; not places "
+        "to buy); null when none"
+    )
+
+
 class WaitingSummaryOut(_Out):
     table: CountTableOut = Field(description="needs waiting, per category and days waited")
     waiting: int | None = Field(description="needs waiting; null when 1 to 10")

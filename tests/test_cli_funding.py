@@ -100,3 +100,24 @@ def test_a_password_in_the_database_url_is_never_printed(tmp_path: Path) -> None
     result = runner.invoke(app, ["report", "--database-url", url])
     assert result.exit_code != 0
     assert "s3cret-word" not in result.output
+
+
+def test_the_report_rolls_up_where_and_what_until_counts_show(tmp_path: Path) -> None:
+    """As the funder's page: the sample city is too small for service types by
+    neighbourhood, so the report rolls up and says to what; a neighbourhood file without
+    districts leaves only the whole city for the area table."""
+    done = runner.invoke(app, ["report", str(SAMPLE)])
+    assert done.exit_code == 0, done.output
+    out = done.stdout
+    assert "Rolled up to service category and whole city so that counts can be shown" in out
+    assert "Rolled up to district so that counts can be shown: by neighbourhood," in out
+    area = out.split("unmet needs by area")[1]
+    assert re.search(r"^Downtown\s+29$", area, re.M)
+    assert re.search(r"^total\s+90$", area, re.M)
+    plain = tmp_path / "hoods.csv"
+    plain.write_text("name,lat,lon\nDowntown,47.61,-122.33\n", encoding="utf-8")
+    flat = runner.invoke(app, ["report", str(SAMPLE), "--neighborhoods", str(plain)])
+    assert flat.exit_code == 0, flat.output
+    area = flat.stdout.split("unmet needs by area")[1]
+    assert "Rolled up" not in area
+    assert re.search(r"^Downtown\s+90$", area, re.M)

@@ -9,9 +9,17 @@ from fastapi import APIRouter, Depends, Query
 from api.auth import expensive, funder
 from api.deps import Ctx
 from api.problems import RESPONSES
-from api.schemas import ChangeIn, CountTableOut, FundOut, ImpactOut, PlanOut, WaitingSummaryOut
+from api.schemas import (
+    ChangeIn,
+    CountTableOut,
+    FundOut,
+    ImpactOut,
+    PlanOut,
+    UnmetReadableOut,
+    WaitingSummaryOut,
+)
 from matcher.funding.impact import Change
-from matcher.service import funding
+from matcher.service import funder_tables, funding
 
 router = APIRouter(
     responses=RESPONSES, prefix="/funders", tags=["funders"], dependencies=[Depends(funder)]
@@ -33,6 +41,24 @@ def unmet_need(
         )
     )
     return CountTableOut.model_validate(table)
+
+
+@router.get(
+    "/unmet-need/readable", response_model=UnmetReadableOut, dependencies=[Depends(expensive)]
+)
+def unmet_need_readable(ctx: Ctx) -> UnmetReadableOut:
+    """Unmet needs now as the funder's page shows them: by service and by area, each rolled
+    up (service types to categories, neighbourhoods to districts to the whole city) until
+    at most a quarter of the cells that count something are hidden, with what it rolled up
+    to; the needs waiting on providers' reports apart. Counts 1-10 and their complements
+    are null."""
+    districts = funder_tables.districts_of(ctx.settings.neighborhoods_file)
+    view = ctx.read(
+        lambda s: funder_tables.unmet_readable(
+            s, ctx.now, time_limit=ctx.settings.solver_time_limit, districts=districts
+        )
+    )
+    return UnmetReadableOut.model_validate(view)
 
 
 @router.get("/fund", response_model=FundOut)

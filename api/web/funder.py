@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from functools import lru_cache
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -18,7 +16,7 @@ from sqlmodel import Session
 from api.web.downloads import csv_download
 from api.web.funder_map import draw
 from api.web.render import WebPage, service_type_labels
-from matcher.funding.rollup import load_districts
+from matcher.funding import rollup
 from matcher.service import funder_tables, funding, programs
 from matcher.service.funder_tables import ReadableTable
 from matcher.service.funding import CountTable, MapPoint, PlanView
@@ -30,20 +28,7 @@ TableName = Literal["by-service", "by-area", "unreported", "plan", "plan-places"
 HIDDEN = "fewer than 11"
 """How a suppressed count reads: 1 to 10, or a count that would reveal one."""
 
-KIND = {
-    "service_type": "service type",
-    "category": "service category",
-    "neighborhood": "neighbourhood",
-    "district": "district",
-    "city": "whole city",
-    "all": "all services",
-}
-
-
-@lru_cache(maxsize=4)
-def districts_of(path: Path | None) -> dict[str, str]:
-    """Neighbourhood -> district from the configured CSV (none: no districts)."""
-    return load_districts(path) if path is not None else {}
+KIND = rollup.STEP_WORDS
 
 
 def labels() -> dict[str, str]:
@@ -62,14 +47,7 @@ def labels() -> dict[str, str]:
 
 def roll_up_note(t: ReadableTable) -> str:
     """What the table was rolled up to, and why; empty when it was not."""
-    if not t.rolled_up:
-        return ""
-    finest = "service type and neighbourhood" if t.columns != "all" else "neighbourhood"
-    shown = f"{KIND[t.rows]} and {KIND[t.columns]}" if t.columns != "all" else KIND[t.rows]
-    return (
-        f"Rolled up to {shown} so that counts can be shown: by {finest}, "
-        f"{t.finest_hidden} of {t.finest_cells} counts would be hidden."
-    )
+    return rollup.roll_up_note(t.rows, t.columns, t.finest_hidden, t.finest_cells)
 
 
 def _areas(
@@ -95,7 +73,7 @@ def _read(web: WebPage, budget: float | None) -> dict[str, Any]:
     settings = web.ctx.settings
     web.limit_solver()
     now, limit = web.ctx.now, settings.solver_time_limit
-    districts = districts_of(settings.neighborhoods_file)
+    districts = funder_tables.districts_of(settings.neighborhoods_file)
 
     def read(s: Session) -> dict[str, Any]:
         view = funder_tables.unmet_readable(s, now, time_limit=limit, districts=districts)

@@ -205,7 +205,11 @@ def demo(
 def report(
     scenario: LiveOrFile = None,
     neighborhoods: Annotated[
-        Path | None, typer.Option(help="CSV of the city's neighbourhoods (name,lat,lon).")
+        Path | None,
+        typer.Option(
+            help="CSV of the city's neighbourhoods (name,lat,lon, and district to roll up "
+            "to; default: the configured file)."
+        ),
     ] = None,
     html: Annotated[
         Path | None, typer.Option("--html", help="Also write a standalone report with plots.")
@@ -227,6 +231,8 @@ def report(
     from matcher.assignment import build_assignment
     from matcher.funding.gaps import gap_table, render, rule_table, unmet_frame
     from matcher.funding.neighborhoods import load_centroids
+    from matcher.funding.rollup import AREA_LADDER, LADDER, load_districts, readable, roll_up_note
+    from matcher.settings import get_settings
     from matcher.solver import solve as run
 
     data = live_or_file(scenario, database_url)
@@ -253,8 +259,15 @@ def report(
         "'ask the providers to report' is not a place to buy):"
     )
     typer.echo(render(gap_table(frame, "category", "action")))
-    typer.echo("\nunmet needs by service category and neighbourhood (* = suppressed):")
-    typer.echo(render(gap_table(frame, "category", "neighborhood")))
+    areas = neighborhoods or get_settings().neighborhoods_file
+    districts = load_districts(areas) if areas else {}
+    for ladder, what in ((LADDER, "service and area"), (AREA_LADDER, "area")):
+        step = readable(frame, districts, ladder)
+        typer.echo(f"\nunmet needs by {what} (* = suppressed):")
+        note = roll_up_note(step.rows, step.columns, step.finest_hidden, step.finest_cells)
+        if note:
+            typer.echo(note)
+        typer.echo(render(step.table))
     rules = rule_table(frame)
     if rules is not None:
         typer.echo(

@@ -16,7 +16,7 @@ import pandas as pd
 
 from matcher.assignment import Assignment
 from matcher.funding.neighborhoods import participant_neighborhoods
-from matcher.funding.suppression import SuppressedTable, suppress
+from matcher.funding.suppression import TOTAL, SuppressedTable, suppress
 from matcher.reasons import (
     BUDGET_EXHAUSTED,
     CAPACITY_EXHAUSTED,
@@ -97,8 +97,11 @@ def gap_table(frame: pd.DataFrame, rows: str = "category", cols: str = "reason")
 
 
 def render(table: SuppressedTable) -> str:
-    """The table as text, ``*`` where a count is suppressed (1 to 10, or complementary)."""
+    """The table as text, ``*`` where a count is suppressed (1 to 10, or complementary);
+    a table of one column without its total column, which only repeats it."""
     text = table.shown.astype("object").where(~table.suppressed, "*")
+    if len(text.columns) == 2 and text.columns[-1] == TOTAL:
+        text = text.iloc[:, :1]
     return text.to_string()
 
 

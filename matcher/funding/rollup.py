@@ -51,8 +51,8 @@ class RolledUp:
 
     @property
     def rolled_up(self) -> bool:
-        """Whether the table is coarser than the finest step."""
-        return (self.rows, self.columns) != LADDER[0]
+        """Whether the table is coarser than the finest step of its ladder."""
+        return (self.rows, self.columns) not in (LADDER[0], AREA_LADDER[0])
 
 
 def load_districts(path: str | Path) -> dict[str, str]:
@@ -110,3 +110,27 @@ def readable(
             best = step
     assert best is not None
     return best
+
+
+STEP_WORDS = {
+    "service_type": "service type",
+    "category": "service category",
+    "neighborhood": "neighbourhood",
+    "district": "district",
+    "city": "whole city",
+    "all": "all services",
+}
+"""What a reader calls each step's rows or columns."""
+
+
+def roll_up_note(rows: str, columns: str, finest_hidden: int, finest_cells: int) -> str:
+    """What a table was rolled up to, and why, in words; empty when it was not."""
+    if (rows, columns) in (LADDER[0], AREA_LADDER[0]):
+        return ""
+    by_area = columns == "all"
+    finest = "neighbourhood" if by_area else "service type and neighbourhood"
+    shown = STEP_WORDS[rows] if by_area else f"{STEP_WORDS[rows]} and {STEP_WORDS[columns]}"
+    return (
+        f"Rolled up to {shown} so that counts can be shown: by {finest}, "
+        f"{finest_hidden} of {finest_cells} counts would be hidden."
+    )

@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 from sqlmodel import Session
 
-from matcher.funding.rollup import AREA_LADDER, LADDER, readable
+from matcher.funding.rollup import AREA_LADDER, LADDER, load_districts, readable
 from matcher.funding.suppression import TOTAL
 from matcher.reasons import CAPACITY_UNKNOWN
 from matcher.service.funding import CountTable, MapPoint, table_of, unmet_now
@@ -43,6 +45,13 @@ class UnmetView:
     by_service: ReadableTable | None
     by_area: ReadableTable | None
     unreported: ReadableTable | None
+
+
+@lru_cache(maxsize=4)
+def districts_of(path: Path | None) -> dict[str, str]:
+    """Neighbourhood -> district from the configured CSV (none: no districts); read once
+    per file, as every funder's table uses it."""
+    return load_districts(path) if path is not None else {}
 
 
 def _readable(

@@ -9,7 +9,7 @@ from matcher.scenario import parse_scenario
 from matcher.store import tables as t
 from matcher.store.engine import session_scope
 from matcher.store.snapshot import add_participant, add_program
-from tests.api.conftest import CM, START
+from tests.api.conftest import CM, START, bearer
 from tests.builders import make_need, make_participant, make_program, make_scenario_json
 
 UNREPORTED_TYPE = "legal.expungement"
@@ -134,3 +134,27 @@ def test_trends_from_the_ledger(client: TestClient) -> None:
     assert table["columns"] == ["holds", "total"]
     assert table["cells"][0][0] is None  # one hold: suppressed
     assert client.get("/funders/trends", params={"days": 0}).status_code == 422
+
+
+def test_unmet_need_rolls_up_as_the_page_does(client: TestClient) -> None:
+    """The sample city is small: by service it rolls up to categories and the whole city,
+    by area to districts, and says so; every count shown is 0 or over 10."""
+    view = client.get("/funders/unmet-need/readable").json()
+    service, area = view["by_service"], view["by_area"]
+    assert (service["rows"], service["columns"], service["rolled_up"]) == (
+        "category",
+        "city",
+        True,
+    )
+    assert (area["rows"], area["columns"], area["rolled_up"]) == ("district", "all", True)
+    assert "Downtown" in area["table"]["rows"]
+    assert 0 < service["finest_hidden"] <= service["finest_cells"]
+    for part in (service, area, view["unreported"]):
+        if part is not None:
+            cells = [v for row in part["table"]["cells"] for v in row]
+            assert all(v is None or v == 0 or v > 10 for v in cells)
+
+
+def test_the_rolled_up_tables_are_for_funders_only(client: TestClient) -> None:
+    headers = bearer(client.engine, "case_manager", CM)  # type: ignore[attr-defined]
+    assert client.get("/funders/unmet-need/readable", headers=headers).status_code == 403

@@ -17,6 +17,7 @@ from matcher.funding.rollup import (
     hidden_share,
     load_districts,
     readable,
+    roll_up_note,
 )
 from matcher.paths import SEATTLE_NEIGHBORHOODS
 from matcher.scenario import load_scenario
@@ -121,3 +122,15 @@ def test_the_sample_city_rolled_up_shows_no_count_from_1_to_10() -> None:
     assert by_area.columns == "all"
     assert by_area.rows == "district"
     assert by_area.hidden_share < 1.0
+
+
+def test_the_area_table_at_its_finest_is_not_called_rolled_up() -> None:
+    """Where the needs are, by neighbourhood, is the area ladder's finest step: it is not
+    rolled up, and nothing says it was."""
+    frame = _frame(
+        [("housing.shelter", "housing", "Belltown", 20), ("food.meals", "food", "Ballard", 30)]
+    )
+    step = readable(frame, DISTRICTS, AREA_LADDER)
+    assert (step.rows, step.columns) == AREA_LADDER[0]
+    assert not step.rolled_up
+    assert roll_up_note(step.rows, step.columns, step.finest_hidden, step.finest_cells) == ""
