@@ -1,14 +1,16 @@
 """A year of matching over time: each policy against the hindsight optimum.
 
-``python -m benchmarks.simulate --sizes site --seeds 1,2,3,4,5 [--hold 0.5] [--markdown]``
+``python -m benchmarks.simulate --sizes site --seeds 1,2,3,4,5 [--hold 0,0.5]``
 
 For each size and seed, one horizon (``matcher.simulate``: 365 days, the size's
 participants arriving, its programs) is solved in hindsight and run under
-``request``, ``resolve``, ``priced`` and, with ``--hold``, ``priced`` holding places
-from needs that are not acute. The table reports, per answer, the medians over the
-seeds of acute needs met, needs met, the ratios to hindsight (each seed's ratio,
-then the median), days waited (medians of each seed's median and 90th percentile),
-displacement (the largest over the seeds) and the wall time of one run.
+``request``, ``resolve``, ``priced`` and, for each value of ``--hold``, ``priced``
+holding places from needs that are not acute (``--hold 0`` holds every place an
+acute need might want: the most acute needs holding can meet). The table reports,
+per answer, the medians over the seeds of acute needs met, needs met, the ratios to
+hindsight (each seed's ratio, then the median), days waited (medians of each seed's
+median and 90th percentile), displacement (the largest over the seeds) and the wall
+time of one run.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from matcher.simulate.potentials import learn
 SIZES = {"site": (1_000, 100), "county": (10_000, 1_000)}
 
 
-def one_seed(size: str, seed: int, hold: float | None) -> dict[str, dict[str, Any]]:
+def one_seed(size: str, seed: int, holds: Sequence[float] = ()) -> dict[str, dict[str, Any]]:
     """Every answer's summary (with ratios and seconds) on one seed's horizon."""
     people, programs = SIZES[size]
     options = SimOptions(participants=people, programs=programs, seed=seed)
@@ -41,8 +43,10 @@ def one_seed(size: str, seed: int, hold: float | None) -> dict[str, dict[str, An
         "resolve": lambda: run_policy(horizon, "resolve"),
         "priced": lambda: run_policy(horizon, "priced", learned),
     }
-    if hold is not None:
-        runs[f"priced, hold {hold:g}"] = lambda: run_policy(horizon, "priced", learned, hold)
+    for hold in holds:
+        runs[f"priced, hold {hold:g}"] = lambda hold=hold: run_policy(
+            horizon, "priced", learned, hold
+        )
     out: dict[str, dict[str, Any]] = {}
     for name, run in runs.items():
         start = time.perf_counter()
@@ -94,12 +98,24 @@ def table(size: str, seeds: Sequence[int], results: list[dict[str, dict[str, Any
     return "\n".join(lines)
 
 
+def parse_holds(text: str) -> list[float] | None:
+    """The ``--hold`` values (none for an empty text), or None if one is not a number
+    between 0 and 1."""
+    try:
+        holds = [float(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        return None
+    return holds if all(0 <= h <= 1 for h in holds) else None
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the sizes and seeds asked for and print the tables."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.simulate")
     parser.add_argument("--sizes", default="site", help="comma-separated: site, county")
     parser.add_argument("--seeds", default="1,2,3,4,5", help="comma-separated seeds")
-    parser.add_argument("--hold", type=float, default=None, help="also run priced with --hold")
+    parser.add_argument(
+        "--hold", default="", help="comma-separated: also run priced with each --hold"
+    )
     args = parser.parse_args(argv)
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES]
@@ -109,11 +125,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     except ValueError:
         parser.error("--seeds: whole numbers, comma-separated")
-    if args.hold is not None and not 0 <= args.hold <= 1:
-        parser.error("--hold: between 0 and 1")
+    holds = parse_holds(args.hold)
+    if holds is None:
+        parser.error("--hold: numbers between 0 and 1, comma-separated")
     print(f"### Run of {today()} (UTC)\n\n{machine()}\n")
     for size in sizes:
-        results = [one_seed(size, seed, args.hold) for seed in seeds]
+        results = [one_seed(size, seed, holds) for seed in seeds]
         print(table(size, seeds, results), "\n", flush=True)
 
 

@@ -14,6 +14,13 @@ vanishing, top-ups), then the policy acts on the queue as it is:
   used first; with ``hold`` set, needs that are not acute are solved after the
   acute ones, without the places an acute need likely wants.
 
+By default levels 1-3 of every snapshot stay exact (only level 4 is priced);
+``hold`` is a policy option that gives up level 2 of a snapshot on purpose, to meet
+more acute needs later. ``docs/benchmarks.md`` measures both against hindsight:
+neither reaches 98% of it on acute needs and on needs at once, and ``hold`` 0
+(every place an acute need might want kept from other needs) shows the most acute
+needs holding can meet.
+
 A taken place is the slot of its node that would vanish soonest: the choice
 that leaves the most for later, whatever the policy.
 """

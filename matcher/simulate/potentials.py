@@ -23,8 +23,25 @@ is not.
   from needs that are not acute (it still goes to any acute need), which trades
   needs met now for acute needs met later (``docs/benchmarks.md`` measures it).
 
-The dual values of the horizon's LP relaxation, averaged per node, were tried as
-potentials first: they do not see how long a place lasts and changed nothing.
+``hold`` 0 keeps from needs that are not acute every place an acute need might
+want: it meets the most acute needs this rule can, at the cost of most other
+needs, and shows how far holding alone is from hindsight on acute needs.
+
+Tried and left (measured in ``docs/benchmarks.md``):
+
+- the dual values of the horizon's LP relaxation, averaged per node: they do not
+  see how long a place lasts and changed nothing;
+- sampled-future lookahead: each day, batch problems of the needs waiting and the
+  places there now plus a sampled future (history's needs and places of the next
+  30 to 90 days, shifted onto this horizon, the waiting needs' exits drawn), each
+  solved like hindsight; either serving today only the needs most samples serve
+  today (acute needs always), or keeping from needs that are not acute the places
+  the samples give to future acute needs. Neither beat ``hold`` 0.5: the first met
+  fewer acute needs and fewer needs, the second about as many needs and fewer acute
+  needs: a sample's optimum finds a later place for most future acute needs, so
+  it kept 0 or 1 place on the days looked at (site, seed 1);
+- a threshold per need instead of one ``hold`` (lower for a need likely to find
+  another place): its answers lie on the curve of ``hold`` values, not above it.
 """
 
 from __future__ import annotations

@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from benchmarks.simulate import parse_holds
 from matcher.simulate import POLICIES, SimOptions, simulate
 from matcher.simulate.horizon import Horizon, generate_horizon, history_horizon
 from matcher.simulate.metrics import displaced
@@ -73,6 +75,35 @@ def test_holding_keeps_likely_wanted_places_from_needs_that_are_not_acute() -> N
     free = run_policy(h, "priced", learned)
     acute = h.tables.needs.acute
     assert ((held.day != UNMET) & acute).sum() >= ((free.day != UNMET) & acute).sum()
+
+
+def test_holding_at_0_gives_needs_that_are_not_acute_only_places_no_acute_need_wants() -> None:
+    opts = SimOptions(days=120, participants=300, programs=30, seed=5)
+    h = generate_horizon(opts)
+    learned = learn(history_horizon(opts), h)
+    held = run_policy(h, "priced", learned, hold=0.0)
+    other = np.flatnonzero((held.day != UNMET) & ~h.tables.needs.acute)
+    chances = [slot_chance(h, learned.acute_rates, int(held.day[n]))[held.slot[n]] for n in other]
+    assert all(c == 0 for c in chances)
+    free = run_policy(h, "priced", learned)
+    assert other.size < ((free.day != UNMET) & ~h.tables.needs.acute).sum()
+
+
+@pytest.mark.parametrize(
+    ("text", "holds"),
+    [
+        ("", []),
+        ("0", [0.0]),
+        ("0, 0.5,1", [0.0, 0.5, 1.0]),
+        ("0.5,2", None),
+        ("x", None),
+        ("nan", None),
+    ],
+)
+def test_the_benchmarks_hold_list_is_numbers_between_0_and_1(
+    text: str, holds: list[float] | None
+) -> None:
+    assert parse_holds(text) == holds
 
 
 def test_the_same_seed_gives_the_same_answers() -> None:
