@@ -100,3 +100,23 @@ def test_a_password_in_the_database_url_is_never_printed(tmp_path: Path) -> None
     result = runner.invoke(app, ["report", "--database-url", url])
     assert result.exit_code != 0
     assert "s3cret-word" not in result.output
+
+
+def test_fund_top_up_adds_money_and_lists_it(live: str) -> None:
+    added = runner.invoke(
+        app, ["fund", "top-up", "1500.50", "--note", "q4", "--database-url", live]
+    )
+    assert added.exit_code == 0, added.output
+    assert "added $1,500.50 to the fund" in added.output
+    listed = runner.invoke(app, ["fund", "top-ups", "--database-url", live])
+    assert listed.exit_code == 0, listed.output
+    assert "$1,500.50" in listed.output
+    assert "q4" in listed.output
+
+
+@pytest.mark.parametrize("amount", ["0", "-3", "nan", "inf", "ten", "2e12"])
+def test_fund_top_up_refuses_a_bad_amount_with_exit_2(tmp_path: Path, amount: str) -> None:
+    url = f"sqlite:///{tmp_path / 'none.db'}"
+    refused = runner.invoke(app, ["fund", "top-up", "--database-url", url, "--", amount])
+    assert refused.exit_code == 2, refused.output
+    assert "amount" in refused.output.lower()
