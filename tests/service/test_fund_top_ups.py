@@ -4,13 +4,14 @@ amount is refused naming the field, and top-ups at once each add exactly their a
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 from sqlmodel import select
 
-from matcher.service import fund, participants
+from matcher.service import fund, offers, participants
 from matcher.service.errors import Conflict, Invalid
 from matcher.store import tables as t
 from tests.builders import make_program
@@ -124,4 +125,32 @@ def test_an_exit_and_a_return_are_recorded_with_the_change(engine: Engine) -> No
     assert [(r.participant_id, r.active, r.actor, r.at) for r in rows] == [
         ("x-1", False, CM, NOW),
         ("x-1", True, CM, NOW),
+    ]
+
+
+def test_the_re_solve_offers_a_place_the_top_up_can_buy(engine: Engine) -> None:
+    selling = {"open_slots": 0, "waitlist": 0, "purchasable": 1, "price": 40.0}
+    seed(engine, [make_program(id="g-2", capacity=selling)], [person("x-1")])
+    run(engine, lambda s: s.execute(delete(t.CapacitySignal)))
+
+    def resolve(force: bool = False) -> offers.Resolved:
+        return run(
+            engine,
+            lambda s: offers.resolve(
+                s,
+                NOW,
+                offer_for=timedelta(hours=24),
+                time_limit=10,
+                default_max_distance_km=None,
+                force=force,
+            ),
+        )
+
+    assert resolve(force=True).offered == []  # no money, no place to offer
+    run(engine, lambda s: fund.top_up(s, 50.0, "", "funder", NOW))
+    done = resolve()
+    assert done.signals == 1
+    made = run(engine, lambda s: [s.get(t.Referral, r) for r in done.offered])
+    assert [(r.need_id, r.program_id, r.pool, r.status) for r in made if r] == [
+        ("x-1-0", "g-2", "purchase", "offered")
     ]
