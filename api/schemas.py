@@ -379,7 +379,7 @@ class FundOut(_Out):
 
 class TopUpIn(_In):
     amount: float = Field(
-        gt=0, le=MAX_AMOUNT, allow_inf_nan=False, description="Dollars added to the fund."
+        ge=0.01, le=MAX_AMOUNT, allow_inf_nan=False, description="Dollars added to the fund."
     )
     note: Annotated[str, Field(strict=True, max_length=500), Clean] = ""
 

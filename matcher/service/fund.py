@@ -61,17 +61,15 @@ def top_up(session: Session, amount: float, note_text: str, actor: str, now: dat
     if len(text) > MAX_NOTE:
         raise Invalid("too_long", f"note must be at most {MAX_NOTE} characters", field="note")
     _ensure_fund(session)
+    if cents > t.MAX_BALANCE_CENTS:  # (the database would not hold the sum either)
+        raise _beyond_limit()
     raised = session.execute(
         update(t.Fund)
         .where(col(t.Fund.id) == 1, col(t.Fund.balance_cents) <= t.MAX_BALANCE_CENTS - cents)
         .values(balance_cents=col(t.Fund.balance_cents) + cents, version=col(t.Fund.version) + 1)
     )
     if raised.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(
-            "balance_limit",
-            f"the balance may not exceed {t.MAX_BALANCE_CENTS / 100:,.2f}",
-            field="amount",
-        )
+        raise _beyond_limit()
     row = t.FundTopUp(at=now, cents=cents, actor=actor, note=text)
     session.add(row)
     selling = session.exec(
@@ -81,6 +79,14 @@ def top_up(session: Session, amount: float, note_text: str, actor: str, now: dat
         session.add(t.CapacitySignal(program_id=program_id, kind=SIGNAL, at=now))
     session.flush()
     return _view(row)
+
+
+def _beyond_limit() -> Conflict:
+    return Conflict(
+        "balance_limit",
+        f"the balance may not exceed {t.MAX_BALANCE_CENTS / 100:,.2f}",
+        field="amount",
+    )
 
 
 def _ensure_fund(session: Session) -> None:

@@ -154,3 +154,10 @@ def test_the_re_solve_offers_a_place_the_top_up_can_buy(engine: Engine) -> None:
     assert [(r.need_id, r.program_id, r.pool, r.status) for r in made if r] == [
         ("x-1-0", "g-2", "purchase", "offered")
     ]
+
+
+def test_an_amount_beyond_what_the_balance_holds_is_a_conflict(engine: Engine) -> None:
+    seed(engine, [program("g-1")], [])
+    with pytest.raises(Conflict) as refused:
+        run(engine, lambda s: fund.top_up(s, 1e12, "", "admin", NOW))
+    assert (refused.value.rule, refused.value.field) == ("balance_limit", "amount")
