@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -166,21 +166,25 @@ def counts_at(state: ProgramLedger, at: datetime) -> Counts:
 
 
 def program_steps(
-    events: Iterable[Event], start: datetime, end: datetime
+    events: Sequence[Event], start: datetime, end: datetime
 ) -> tuple[ProgramLedger, list[tuple[datetime, Counts]]]:
     """A program's state at ``end`` and its counts at the window's start and after each
-    event in the window (times never go back: an event stamped earlier than the one
-    before it counts at the earlier one's time)."""
+    event in the window. Events apply in their recorded order; an event stamped later
+    than one recorded after it (an import stamped with its source's report time)
+    counts at that later event's time."""
+    times: list[datetime] = []
+    for event in reversed(events):
+        times.append(event.at if not times else min(event.at, times[-1]))
+    times.reverse()
     state = ProgramLedger()
     steps: list[tuple[datetime, Counts]] = []
-    for event in events:
-        if event.at >= end:
+    for event, at in zip(events, times, strict=True):
+        if at >= end:
             break
-        if event.at >= start and not steps:
+        if at >= start and not steps:
             steps.append((start, counts_at(state, start)))
         state = apply(state, event)
         if steps:
-            at = max(event.at, steps[-1][0])
             steps.append((at, counts_at(state, at)))
     if not steps:
         steps.append((start, counts_at(state, start)))
