@@ -167,19 +167,25 @@ def test_the_command_prints_the_same_report(engine: Engine) -> None:
     assert "x-1" not in result.stdout
 
 
-def test_the_table_lists_what_the_replay_assumed(engine: Engine) -> None:
+def test_the_table_lists_what_the_replay_assumed(engine: Engine, tmp_path: Path) -> None:
     script(engine)
     url = engine.url.render_as_string(hide_password=False)
+    page = tmp_path / "replay.html"
     result = CliRunner().invoke(
         app,
         [
             *("simulate", "--replay", "--database-url", url, "--days", str(DAYS)),
-            *("--until", END.isoformat(), "--policies", "resolve"),
+            *("--until", END.isoformat(), "--policies", "resolve", "--html", str(page)),
         ],
     )
     assert result.exit_code == 0, result.output
     assert "replayed from the ledger" in result.stdout
     assert "- 1 return(s) after an exit replayed as new arrivals" in result.stdout
+    html = page.read_text(encoding="utf-8")
+    assert "replayed from the store's ledger" in html
+    assert "<li>1 return(s) after an exit replayed as new arrivals" in html
+    assert html.count("<img") == 3
+    assert "x-1" not in html
 
 
 def test_bad_replay_options_exit_2_naming_the_option(tmp_path: Path) -> None:
