@@ -119,7 +119,7 @@ def replay(
 
     outcomes, report = compare(replayed.horizon, policies, history, progress or (lambda _: None))
     report["horizon"].update(
-        source="replay", start=replayed.start.isoformat(), end=replayed.end.isoformat()
+        source="replay", seed=None, start=replayed.start.isoformat(), end=replayed.end.isoformat()
     )
     notes = list(replayed.notes)
     if "priced" in policies:
