@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 from typer.testing import CliRunner
 
 from matcher.capacity.pools import Pool
@@ -22,7 +23,7 @@ from matcher.simulate.replay import replay, replay_horizon
 from matcher.store.engine import session_scope
 from matcher.store.snapshot import import_scenario
 from tests.builders import make_need, make_participant, make_program, make_scenario
-from tests.service.world import CM, NOW, ORG, run
+from tests.service.world import CM, NOW, ORG, grant, run
 
 DAYS = 10
 END = NOW + timedelta(days=DAYS)
@@ -45,7 +46,10 @@ def _exit(engine: Engine, pid: str, when: datetime, active: bool = False) -> Non
 
 def script(engine: Engine) -> None:
     """Two days before the window: two programs (g-1 with 2 free places; g-2 selling one
-    place at 40.00), x-1 and x-9, a fund of 50.00; x-9 leaves before the window."""
+    place at 40.00), x-1 and x-9, a fund of 50.00; x-9 leaves before the window. Then
+    day by day: a hold and its expiry, arrivals, the place at g-2 bought and its
+    placement ended, reports raising and lowering g-1's places, an exit and a return,
+    a top-up, an arrival who leaves the same day, and one after the window."""
     programs = [
         make_program(id="g-1", capacity={"open_slots": 2, "waitlist": 0}),
         make_program(
@@ -71,6 +75,9 @@ def script(engine: Engine) -> None:
         ),
     )
     run(engine, lambda s: participants.create(s, CM, _person("x-2", acute=True), at(1, 2)))
+    bought = run(engine, lambda s: _buy(s, at(1, 3)))
+    run(engine, lambda s: referrals.enrol(s, ORG, bought, "staff", at(2)))
+    run(engine, lambda s: referrals.end_placement(s, ORG, bought, "completed", "staff", at(4)))
     run(engine, lambda s: referrals.expire_due(s, at(2, 3)))
     report(engine, 3, 3)
     report(engine, 1, 5, hours=2)
@@ -80,6 +87,23 @@ def script(engine: Engine) -> None:
     run(engine, lambda s: participants.create(s, CM, _person("x-3"), at(9)))
     _exit(engine, "x-3", at(9, 2))
     run(engine, lambda s: participants.create(s, CM, _person("x-4"), END + timedelta(hours=1)))
+
+
+def _buy(s: Session, when: datetime) -> str:
+    """x-2 is placed at g-2 in a place the fund buys (consent to share given)."""
+    grant(s, "x-2")
+    made = referrals.place_hold(
+        s,
+        CM,
+        participant_id="x-2",
+        need_id="x-2-0",
+        program_id="g-2",
+        pool="purchase",
+        now=when,
+        ttl=timedelta(hours=48),
+    )
+    referrals.confirm(s, CM, made.referral_id, when, timedelta(hours=48))
+    return made.referral_id
 
 
 def report(engine: Engine, open_slots: int, day: int, hours: float = 0) -> None:
@@ -118,7 +142,8 @@ def test_the_replayed_horizon_is_the_script(engine: Engine) -> None:
         ("g-1", "general", 0, 6),
         ("g-1", "general", 0, 6),
         ("g-1", "general", 3, 10),
-        ("g-2", "purchase", 0, 10),
+        ("g-2", "lead_reserved", 4, 10),  # the bought place, freed when the placement ended
+        ("g-2", "purchase", 0, 2),  # bought on day 2
     ]
     assert h.topup_day.tolist() == [0, 7]
     assert h.topup_cents.tolist() == [5000, 10000]
@@ -130,7 +155,7 @@ def test_the_policies_run_on_the_replay_and_none_beats_hindsight(engine: Engine)
     with session_scope(engine, read_only=True) as s:
         _, _, report_ = replay(s, END, SimOptions(days=DAYS), POLICIES)
     best = report_["hindsight"]
-    assert best["needs_met"] == 4  # three general places and one bought, four needs
+    assert best["needs_met"] == 4  # three general places, one bought, one paid for
     assert best["acute_met"] == 1
     for name in POLICIES:
         block = report_["policies"][name]
