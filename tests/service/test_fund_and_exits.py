@@ -1,6 +1,7 @@
 """Top-ups of the fund: the balance and the append-only rows move together, a bad
-amount is refused naming the field, and top-ups at once each add exactly their amount
-(SQLite and PostgreSQL)."""
+amount is refused naming the field, and top-ups at once each add exactly their amount;
+exits and returns are recorded once each, even when sent at once (SQLite and
+PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, delete
 from sqlmodel import select
 
+from matcher.scenario import Participant
 from matcher.service import fund, offers, participants
 from matcher.service.errors import Conflict, Invalid
 from matcher.store import tables as t
@@ -161,3 +163,27 @@ def test_an_amount_beyond_what_the_balance_holds_is_a_conflict(engine: Engine) -
     with pytest.raises(Conflict) as refused:
         run(engine, lambda s: fund.top_up(s, 1e12, "", "admin", NOW))
     assert (refused.value.rule, refused.value.field) == ("balance_limit", "amount")
+
+
+def test_simultaneous_exits_of_one_participant_record_one_exit(engine: Engine) -> None:
+    seed(engine, [program("g-1")], [person(f"x-{r}") for r in range(ROUNDS)])
+    for r in range(ROUNDS):
+        pid = f"x-{r}"
+        body = run(engine, lambda s: participants.get(s, CM, pid))  # noqa: B023
+
+        def leave(body: Participant = body) -> None:
+            run(engine, lambda s: participants.update(s, CM, body, NOW, active=False))
+
+        outcomes = race([leave for _ in range(6)])
+        assert outcomes == ["ok"] * 6, (r, outcomes)
+        rows = run(
+            engine,
+            lambda s: list(
+                s.exec(
+                    select(t.ParticipantActivity).where(
+                        t.ParticipantActivity.participant_id == pid  # noqa: B023
+                    )
+                )
+            ),
+        )
+        assert [x.active for x in rows] == [False], r
