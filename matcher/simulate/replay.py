@@ -373,6 +373,8 @@ ALWAYS = (
     "a place LEAD held counts as one of the places through the hold; the enrolment that "
     "fills it ends it",
     "times are read to the day: a place or a stay present for part of a day counts for it",
+    "programs and participants are read as stored now (rules, barriers, attributes, "
+    "plans), not as they were during the window",
 )
 
 
