@@ -112,6 +112,8 @@ def test_fund_top_up_adds_money_and_lists_it(live: str) -> None:
     assert listed.exit_code == 0, listed.output
     assert "$1,500.50" in listed.output
     assert "q4" in listed.output
+    logged = runner.invoke(app, ["audit", "--database-url", live])
+    assert "fund.top_up" in logged.output
 
 
 @pytest.mark.parametrize("amount", ["0", "-3", "nan", "inf", "ten", "2e12"])
