@@ -187,3 +187,19 @@ def test_simultaneous_exits_of_one_participant_record_one_exit(engine: Engine) -
             ),
         )
         assert [x.active for x in rows] == [False], r
+
+
+def test_top_ups_at_once_on_a_store_without_a_fund_row_make_one_row(engine: Engine) -> None:
+    outcomes = race(
+        [
+            partial(
+                run,
+                engine,
+                partial(fund.top_up, amount=2.0, note_text="", actor="admin", now=NOW),
+            )
+            for _ in range(5)
+        ]
+    )
+    assert outcomes == ["ok"] * 5
+    assert run(engine, lambda s: len(list(s.exec(select(t.Fund))))) == 1
+    assert _balance(engine) == 1000
