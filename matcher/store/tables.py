@@ -609,9 +609,9 @@ class Digest(SQLModel, table=True):
 class CapacitySignal(SQLModel, table=True):
     """Something LEAD's queue is re-solved for, not yet answered: capacity that appeared
     at a program (a report raising unused places, a hold or referral let go, a
-    placement ended, places bought or reserved, a new program), or a need that entered
-    a plan. Written in the transaction of the change; removed by the re-solve that
-    answers it."""
+    placement ended, places bought or reserved, a new program, money added to the fund
+    at a program that sells places), or a need that entered a plan. Written in the
+    transaction of the change; removed by the re-solve that answers it."""
 
     __tablename__ = "capacity_signal"
 
