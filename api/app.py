@@ -22,6 +22,7 @@ from api.routers import (
     audit,
     auth,
     case_managers,
+    fund,
     funders,
     hsds,
     me,
@@ -89,6 +90,7 @@ def create_app(
     app.include_router(providers.router)
     app.include_router(case_managers.router)
     app.include_router(funders.router)
+    app.include_router(fund.router)
     app.include_router(referrers.router)
     app.include_router(admin.router)
     app.include_router(audit.router)

@@ -102,6 +102,12 @@ def funder(me: Me) -> Principal:
     return me
 
 
+def fund_keeper(me: Me) -> Principal:
+    """A funder or an admin: may add money to the fund and see its top-ups."""
+    _role(me, "funder", "admin")
+    return me
+
+
 def referrer(me: Me) -> Principal:
     """A police officer or prosecutor referring someone into LEAD."""
     _role(me, "referrer")

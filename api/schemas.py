@@ -15,7 +15,15 @@ from pydantic_core import PydanticCustomError
 
 from matcher.capacity.pools import PoolName
 from matcher.inputs import TEXT_RULES, text_fault
-from matcher.scenario import Attributes, Flag, Location, Need, StayAway, WaitlistPosition
+from matcher.scenario import (
+    MAX_AMOUNT,
+    Attributes,
+    Flag,
+    Location,
+    Need,
+    StayAway,
+    WaitlistPosition,
+)
 from matcher.service.checks import ID_PATTERN, MAX_AGE, MAX_ID, MAX_TEXT
 
 
@@ -393,6 +401,21 @@ class FundOut(_Out):
     available: float
     spent: float
     purchases: CountTableOut
+
+
+class TopUpIn(_In):
+    amount: float = Field(
+        ge=0.01, le=MAX_AMOUNT, allow_inf_nan=False, description="Dollars added to the fund."
+    )
+    note: Annotated[str, Field(strict=True, max_length=500), Clean] = ""
+
+
+class TopUpOut(_Out):
+    id: int
+    at: datetime
+    amount: float
+    actor: str
+    note: str
 
 
 class PlanSummaryOut(_Out):

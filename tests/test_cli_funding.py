@@ -104,8 +104,8 @@ def test_a_password_in_the_database_url_is_never_printed(tmp_path: Path) -> None
 
 def test_the_report_rolls_up_where_and_what_until_counts_show(tmp_path: Path) -> None:
     """As the funder's page: the sample city is too small for service types by
-    neighbourhood, so the report rolls up and says to what; a neighbourhood file without
-    districts leaves only the whole city for the area table."""
+    neighbourhood, so the report rolls up and says to what; with one neighbourhood (a file
+    of one centre) the area table is readable as it is, and is not rolled up."""
     done = runner.invoke(app, ["report", str(SAMPLE)])
     assert done.exit_code == 0, done.output
     out = done.stdout
@@ -121,3 +121,25 @@ def test_the_report_rolls_up_where_and_what_until_counts_show(tmp_path: Path) ->
     area = flat.stdout.split("unmet needs by area")[1]
     assert "Rolled up" not in area
     assert re.search(r"^Downtown\s+90$", area, re.M)
+
+
+def test_fund_top_up_adds_money_and_lists_it(live: str) -> None:
+    added = runner.invoke(
+        app, ["fund", "top-up", "1500.50", "--note", "q4", "--database-url", live]
+    )
+    assert added.exit_code == 0, added.output
+    assert "added $1,500.50 to the fund" in added.output
+    listed = runner.invoke(app, ["fund", "top-ups", "--database-url", live])
+    assert listed.exit_code == 0, listed.output
+    assert "$1,500.50" in listed.output
+    assert "q4" in listed.output
+    logged = runner.invoke(app, ["audit", "--database-url", live])
+    assert "fund.top_up" in logged.output
+
+
+@pytest.mark.parametrize("amount", ["0", "-3", "nan", "inf", "ten", "2e12"])
+def test_fund_top_up_refuses_a_bad_amount_with_exit_2(tmp_path: Path, amount: str) -> None:
+    url = f"sqlite:///{tmp_path / 'none.db'}"
+    refused = runner.invoke(app, ["fund", "top-up", "--database-url", url, "--", amount])
+    assert refused.exit_code == 2, refused.output
+    assert "amount" in refused.output.lower()

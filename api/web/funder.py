@@ -9,15 +9,18 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi import APIRouter, Form, Query
+from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from sqlmodel import Session
 
 from api.web.downloads import csv_download
 from api.web.funder_map import draw
-from api.web.render import WebPage, service_type_labels
+from api.web.render import Token, WebPage, service_type_labels
 from matcher.funding import rollup
-from matcher.service import funder_tables, funding, programs
+from matcher.money import dollars
+from matcher.scenario import MAX_AMOUNT
+from matcher.service import fund, funder_tables, funding, programs
+from matcher.service.errors import ServiceError
 from matcher.service.funder_tables import ReadableTable
 from matcher.service.funding import CountTable, MapPoint, PlanView
 
@@ -88,6 +91,7 @@ def _read(web: WebPage, budget: float | None) -> dict[str, Any]:
         return {
             "view": view,
             "fund": funding.fund(s, now),
+            "top_ups": fund.top_ups(s, limit=10),
             "map": draw(points, _areas(view.by_area, hoods, districts), settings.map_tile_url),
             "plan": bought,
             "names": programs.names(
@@ -113,6 +117,28 @@ def page(web: WebPage, budget: Budget = None) -> HTMLResponse:
         query=query,
         attribution=web.ctx.settings.map_tile_attribution,
         **read,
+    )
+
+
+@router.post(PAGE + "/top-ups")
+def top_up(
+    web: WebPage,
+    amount: Annotated[float, Form(ge=0.01, le=MAX_AMOUNT, allow_inf_nan=False)],
+    note: Annotated[str, Form(max_length=fund.MAX_NOTE)] = "",
+    csrf_token: Token = "",
+) -> RedirectResponse:
+    """Add money to the fund; the outcome comes back in words on the page."""
+    web.require("funder")
+    web.check(csrf_token)
+    back = PAGE + "#fund-h"
+    try:
+        made = web.ctx.run(lambda s: fund.top_up(s, amount, note, web.me.username, web.ctx.now))
+    except ServiceError as error:
+        return web.back(back, f"Not added: {error.message}.", "error")
+    return web.back(
+        back,
+        f"{dollars(made.amount)} added to the fund. Places it can buy are offered to the "
+        "needs waiting.",
     )
 
 

@@ -37,6 +37,7 @@ app.command("retention")(accounts.retention)
 
 app.command("plan-purchases")(funding.plan_purchases)
 app.command("impact")(funding.impact)
+app.add_typer(funding.fund_app, name="fund")
 app.command("simulate")(simulate.simulate)
 
 app.add_typer(store.db_app, name="db")

@@ -111,20 +111,10 @@ def live_or_file(source: str | None, given_url: str | None) -> Scenario:
             raise typer.Exit(2)
         return load(source)
     from matcher.service.funding import live_scenario
-    from matcher.store.engine import current_revision, head_revision, session_scope
+    from matcher.store.engine import session_scope
 
-    url = database_url(given_url)
-    where = masked(url)
-    if _missing_sqlite_file(url):
-        say(f"--database-url: no database at {where}; give a scenario file or a database")
-        raise typer.Exit(2)
-    engine = store_engine(given_url)
-    if current_revision(engine) != head_revision():
-        say(
-            f"--database-url: the store at {where} is not migrated (run `matcher db upgrade`); "
-            "or give a scenario file"
-        )
-        raise typer.Exit(2)
+    engine = open_store(given_url, file_too=True)
+    where = masked(database_url(given_url))
     with session_scope(engine, read_only=True) as session:
         scenario = live_scenario(session, datetime.now(UTC))
     if not scenario.programs:
@@ -132,6 +122,27 @@ def live_or_file(source: str | None, given_url: str | None) -> Scenario:
         raise typer.Exit(2)
     say(f"reading the live store at {where}")
     return scenario
+
+
+def open_store(given_url: str | None, *, file_too: bool = False) -> Engine:
+    """An engine on an existing, migrated store, or exit 2 saying what to do (``file_too``:
+    the command also reads a scenario file instead)."""
+    from matcher.store.engine import current_revision, head_revision
+
+    url = database_url(given_url)
+    where = masked(url)
+    if _missing_sqlite_file(url):
+        instead = "a scenario file or a database" if file_too else "an existing database"
+        say(f"--database-url: no database at {where}; give {instead}")
+        raise typer.Exit(2)
+    engine = store_engine(given_url)
+    if current_revision(engine) != head_revision():
+        say(
+            f"--database-url: the store at {where} is not migrated (run `matcher db upgrade`)"
+            + ("; or give a scenario file" if file_too else "")
+        )
+        raise typer.Exit(2)
+    return engine
 
 
 def _missing_sqlite_file(url: str) -> bool:

@@ -118,3 +118,46 @@ def impact(
             "\nneeds that would gain a place, by category and neighbourhood (* = suppressed):"
         )
         typer.echo(render(table))
+
+
+fund_app = typer.Typer(help="The fund's money: top-ups.", no_args_is_help=True)
+
+
+@fund_app.command("top-up")
+def fund_top_up(
+    amount: Annotated[
+        float,
+        typer.Argument(
+            min=0.01, max=MAX_AMOUNT, callback=finite, help="Dollars to add to the fund."
+        ),
+    ],
+    note: Annotated[str, typer.Option(help="What the money is (kept with the top-up).")] = "",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Add money to the fund: the balance rises at once and LEAD's queue is re-solved
+    for the places it can buy. Recorded in the audit log."""
+    from datetime import UTC, datetime
+
+    from matcher.cli.common import operator, run_use_case
+    from matcher.money import dollars
+    from matcher.service import fund
+
+    made = run_use_case(
+        database_url,
+        lambda s: fund.top_up(s, amount, note, operator(), datetime.now(UTC)),
+    )
+    typer.echo(f"added {dollars(made.amount)} to the fund (top-up {made.id})")
+
+
+@fund_app.command("top-ups")
+def fund_top_ups(
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many, newest first.")] = 20,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """The fund's top-ups, newest first: when, how much, who, the note."""
+    from matcher.cli.common import run_use_case
+    from matcher.money import dollars
+    from matcher.service import fund
+
+    for u in run_use_case(database_url, lambda s: fund.top_ups(s, limit)):
+        typer.echo(f"{u.at:%Y-%m-%d %H:%M} {dollars(u.amount):>16} {u.actor:<20} {u.note}")

@@ -1,30 +1,58 @@
-"""``matcher simulate``: the policies side by side over a seeded horizon, against hindsight.
+"""``matcher simulate``: the policies side by side over a horizon, against hindsight.
 
-Bad options exit 2 with a message naming the option; the JSON report goes to
-stdout, a readable table otherwise; ``--html FILE`` also writes a page with plots.
+The horizon is generated (seeded) or, with ``--replay``, read from a store's ledger
+(the last ``--days`` days up to ``--until``, default now). Bad options exit 2 with a
+message naming the option; the JSON report goes to stdout, a readable table
+otherwise; ``--html FILE`` also writes a page with plots.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from matcher.cli.common import finite
+from matcher.cli.common import DatabaseUrl, finite
 from matcher.scenario import MAX_AMOUNT
+
+if TYPE_CHECKING:
+    from matcher.simulate import SimOptions
+    from matcher.simulate.horizon import Horizon
+    from matcher.simulate.policies import Outcome
 
 MAX_DAYS = 3650
 MAX_PEOPLE = 100_000
 
 
 def simulate(
+    replay: Annotated[
+        bool,
+        typer.Option(
+            "--replay",
+            help="Read the horizon from the store's ledger (--database-url) instead of "
+            "generating one.",
+        ),
+    ] = False,
     days: Annotated[int, typer.Option(min=1, max=MAX_DAYS, help="Length of the horizon.")] = 365,
+    until: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"],
+            help="--replay only: the window's end (ISO 8601; UTC unless a zone is given; "
+            "default now).",
+        ),
+    ] = None,
+    database_url: DatabaseUrl = None,
     participants: Annotated[
-        int, typer.Option(min=1, max=MAX_PEOPLE, help="Participants arriving over it.")
+        int,
+        typer.Option(min=1, max=MAX_PEOPLE, help="Participants arriving over it (generated)."),
     ] = 1000,
-    programs: Annotated[int, typer.Option(min=1, max=MAX_PEOPLE, help="Programs.")] = 100,
+    programs: Annotated[
+        int, typer.Option(min=1, max=MAX_PEOPLE, help="Programs (generated).")
+    ] = 100,
     seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Seed of the horizon.")] = 0,
     policies: Annotated[
         str, typer.Option(help="Comma-separated: request, resolve, priced.")
@@ -60,7 +88,8 @@ def simulate(
     ] = None,
 ) -> None:
     """Generate a seeded horizon (arrivals, exits, places appearing and vanishing, fund
-    top-ups), run the policies day by day and compare each with the hindsight optimum."""
+    top-ups), or replay the store's (``--replay``), run the policies day by day and
+    compare each with the hindsight optimum."""
     from matcher.inputs import InputInvalid, write_atomic
     from matcher.simulate import POLICIES, SimOptions
     from matcher.simulate import simulate as run
@@ -84,11 +113,21 @@ def simulate(
         hold=hold,
         plan=() if plan is None else read_plan(plan),
     )
-    try:
-        horizon, outcomes, report = run(options, chosen, lambda m: typer.echo(m, err=True))
-    except PlanInvalid as error:
-        typer.echo(f"--plan: {error}", err=True)
-        raise typer.Exit(2) from None
+    if replay:
+        for name, given in (("--plan", plan is not None), ("--budget", budget is not None)):
+            if given:
+                typer.echo(f"{name}: not with --replay (the ledger's fund is replayed)", err=True)
+                raise typer.Exit(2)
+        horizon, outcomes, report = replayed(options, chosen, until, database_url)
+    else:
+        if until is not None or database_url is not None:
+            typer.echo("--until, --database-url: only with --replay", err=True)
+            raise typer.Exit(2)
+        try:
+            horizon, outcomes, report = run(options, chosen, lambda m: typer.echo(m, err=True))
+        except PlanInvalid as error:
+            typer.echo(f"--plan: {error}", err=True)
+            raise typer.Exit(2) from None
     if html_file is not None:
         from matcher.simulate.html import render
 
@@ -101,6 +140,22 @@ def simulate(
         typer.echo(json.dumps(report, indent=2))
         return
     typer.echo(table(report))
+
+
+def replayed(
+    options: SimOptions, policies: list[str], until: datetime | None, url: str | None
+) -> tuple[Horizon, dict[str, Outcome], dict[str, Any]]:
+    """The policies on the store's ledger over the window ending ``until`` (now)."""
+    from matcher.cli.common import open_store
+    from matcher.simulate.replay import replay
+    from matcher.store.engine import session_scope
+
+    end = datetime.now(UTC) if until is None else until
+    if end.tzinfo is None:
+        end = end.replace(tzinfo=UTC)
+    engine = open_store(url)
+    with session_scope(engine, read_only=True) as session:
+        return replay(session, end, options, policies, lambda m: typer.echo(m, err=True))
 
 
 def read_plan(path: Path) -> tuple[tuple[str, int], ...]:
@@ -146,6 +201,9 @@ def table(report: dict[str, Any]) -> str:
             f"{b['displaced']:>9} {wait['acute']:>12} {wait['other']:>12} {versus:>14}"
         )
     lines.append("waits: median/90th percentile days of met needs; vs hindsight: acute/all")
+    if size.get("source") == "replay":
+        lines.append(f"replayed from the ledger, {size['start']} to {size['end']}; assumed:")
+    lines.extend(f"- {note}" for note in report.get("notes", []))
     return "\n".join(lines)
 
 

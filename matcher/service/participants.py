@@ -121,7 +121,8 @@ def update(
     active: bool | None = None,
     area: SiteArea | None = None,
 ) -> Participant:
-    """Replace a participant's attributes (and ``active`` when given); the plan is kept.
+    """Replace a participant's attributes (and ``active`` when given: a change is recorded
+    as an exit or a return, ``participant_activity``); the plan is kept.
     ``expected_version`` is checked under the participant's lock: of several updates
     sent with one version, exactly one wins."""
     check_participant(participant, area)
@@ -132,7 +133,13 @@ def update(
             "stale_version", f"the participant is at version {row.version}", field="If-Match"
         )
     write_participant(row, participant)
-    if active is not None:
+    if active is not None and active != row.active:
+        # An exit or a return, kept for the replay of the queue (``simulate --replay``).
+        session.add(
+            t.ParticipantActivity(
+                participant_id=row.id, active=active, at=now, actor=case_manager_id
+            )
+        )
         row.active = active
     row.updated_at = now
     row.version += 1

@@ -34,6 +34,18 @@ def simulate(
     """
     say = progress or (lambda _: None)
     horizon = generate_horizon(options)
+    outcomes, report = compare(horizon, policies, lambda: history_horizon(options), say)
+    return horizon, outcomes, report
+
+
+def compare(
+    horizon: Horizon,
+    policies: Sequence[str],
+    history: Callable[[], Horizon],
+    say: Callable[[str], None],
+) -> tuple[dict[str, Outcome], dict[str, Any]]:
+    """Hindsight and each policy over ``horizon`` (``priced`` learns from ``history()``,
+    a horizon on the same programs), and the report of ``simulate``."""
     size = describe(horizon)
     say(
         f"horizon: {size['days']} days, {size['needs']} needs ({size['acute_needs']} acute), "
@@ -42,8 +54,8 @@ def simulate(
     outcomes = {"hindsight": hindsight(horizon)}
     for name in policies:
         say(f"running {name}")
-        learned = learn(history_horizon(options), horizon) if name == "priced" else None
-        outcomes[name] = run_policy(horizon, name, learned, options.hold)
+        learned = learn(history(), horizon) if name == "priced" else None
+        outcomes[name] = run_policy(horizon, name, learned, horizon.options.hold)
     best = summary(horizon, outcomes["hindsight"])
     report: dict[str, Any] = {"horizon": size, "hindsight": best, "policies": {}}
     for name in policies:
@@ -52,7 +64,7 @@ def simulate(
             key: ratio(block[key], best[key]) for key in ("acute_met", "needs_met")
         }
         report["policies"][name] = block
-    return horizon, outcomes, report
+    return outcomes, report
 
 
 def describe(horizon: Horizon) -> dict[str, Any]:
@@ -69,4 +81,4 @@ def describe(horizon: Horizon) -> dict[str, Any]:
     }
 
 
-__all__ = ["POLICIES", "SimOptions", "simulate"]
+__all__ = ["POLICIES", "SimOptions", "compare", "simulate"]

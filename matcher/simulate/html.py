@@ -95,8 +95,24 @@ def render(horizon: Horizon, outcomes: dict[str, Outcome], report: dict[str, Any
         f"<p>{size['days']} days, {size['participants']} participants arriving with "
         f"{size['needs']} needs ({size['acute_needs']} acute), {size['programs']} programs, "
         f"{size['places']} places over the horizon, a fund of {size['budget']:,.2f} "
-        f"(seed {size['seed']}; synthetic).</p>"
-        f"<table>{head}{rows}</table>{images}"
+        f"({_source(size)}).</p>"
+        f"<table>{head}{rows}</table>{images}{_notes(report)}"
         "<p>Days waited count met needs only; hindsight serves a need on the first day "
         "its place is there.</p></body></html>"
     )
+
+
+def _source(size: dict[str, Any]) -> str:
+    """Where the horizon came from: a seed, or the store's ledger over a window."""
+    if size.get("source") == "replay":
+        return f"replayed from the store's ledger, {size['start']} to {size['end']}"
+    return f"seed {size['seed']}; synthetic"
+
+
+def _notes(report: dict[str, Any]) -> str:
+    """What a replay assumed, as a list (nothing for a generated horizon)."""
+    notes = report.get("notes") or []
+    if not notes:
+        return ""
+    items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    return f"<p>Assumed where the ledger cannot say:</p><ul>{items}</ul>"

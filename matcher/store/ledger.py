@@ -132,10 +132,11 @@ def events_of(session: Session, program_id: str) -> list[Event]:
         .where(CapacityEvent.program_id == program_id)
         .order_by(col(CapacityEvent.version))
     )
-    return [_event(r) for r in rows]
+    return [event_of(r) for r in rows]
 
 
-def _event(r: CapacityEvent) -> Event:
+def event_of(r: CapacityEvent) -> Event:
+    """A stored event as the pure ledger reads it."""
     pool: PoolName | None = r.pool  # type: ignore[assignment]
     return Event(
         kind=EventKind(r.kind),

@@ -166,6 +166,19 @@ class Participant(SQLModel, table=True):
     deidentified_at: datetime | None = _when(nullable=True)
 
 
+class ParticipantActivity(SQLModel, table=True):
+    """Each change of a participant's ``active`` flag (an exit, a return), append-only,
+    written in the transaction of the change: who and when, nothing about why."""
+
+    __tablename__ = "participant_activity"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: str = Field(foreign_key="participant.id", index=True, max_length=200)
+    active: bool
+    at: datetime = _when(index=True)
+    actor: str = Field(max_length=200)
+
+
 class PlanNeed(SQLModel, table=True):
     """One need of a participant's Individual Intervention Plan, in their own order."""
 
@@ -251,6 +264,24 @@ class Fund(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     balance_cents: int = 0
     version: int = 0
+
+
+MAX_BALANCE_CENTS = 2**31 - 1
+"""The most the fund's balance column holds (a 32-bit integer on PostgreSQL)."""
+
+
+class FundTopUp(SQLModel, table=True):
+    """Money added to the fund, append-only: when, how much, who, and their note. The
+    balance is raised in the same transaction (``matcher.service.fund``)."""
+
+    __tablename__ = "fund_top_up"
+    __table_args__ = (CheckConstraint("cents > 0", name="top_up_positive"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _when(index=True)
+    cents: int
+    actor: str = Field(max_length=200)
+    note: str = Field(default="", max_length=500)
 
 
 class Purchase(SQLModel, table=True):
@@ -578,9 +609,9 @@ class Digest(SQLModel, table=True):
 class CapacitySignal(SQLModel, table=True):
     """Something LEAD's queue is re-solved for, not yet answered: capacity that appeared
     at a program (a report raising unused places, a hold or referral let go, a
-    placement ended, places bought or reserved, a new program), or a need that entered
-    a plan. Written in the transaction of the change; removed by the re-solve that
-    answers it."""
+    placement ended, places bought or reserved, a new program, money added to the fund
+    at a program that sells places), or a need that entered a plan. Written in the
+    transaction of the change; removed by the re-solve that answers it."""
 
     __tablename__ = "capacity_signal"
 

@@ -9,7 +9,7 @@ import io
 from fastapi.testclient import TestClient
 
 from api.web.downloads import csv_lines
-from tests.web.conftest import sign_in
+from tests.web.conftest import csrf_of, sign_in
 
 TABLES = ("by-service", "by-area", "unreported")
 
@@ -85,3 +85,20 @@ def test_the_map_draws_tiles_from_the_settings_and_credits_them(pages: TestClien
     assert "Map tiles: © OpenStreetMap contributors." in answer.text
     assert "https://tile.openstreetmap.org" in answer.headers["content-security-policy"]
     assert 'class="label"' in answer.text
+
+
+def test_a_funder_adds_money_on_the_page_and_sees_it_listed(pages: TestClient) -> None:
+    sign_in(pages, "fiona")
+    token = csrf_of(pages.get("/web/funder").text)
+    added = pages.post(
+        "/web/funder/top-ups",
+        data={"amount": "1250.50", "note": "county grant", "csrf_token": token},
+    )
+    assert added.status_code == 200, added.text  # followed back to the page
+    assert "$1,250.50 added to the fund." in added.text
+    assert "<td>county grant</td>" in added.text
+    refused = pages.post("/web/funder/top-ups", data={"amount": "-1", "csrf_token": token})
+    assert refused.status_code == 422
+    forged = pages.post("/web/funder/top-ups", data={"amount": "5", "csrf_token": "0" * 32})
+    assert forged.status_code == 403
+    assert added.text.count("<td>county grant</td>") == 1
