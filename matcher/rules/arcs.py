@@ -14,7 +14,8 @@ import numpy.typing as npt
 
 from matcher.capacity.pools import Pool, Pools
 from matcher.rules.geography import pair_distance_km
-from matcher.rules.registry import PairFrame, first_broken
+from matcher.rules.profiles import profiles
+from matcher.rules.registry import PAIR_FREE_RULES, PairFrame, first_broken
 from matcher.rules.service import type_pairs
 from matcher.rules.tables import FloatArray, IntArray, Tables
 
@@ -66,7 +67,9 @@ def evaluate_pairs(tables: Tables, needs: IntArray | None = None, *, reach: bool
     p = tables.needs.participant[n]
     distance = pair_distance_km(tables.participants, tables.programs, p, g)
     frame = PairFrame(tables.participants, tables.programs, p, g, distance, tables.needs, n)
-    return Pairs(n, g, distance, first_broken(frame))
+    # Barriers and eligibility by profile, one lookup per pair; the rest pair by pair.
+    free = profiles(tables).first_broken(p, g)
+    return Pairs(n, g, distance, first_broken(frame, after=PAIR_FREE_RULES, code=free))
 
 
 def candidate_arcs(tables: Tables, pools: Pools, pairs: Pairs | None = None) -> Arcs:

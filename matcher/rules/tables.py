@@ -14,11 +14,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from matcher.scenario import Participant, Program, Scenario
+
+if TYPE_CHECKING:
+    from matcher.rules.profiles import Profiles
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
@@ -186,6 +190,8 @@ class Tables:
     needs: Needs
     type_vocab: Vocab
     program_index: dict[str, int]
+    profiles: Profiles | None = None
+    """Set by ``matcher.rules.profiles.profiles`` on first use."""
 
 
 def _flags(items: Sequence[object], path: str) -> BoolArray:
