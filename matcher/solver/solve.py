@@ -47,6 +47,11 @@ class Objective:
     spend: float
 
 
+_ANSWER_SHARE = 0.8
+"""Explaining and writing an answer over preparing its arcs (tables, pairs, arcs and
+the greedy): about 0.6 measured at state scale (``docs/benchmarks.md``), with room."""
+
+
 @dataclass(frozen=True)
 class SolverOptions:
     """How hard to try: the time limit in seconds, checked between flows.
@@ -56,6 +61,9 @@ class SolverOptions:
     """
 
     time_limit: float = 60.0
+    started: float | None = None
+    """``time.monotonic()`` when the limit began to count (default: when ``solve`` is
+    called); the command line starts it when reading the scenario ends."""
 
 
 @dataclass(frozen=True)
@@ -139,7 +147,7 @@ def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
     """Decide who goes where; levels 1-3 exact (or bounded when time runs out)."""
     opts = options or SolverOptions()
     start = time.monotonic()
-    deadline = start + opts.time_limit
+    deadline = (start if opts.started is None else opts.started) + opts.time_limit
     tables = build_tables(scenario)
     pools = pools_of(scenario.programs, scenario.participants)
     pairs = evaluate_pairs(tables)
@@ -148,6 +156,9 @@ def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
     cents = price_cents(arcs.price)
     budget = budget_cents(scenario.fund.budget)
     warm = greedy(tables, arcs, nodes.of_arc, capacity, cents, budget)
+    # The limit covers the answer, not only the search: explaining the unmet needs and
+    # writing the answer take about ``_ANSWER_SHARE`` of the time preparing took.
+    deadline -= _ANSWER_SHARE * (time.monotonic() - start)
     levels = solve_levels(
         arcs.need, nodes.of_arc, capacity, cents, tables.needs.acute, budget, deadline, warm
     )
