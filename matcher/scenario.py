@@ -265,6 +265,8 @@ class Scenario(_Model):
                         f" no program {entry.program_id}"
                     )
             for k, need in enumerate(person.needs):
+                if not (need.preferred_programs or need.declined_programs):
+                    continue  # most needs name no program: nothing to look up
                 for name in ("preferred_programs", "declined_programs"):
                     for j, pid in enumerate(getattr(need, name)):
                         if pid not in known:

@@ -8,7 +8,8 @@
    step 2's answer is itself a maximiser of the priced value at its ``lam* > 0``:
    then no answer with the same counts spends less.
 
-The deadline is checked between flows (one flow is never interrupted): past it,
+The deadline is checked between flows (one flow is never interrupted), and a flow
+that would likely end past it is not started (``flow.Clock``): past it,
 the best answer within budget found so far is returned, unproven, with the
 bounds proven so far. A ``warm`` answer (the greedy's) is where each level starts:
 the answer is never worse than it on the level where the search stopped.
@@ -24,7 +25,7 @@ import numpy.typing as npt
 
 from matcher.rules.tables import IntArray
 from matcher.solver.budget import Stage, maximise_within_budget
-from matcher.solver.flow import FREE
+from matcher.solver.flow import FREE, Clock, OutOfTime
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -50,11 +51,13 @@ def solve_levels(
     budget_cents: int,
     deadline: float,
     warm: BoolArray | None = None,
+    clock: Clock | None = None,
 ) -> LevelsOutcome:
     """Levels 1-3 over the given arcs; ``acute`` is per need, ``cents`` per arc.
 
     ``warm``, a choice of arcs within every pool and the budget, is the fallback of
-    each level while its search has not found better.
+    each level while its search has not found better. ``clock`` (by default one with
+    ``deadline``) refuses flows that would end past the deadline.
     """
     # Count money in the largest unit that divides every price (exact, and smaller
     # costs make every flow faster); the budget rounds down to that unit.
@@ -65,7 +68,16 @@ def solve_levels(
     n_needs = len(acute)
     arc_acute = acute[need]
     free = np.full(n_needs, FREE, dtype=np.int64)
-    base = Stage(need, node, node_capacity, cents, free, np.zeros(0, np.int64), arc_acute * 1)
+    base = Stage(
+        need,
+        node,
+        node_capacity,
+        cents,
+        free,
+        np.zeros(0, np.int64),
+        arc_acute * 1,
+        Clock(deadline) if clock is None else clock,
+    )
 
     # Level 1: acute needs only (the others have no arc, so nothing to decide).
     only = np.flatnonzero(arc_acute)
@@ -114,7 +126,10 @@ def solve_levels(
         gate=np.where(acute, 0, 1),
         gate_supply=np.array([met_acute, met_other], dtype=np.int64),
     )
-    third = level3.cheapest(cents)
+    try:
+        third = level3.cheapest(cents)
+    except OutOfTime:
+        return outcome
     return replace(
         outcome,
         chosen=third.chosen,

@@ -26,7 +26,7 @@ from matcher.money import budget_cents, price_cents
 from matcher.rules.arcs import Arcs, Pairs, candidate_arcs, evaluate_pairs
 from matcher.rules.tables import IntArray, Tables, build_tables
 from matcher.scenario import Scenario
-from matcher.solver.flow import NO_OWNER, PoolNodes, assign
+from matcher.solver.flow import NO_OWNER, UNLIMITED, Clock, OutOfTime, PoolNodes, assign
 from matcher.solver.greedy import greedy
 from matcher.solver.levels import solve_levels
 from matcher.solver.preferences import arc_penalty
@@ -116,9 +116,11 @@ def keep_levels_prefer(
     capacity: IntArray,
     chosen: BoolArray,
     penalty: IntArray | None = None,
+    clock: Clock = UNLIMITED,
 ) -> BoolArray:
     """Level 4: same counts, same purchases, least total penalty (by default the
-    participants' preferences, ``arc_penalty``; a caller may add its own terms)."""
+    participants' preferences, ``arc_penalty``; a caller may add its own terms).
+    Raises ``OutOfTime`` when ``clock`` refuses the flow."""
     used = np.bincount(nodes.of_arc[chosen], minlength=len(capacity))
     capacity = np.where(nodes.pool == Pool.PURCHASE, used, capacity)
     keep = capacity[nodes.of_arc] > 0
@@ -131,6 +133,7 @@ def keep_levels_prefer(
         capacity,
         np.where(acute, 0, 1).astype(np.int64),
         np.array([met_acute, int(chosen.sum()) - met_acute], dtype=np.int64),
+        clock,
     )
     out = np.zeros(len(arcs), dtype=bool)
     out[np.flatnonzero(keep)[picked]] = True
@@ -159,8 +162,17 @@ def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
     # The limit covers the answer, not only the search: explaining the unmet needs and
     # writing the answer take about ``_ANSWER_SHARE`` of the time preparing took.
     deadline -= _ANSWER_SHARE * (time.monotonic() - start)
+    clock = Clock(deadline)
     levels = solve_levels(
-        arcs.need, nodes.of_arc, capacity, cents, tables.needs.acute, budget, deadline, warm
+        arcs.need,
+        nodes.of_arc,
+        capacity,
+        cents,
+        tables.needs.acute,
+        budget,
+        deadline,
+        warm,
+        clock,
     )
     chosen = levels.chosen
     if not levels.proven and _ranks(tables, arcs, warm) > _ranks(tables, arcs, chosen):
@@ -168,9 +180,12 @@ def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
     flows = levels.flows
     preferences = "level 4 skipped: time limit"
     if time.monotonic() <= deadline:
-        chosen = keep_levels_prefer(tables, arcs, nodes, capacity, chosen)
-        flows += 1
-        preferences = "level 4 by preference"
+        try:
+            chosen = keep_levels_prefer(tables, arcs, nodes, capacity, chosen, clock=clock)
+            flows += 1
+            preferences = "level 4 by preference"
+        except OutOfTime:
+            pass
     objective = _objective(tables, arcs, chosen)
     status = OPTIMAL if levels.proven else FEASIBLE
     bounds = (

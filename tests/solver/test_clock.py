@@ -1,0 +1,84 @@
+"""Flows that would end past the deadline are not started: the answer falls back, bounds kept."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from matcher.capacity.pools import pools_of
+from matcher.generate import GenerateOptions, generate
+from matcher.money import budget_cents, price_cents
+from matcher.rules.arcs import candidate_arcs
+from matcher.rules.tables import build_tables
+from matcher.scenario import Scenario, parse_scenario
+from matcher.solver import SolverOptions, solve
+from matcher.solver.flow import FREE, Clock, OutOfTime, assign
+from matcher.solver.greedy import greedy
+from matcher.solver.levels import solve_levels
+from matcher.solver.solve import program_nodes
+
+
+def _scenario() -> Scenario:
+    return parse_scenario(generate(GenerateOptions(600, 60, 5, None)))
+
+
+def test_a_clock_refuses_a_flow_predicted_to_end_past_its_deadline() -> None:
+    clock = Clock(time.monotonic() + 60, per_arc=1.0)
+    with pytest.raises(OutOfTime):
+        clock.start(100)
+    started = clock.start(10)
+    clock.record(10, started)
+    assert clock.per_arc == 1.0  # a flow faster than the slowest seen leaves the rate
+
+
+def test_a_clock_learns_the_slowest_rate() -> None:
+    clock = Clock()
+    clock.record(1_000, time.monotonic() - 1.0)
+    assert clock.per_arc >= 1e-3
+    clock.start(10**9)  # no deadline: never refused
+
+
+def test_assign_starts_no_flow_past_the_deadline() -> None:
+    need = np.array([0, 1], dtype=np.int64)
+    node = np.array([0, 0], dtype=np.int64)
+    args = (need, node, np.array([-1, -1]), np.array([1]), np.full(2, FREE), np.zeros(0, np.int64))
+    assert assign(*args).sum() == 1
+    with pytest.raises(OutOfTime):
+        assign(*args, clock=Clock(time.monotonic() - 1))
+
+
+def test_levels_whose_every_flow_is_refused_answer_the_warm_start_with_bounds() -> None:
+    scenario = _scenario()
+    tables = build_tables(scenario)
+    pools = pools_of(scenario.programs, scenario.participants)
+    arcs = candidate_arcs(tables, pools)
+    nodes, capacity = program_nodes(tables, arcs, pools)
+    cents = price_cents(arcs.price)
+    budget = budget_cents(scenario.fund.budget)
+    warm = greedy(tables, arcs, nodes.of_arc, capacity, cents, budget)
+    acute = tables.needs.acute
+    far = time.monotonic() + 3600
+    refusing = Clock(far, per_arc=3600.0)  # every flow predicted to take an hour per arc
+    out = solve_levels(arcs.need, nodes.of_arc, capacity, cents, acute, budget, far, warm, refusing)
+    assert not out.proven
+    assert out.flows == 0
+    assert out.chosen.tolist() == warm.tolist()
+    assert out.acute_bound >= int(acute[arcs.need[warm]].sum())
+    assert out.matched_bound >= int(warm.sum())
+
+
+def test_a_limit_spent_before_solving_starts_answers_the_greedy_never_empty() -> None:
+    scenario = _scenario()
+    spent = SolverOptions(time_limit=1.0, started=time.monotonic() - 10)
+    late = solve(scenario, spent)
+    assert late.status == "FEASIBLE"
+    assert late.flows == 0
+    assert late.objective.matched > 0
+    full = solve(scenario, SolverOptions(time_limit=600))
+    assert full.status == "OPTIMAL"
+    assert full.objective.matched >= late.objective.matched
+    assert full.bounds == full.objective
+    assert late.bounds.matched >= full.objective.matched
+    assert late.bounds.acute_matched >= full.objective.acute_matched
