@@ -93,9 +93,16 @@ def greedy(
     node_capacity: IntArray,
     cents: IntArray,
     budget_cents: int,
+    start: BoolArray | None = None,
+    eligible: BoolArray | None = None,
 ) -> BoolArray:
     """The greedy's arcs (see the module docstring); ``node`` is each arc's pool node,
     ``cents`` each arc's price in whole cents, rounded as the exact levels round it.
+
+    From ``start`` (arcs already chosen, within every pool and the budget), the greedy
+    only adds: their needs stay as they are, their places and money are spent, and
+    the needs left take what remains. ``eligible`` (per need) limits which needs may
+    be added.
 
     Needs are taken in blocks. Between blocks, the arcs a later need could no longer
     take (their pool node full, or their price above the budget left) are dropped in
@@ -106,11 +113,19 @@ def greedy(
     position = np.empty(tables.needs.size, dtype=np.int64)
     position[need_order(tables)] = np.arange(tables.needs.size)
     order = arc_order(position[arcs.need], arcs, cents)
+    room = node_capacity.astype(np.int64)
+    budget = budget_cents
+    if start is not None or eligible is not None:
+        open_ = np.ones(tables.needs.size, dtype=bool) if eligible is None else eligible.copy()
+        if start is not None:
+            room = room - np.bincount(node[start], minlength=len(room))
+            budget -= int(cents[start].sum())
+            open_[arcs.need[start]] = False
+        order = order[open_[arcs.need[order]]]
     turn = position[arcs.need[order]]
     arc_node = node[order]
     arc_cost = cents[order]
-    left = node_capacity.astype(np.int64).tolist()
-    budget = budget_cents
+    left = room.tolist()
     taken: list[int] = []
     done = 0
     block = _FIRST_BLOCK
@@ -137,6 +152,6 @@ def greedy(
         live &= arc_cost[end:] <= budget
         keep = end + np.flatnonzero(live)
         order, turn, arc_node, arc_cost = order[keep], turn[keep], arc_node[keep], arc_cost[keep]
-    chosen = np.zeros(len(arcs), dtype=bool)
+    chosen = np.zeros(len(arcs), dtype=bool) if start is None else start.copy()
     chosen[np.array(taken, dtype=np.int64)] = True
     return chosen

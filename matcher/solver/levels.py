@@ -18,6 +18,7 @@ the answer is never worse than it on the level where the search stopped.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -52,12 +53,15 @@ def solve_levels(
     deadline: float,
     warm: BoolArray | None = None,
     clock: Clock | None = None,
+    fill: Callable[[BoolArray], BoolArray] | None = None,
 ) -> LevelsOutcome:
     """Levels 1-3 over the given arcs; ``acute`` is per need, ``cents`` per arc.
 
     ``warm``, a choice of arcs within every pool and the budget, is the fallback of
     each level while its search has not found better. ``clock`` (by default one with
-    ``deadline``) refuses flows that would end past the deadline.
+    ``deadline``) refuses flows that would end past the deadline. ``fill`` adds to a
+    choice of arcs what the greedy can still place of the needs that are not acute: when
+    the deadline cuts level 2 short, level 1's answer so filled is its floor.
     """
     # Count money in the largest unit that divides every price (exact, and smaller
     # costs make every flow faster); the budget rounds down to that unit.
@@ -103,6 +107,10 @@ def solve_levels(
     second = maximise_within_budget(
         level2, budget_cents, deadline, level2.point(so_far), others_reachable, first.lam
     )
+    if not second.proven and fill is not None and so_far is not warm:
+        filled = level2.point(fill(so_far))
+        if filled.value > second.best.value:
+            second = replace(second, best=filled)
     met_other = second.best.value
     proven = first.proven and second.proven
     flows = first.flows + second.flows

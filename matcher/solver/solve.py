@@ -173,6 +173,9 @@ def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
         deadline,
         warm,
         clock,
+        lambda start: greedy(
+            tables, arcs, nodes.of_arc, capacity, cents, budget, start, ~tables.needs.acute
+        ),
     )
     chosen = levels.chosen
     if not levels.proven and _ranks(tables, arcs, warm) > _ranks(tables, arcs, chosen):

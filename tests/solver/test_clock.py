@@ -82,3 +82,47 @@ def test_a_limit_spent_before_solving_starts_answers_the_greedy_never_empty() ->
     assert full.bounds == full.objective
     assert late.bounds.matched >= full.objective.matched
     assert late.bounds.acute_matched >= full.objective.acute_matched
+
+
+class _OnlyAcuteFlows(Clock):
+    """Refuses every flow larger than the acute arcs: level 1 runs, level 2 never starts."""
+
+    def __init__(self, acute_arcs: int) -> None:
+        super().__init__()
+        self.acute_arcs = acute_arcs
+
+    def start(self, arcs: int) -> float:
+        if arcs > self.acute_arcs:
+            raise OutOfTime
+        return super().start(arcs)
+
+
+def test_level_one_cut_short_of_level_two_is_filled_by_the_greedy_with_other_needs() -> None:
+    scenario = _scenario()
+    tables = build_tables(scenario)
+    pools = pools_of(scenario.programs, scenario.participants)
+    arcs = candidate_arcs(tables, pools)
+    nodes, capacity = program_nodes(tables, arcs, pools)
+    cents = price_cents(arcs.price)
+    budget = budget_cents(scenario.fund.budget)
+    acute = tables.needs.acute
+    clock = _OnlyAcuteFlows(int(acute[arcs.need].sum()))
+    far = time.monotonic() + 3600
+
+    def fill(start: np.ndarray) -> np.ndarray:
+        return greedy(tables, arcs, nodes.of_arc, capacity, cents, budget, start, ~acute)
+
+    args = (arcs.need, nodes.of_arc, capacity, cents, acute, budget, far, None)
+    bare = solve_levels(*args, clock)
+    filled = solve_levels(*args, _OnlyAcuteFlows(clock.acute_arcs), fill)
+    assert not bare.proven
+    assert not filled.proven
+    met_acute = acute[arcs.need[bare.chosen]].sum()
+    assert met_acute == acute[arcs.need[filled.chosen]].sum() > 0
+    assert not bare.chosen[~acute[arcs.need]].any()  # level 1 alone places acute needs only
+    assert filled.chosen[~acute[arcs.need]].any()
+    assert (filled.chosen | bare.chosen).tolist() == filled.chosen.tolist()
+    used = np.bincount(nodes.of_arc[filled.chosen], minlength=len(capacity))
+    assert (used <= capacity).all()
+    assert int(cents[filled.chosen].sum()) <= budget
+    assert np.bincount(arcs.need[filled.chosen]).max() == 1

@@ -103,3 +103,20 @@ def test_arc_order_equals_one_lexsort_with_ties_in_distance_and_price(
         (shuffled.program, shuffled.distance_km, cents[::-1], _POOL_RANK[shuffled.pool], turn[::-1])
     )
     assert arc_order(turn[::-1], shuffled, cents[::-1]).tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_greedy_from_its_own_acute_picks_ends_where_the_greedy_ends(seed: int) -> None:
+    scenario = parse_scenario(generate(GenerateOptions(participants=500, programs=40, seed=seed)))
+    tables = build_tables(scenario)
+    pools = pools_of(scenario.programs, scenario.participants)
+    arcs = candidate_arcs(tables, pools)
+    nodes, capacity = program_nodes(tables, arcs, pools)
+    cents = price_cents(arcs.price)
+    money = budget_cents(scenario.fund.budget)
+    whole = greedy(tables, arcs, nodes.of_arc, capacity, cents, money)
+    acute = tables.needs.acute
+    start = whole & acute[arcs.need]
+    assert 0 < start.sum() < whole.sum()
+    rest = greedy(tables, arcs, nodes.of_arc, capacity, cents, money, start, ~acute)
+    assert rest.tolist() == whole.tolist()
