@@ -83,13 +83,20 @@ class PoolNodes:
         node is that participant's alone: (owner, program, pool).
         """
         key = program.astype(np.int64) * _POOLS + pool
+        span = (int(program.max()) + 1) * _POOLS if len(program) else 0
         if owner is not None:
-            span = (int(program.max()) + 1) * _POOLS if len(program) else 0
             key = np.where(owner == NO_OWNER, key, span * (owner + 1) + key)
-        _uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-        return PoolNodes(
-            inverse.astype(np.int64), program[first].astype(np.int64), pool[first].astype(np.int64)
-        )
+        # Nodes numbered in key order (as ``np.unique`` would): the shared (program, pool)
+        # keys, below ``span``, found without a sort; then the few owned ones, sorted.
+        shared = key < span
+        present = np.zeros(span, dtype=bool)
+        present[key[shared]] = True
+        keys = np.concatenate([np.flatnonzero(present), np.unique(key[~shared])])
+        of_arc = np.empty(len(key), dtype=np.int64)
+        of_arc[shared] = (np.cumsum(present) - 1)[key[shared]]
+        of_arc[~shared] = np.searchsorted(keys, key[~shared])
+        local = keys % span if span else keys
+        return PoolNodes(of_arc, local // _POOLS, local % _POOLS)
 
 
 _POOLS = 4
