@@ -7,17 +7,12 @@ import time
 import numpy as np
 import pytest
 
-from matcher.capacity.pools import pools_of
 from matcher.generate import GenerateOptions, generate
-from matcher.money import budget_cents, price_cents
-from matcher.rules.arcs import candidate_arcs
-from matcher.rules.tables import build_tables
 from matcher.scenario import Scenario, parse_scenario
 from matcher.solver import SolverOptions, solve
 from matcher.solver.flow import FREE, Clock, OutOfTime, assign
-from matcher.solver.greedy import greedy
 from matcher.solver.levels import solve_levels
-from matcher.solver.solve import program_nodes
+from tests.solver.network import network_of
 
 
 def _scenario() -> Scenario:
@@ -50,22 +45,18 @@ def test_assign_starts_no_flow_past_the_deadline() -> None:
 
 
 def test_levels_whose_every_flow_is_refused_answer_the_warm_start_with_bounds() -> None:
-    scenario = _scenario()
-    tables = build_tables(scenario)
-    pools = pools_of(scenario.programs, scenario.participants)
-    arcs = candidate_arcs(tables, pools)
-    nodes, capacity = program_nodes(tables, arcs, pools)
-    cents = price_cents(arcs.price)
-    budget = budget_cents(scenario.fund.budget)
-    warm = greedy(tables, arcs, nodes.of_arc, capacity, cents, budget)
-    acute = tables.needs.acute
+    net = network_of(_scenario())
+    warm = net.greedy()
+    acute, need = net.acute, net.arcs.need
     far = time.monotonic() + 3600
     refusing = Clock(far, per_arc=3600.0)  # every flow predicted to take an hour per arc
-    out = solve_levels(arcs.need, nodes.of_arc, capacity, cents, acute, budget, far, warm, refusing)
+    out = solve_levels(
+        need, net.node, net.capacity, net.cents, acute, net.budget, far, warm, refusing
+    )
     assert not out.proven
     assert out.flows == 0
     assert out.chosen.tolist() == warm.tolist()
-    assert out.acute_bound >= int(acute[arcs.need[warm]].sum())
+    assert out.acute_bound >= int(acute[need[warm]].sum())
     assert out.matched_bound >= int(warm.sum())
 
 
@@ -98,31 +89,25 @@ class _OnlyAcuteFlows(Clock):
 
 
 def test_level_one_cut_short_of_level_two_is_filled_by_the_greedy_with_other_needs() -> None:
-    scenario = _scenario()
-    tables = build_tables(scenario)
-    pools = pools_of(scenario.programs, scenario.participants)
-    arcs = candidate_arcs(tables, pools)
-    nodes, capacity = program_nodes(tables, arcs, pools)
-    cents = price_cents(arcs.price)
-    budget = budget_cents(scenario.fund.budget)
-    acute = tables.needs.acute
-    clock = _OnlyAcuteFlows(int(acute[arcs.need].sum()))
+    net = network_of(_scenario())
+    acute, need = net.acute, net.arcs.need
+    clock = _OnlyAcuteFlows(int(acute[need].sum()))
     far = time.monotonic() + 3600
 
     def fill(start: np.ndarray) -> np.ndarray:
-        return greedy(tables, arcs, nodes.of_arc, capacity, cents, budget, start, ~acute)
+        return net.greedy(start, ~acute)
 
-    args = (arcs.need, nodes.of_arc, capacity, cents, acute, budget, far, None)
+    args = (need, net.node, net.capacity, net.cents, acute, net.budget, far, None)
     bare = solve_levels(*args, clock)
     filled = solve_levels(*args, _OnlyAcuteFlows(clock.acute_arcs), fill)
     assert not bare.proven
     assert not filled.proven
-    met_acute = acute[arcs.need[bare.chosen]].sum()
-    assert met_acute == acute[arcs.need[filled.chosen]].sum() > 0
-    assert not bare.chosen[~acute[arcs.need]].any()  # level 1 alone places acute needs only
-    assert filled.chosen[~acute[arcs.need]].any()
+    met_acute = acute[need[bare.chosen]].sum()
+    assert met_acute == acute[need[filled.chosen]].sum() > 0
+    assert not bare.chosen[~acute[need]].any()  # level 1 alone places acute needs only
+    assert filled.chosen[~acute[need]].any()
     assert (filled.chosen | bare.chosen).tolist() == filled.chosen.tolist()
-    used = np.bincount(nodes.of_arc[filled.chosen], minlength=len(capacity))
-    assert (used <= capacity).all()
-    assert int(cents[filled.chosen].sum()) <= budget
-    assert np.bincount(arcs.need[filled.chosen]).max() == 1
+    used = np.bincount(net.node[filled.chosen], minlength=len(net.capacity))
+    assert (used <= net.capacity).all()
+    assert int(net.cents[filled.chosen].sum()) <= net.budget
+    assert np.bincount(need[filled.chosen]).max() == 1

@@ -14,14 +14,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import matcher.solver.greedy as greedy_module
-from matcher.capacity.pools import pools_of
 from matcher.generate import GenerateOptions, generate
-from matcher.money import budget_cents, price_cents
-from matcher.rules.arcs import Arcs, candidate_arcs
-from matcher.rules.tables import IntArray, Tables, build_tables
+from matcher.rules.arcs import Arcs
+from matcher.rules.tables import IntArray, Tables
 from matcher.scenario import Scenario, parse_scenario
 from matcher.solver.greedy import _POOL_RANK, arc_order, greedy, need_order
-from matcher.solver.solve import program_nodes
+from tests.solver.network import network_of
 from tests.strategies import scenarios
 
 
@@ -43,14 +41,10 @@ def reference(
 
 
 def _check(scenario: Scenario, budget: int | None = None) -> None:
-    tables = build_tables(scenario)
-    pools = pools_of(scenario.programs, scenario.participants)
-    arcs = candidate_arcs(tables, pools)
-    nodes, capacity = program_nodes(tables, arcs, pools)
-    cents = price_cents(arcs.price)
-    money = budget_cents(scenario.fund.budget) if budget is None else budget
-    expected = reference(tables, arcs, nodes.of_arc, capacity, cents, money)
-    got = greedy(tables, arcs, nodes.of_arc, capacity, cents, money)
+    net = network_of(scenario)
+    money = net.budget if budget is None else budget
+    expected = reference(net.tables, net.arcs, net.node, net.capacity, net.cents, money)
+    got = greedy(net.tables, net.arcs, net.node, net.capacity, net.cents, money)
     assert got.tolist() == expected.tolist()
 
 
@@ -107,16 +101,8 @@ def test_arc_order_equals_one_lexsort_with_ties_in_distance_and_price(
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_greedy_from_its_own_acute_picks_ends_where_the_greedy_ends(seed: int) -> None:
-    scenario = parse_scenario(generate(GenerateOptions(participants=500, programs=40, seed=seed)))
-    tables = build_tables(scenario)
-    pools = pools_of(scenario.programs, scenario.participants)
-    arcs = candidate_arcs(tables, pools)
-    nodes, capacity = program_nodes(tables, arcs, pools)
-    cents = price_cents(arcs.price)
-    money = budget_cents(scenario.fund.budget)
-    whole = greedy(tables, arcs, nodes.of_arc, capacity, cents, money)
-    acute = tables.needs.acute
-    start = whole & acute[arcs.need]
+    net = network_of(parse_scenario(generate(GenerateOptions(500, 40, seed))))
+    whole = net.greedy()
+    start = whole & net.acute[net.arcs.need]
     assert 0 < start.sum() < whole.sum()
-    rest = greedy(tables, arcs, nodes.of_arc, capacity, cents, money, start, ~acute)
-    assert rest.tolist() == whole.tolist()
+    assert net.greedy(start, ~net.acute).tolist() == whole.tolist()
