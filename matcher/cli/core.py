@@ -60,20 +60,20 @@ def solve(
     from matcher.solver import SolverOptions
     from matcher.solver import solve as run
 
-    data = load(scenario)
-    started = time.monotonic()  # the time limit counts from here: reading is not solving
-    needs = sum(len(p.needs) for p in data.participants)
-    say(
-        f"solving: {len(data.programs)} programs, {len(data.participants)} participants, "
-        f"{needs} needs, budget {data.fund.budget:,.2f}"
-    )
     # The scenario's millions of objects live until the answer is written: frozen, the
     # collector's full passes stop walking them again and again (seconds at state scale).
-    # Solving and answering make no reference cycles (arrays, rows, dicts of numbers and
-    # text), so the collector is off until the answer is written.
-    gc.freeze()
+    # Reading, solving and answering make no reference cycles (models, arrays, rows,
+    # dicts of numbers and text), so the collector is off until the answer is written.
     gc.disable()
     try:
+        data = load(scenario)
+        started = time.monotonic()  # the time limit counts from here: reading is not solving
+        gc.freeze()
+        needs = sum(len(p.needs) for p in data.participants)
+        say(
+            f"solving: {len(data.programs)} programs, {len(data.participants)} participants, "
+            f"{needs} needs, budget {data.fund.budget:,.2f}"
+        )
         solution = run(data, SolverOptions(time_limit=time_limit, started=started))
         answer = build_assignment(solution)
         for warning in answer.warnings:
