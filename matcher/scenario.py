@@ -456,6 +456,11 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         if was:
+            if gc.get_freeze_count() == 0:
+                # Hand the new objects to the oldest generation without a pass over them
+                # (otherwise the first allocation after ``enable`` would walk them all).
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 

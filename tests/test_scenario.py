@@ -348,8 +348,10 @@ def test_reading_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> N
     was = gc.isenabled()
     try:
         gc.enable() if enabled else gc.disable()
+        frozen = gc.get_freeze_count()
         assert loads_scenario(text) == parse_scenario(json.loads(text))
         assert gc.isenabled() is enabled
+        assert gc.get_freeze_count() == frozen  # nothing left frozen
         with pytest.raises(ScenarioInvalid):
             loads_scenario('{"format": "lead-matcher/scenario@1", "programs": 3}')
         assert gc.isenabled() is enabled
