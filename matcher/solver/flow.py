@@ -47,6 +47,8 @@ class Clock:
 
     deadline: float = math.inf
     per_arc: float = 0.0
+    flows: int = 0
+    """Flows run to the end (a network solved part by part counts once)."""
 
     def start(self, arcs: int) -> float:
         """Check that a flow over ``arcs`` arcs may start now; the time it starts."""
@@ -137,10 +139,12 @@ def assign(
                 need[idx], node[idx], cost[idx], node_capacity, gate, gate_supply
             )
             clock.record(len(idx), started)
+        clock.flows += 1
         return chosen
     started = clock.start(len(need))
     chosen = _assign_one(need, node, cost, node_capacity, gate, gate_supply)
     clock.record(len(need), started)
+    clock.flows += 1
     return chosen
 
 

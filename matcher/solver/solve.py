@@ -201,6 +201,8 @@ def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
         if levels.proven
         else Objective(levels.acute_bound, levels.matched_bound, levels.spend_bound_cents / 100)
     )
+    # The clock counts the flows a search cut short ran too (the levels' count drops them).
+    flows = max(flows, clock.flows)
     method = f"min-cost flow x{flows}, {preferences}"
     return Solution(
         scenario,
