@@ -32,6 +32,7 @@ import numpy as np
 from matcher.capacity.pools import Pool
 from matcher.money import budget_cents, dollars, price_cents
 from matcher.rules.counts import blocked_counts
+from matcher.rules.profiles import row_groups
 from matcher.rules.registry import RULE_NAMES, RULES, phrase
 from matcher.rules.tables import BoolArray, IntArray
 from matcher.solver.solve import Solution
@@ -254,23 +255,31 @@ def unmatched_needs(solution: Solution) -> list[Unmatched]:
     )
     words = list(labels)
     reason = _reason_codes(ev)
-    cases, case_of = np.unique(_case_keys(ev, reason, label), axis=0, return_inverse=True)
+    keys = _case_keys(ev, reason, label)
+    case_of, first = row_groups(keys)
     details = [
-        _detail(key, words[key[1]] if key[1] >= 0 else "", ev.budget_left) for key in cases.tolist()
+        _detail(key, words[key[1]] if key[1] >= 0 else "", ev.budget_left)
+        for key in keys[first].tolist()
+    ]
+    # ``blocked_by`` likewise: one dict per distinct row of rule counts, copied per need
+    # (each need owns its dict, as if built alone).
+    blocked_of, blocked_first = row_groups(ev.per_rule[:, 1:])
+    blocked = [
+        {RULE_NAMES[i]: n for i, n in enumerate(counts) if n} or None
+        for counts in ev.per_rule[blocked_first, 1:].tolist()
     ]
     owner_ids = tables.participants.ids
     need_ids = tables.needs.ids
     owners = tables.needs.participant.tolist()
-    out = []
-    for k, r, c, counts in zip(
-        unmet.tolist(),
-        reason.tolist(),
-        case_of.reshape(-1).tolist(),
-        ev.per_rule.tolist(),
-        strict=True,
-    ):
-        blocked = {RULE_NAMES[i]: n for i, n in enumerate(counts[1:]) if n}
-        out.append(
-            Unmatched(need_ids[k], owner_ids[owners[k]], _REASONS[r], blocked or None, details[c])
+    return [
+        Unmatched(
+            need_ids[k],
+            owner_ids[owners[k]],
+            _REASONS[r],
+            None if (counts := blocked[b]) is None else counts.copy(),
+            details[c],
         )
-    return out
+        for k, r, c, b in zip(
+            unmet.tolist(), reason.tolist(), case_of.tolist(), blocked_of.tolist(), strict=True
+        )
+    ]

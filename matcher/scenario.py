@@ -13,8 +13,10 @@ program, is an error.
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -265,6 +267,8 @@ class Scenario(_Model):
                         f" no program {entry.program_id}"
                     )
             for k, need in enumerate(person.needs):
+                if not (need.preferred_programs or need.declined_programs):
+                    continue  # most needs name no program: nothing to look up
                 for name in ("preferred_programs", "declined_programs"):
                     for j, pid in enumerate(getattr(need, name)):
                         if pid not in known:
@@ -438,9 +442,36 @@ def load_scenario(source: str | Path) -> Scenario:
 _SUSPECT = re.compile(r"\\u(?:0000|[dD][89a-fA-F])|\x00")
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Run a block without the cyclic garbage collector (as it was before, after it).
+
+    Reading a state-scale scenario makes over a million objects, none in a reference
+    cycle; with the collector on, its full passes walk them again and again and take
+    most of the reading time (about 9 s of 11 s measured, ``docs/benchmarks.md``).
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            if gc.get_freeze_count() == 0:
+                # Hand the new objects to the oldest generation without a pass over them
+                # (otherwise the first allocation after ``enable`` would walk them all).
+                gc.freeze()
+                gc.unfreeze()
+            gc.enable()
+
+
 def loads_scenario(text: str) -> Scenario:
     """Parse scenario JSON text; malformed, too deep or holding text no store can keep
     (a NUL, a lone surrogate) is an issue like any other, naming its path."""
+    with collector_paused():
+        return _loads_scenario(text)
+
+
+def _loads_scenario(text: str) -> Scenario:
     if "null" not in text and _SUSPECT.search(text) is None:
         fast = _validate_json_text(text)
         if fast is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import json
 import math
 import re
@@ -339,3 +340,20 @@ def test_a_waitlist_position_on_an_unknown_program_is_kept_and_warned_about() ->
     assert scenario.warnings() == [
         "participants[0].waitlist_positions[0].program_id: no program closed-program"
     ]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_reading_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> None:
+    text = json.dumps(generate(GenerateOptions(participants=20, programs=5, seed=1)))
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        frozen = gc.get_freeze_count()
+        assert loads_scenario(text) == parse_scenario(json.loads(text))
+        assert gc.isenabled() is enabled
+        assert gc.get_freeze_count() == frozen  # nothing left frozen
+        with pytest.raises(ScenarioInvalid):
+            loads_scenario('{"format": "lead-matcher/scenario@1", "programs": 3}')
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()

@@ -26,6 +26,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from matcher.rules.tables import in_sorted
 from matcher.scenario import Capacity, Participant, Program
 
 IntArray = npt.NDArray[np.int64]
@@ -105,7 +106,7 @@ class Pools:
 
     def has_turn(self, participant: IntArray, program: IntArray) -> BoolArray:
         """Whether each participant's own turn has come at each program."""
-        return np.isin(self.turn_keys(participant, program), self.turns)
+        return in_sorted(self.turn_keys(participant, program), self.turns)
 
     @property
     def paid_or_for_sale(self) -> BoolArray:

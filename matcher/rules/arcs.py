@@ -14,7 +14,8 @@ import numpy.typing as npt
 
 from matcher.capacity.pools import Pool, Pools
 from matcher.rules.geography import pair_distance_km
-from matcher.rules.registry import PairFrame, first_broken
+from matcher.rules.profiles import profiles
+from matcher.rules.registry import PAIR_FREE_RULES, PairFrame, first_broken
 from matcher.rules.service import type_pairs
 from matcher.rules.tables import FloatArray, IntArray, Tables
 
@@ -66,7 +67,9 @@ def evaluate_pairs(tables: Tables, needs: IntArray | None = None, *, reach: bool
     p = tables.needs.participant[n]
     distance = pair_distance_km(tables.participants, tables.programs, p, g)
     frame = PairFrame(tables.participants, tables.programs, p, g, distance, tables.needs, n)
-    return Pairs(n, g, distance, first_broken(frame))
+    # Barriers and eligibility by profile, one lookup per pair; the rest pair by pair.
+    free = profiles(tables).first_broken(p, g)
+    return Pairs(n, g, distance, first_broken(frame, after=PAIR_FREE_RULES, code=free))
 
 
 def candidate_arcs(tables: Tables, pools: Pools, pairs: Pairs | None = None) -> Arcs:
@@ -77,16 +80,19 @@ def candidate_arcs(tables: Tables, pools: Pools, pairs: Pairs | None = None) -> 
         pairs = evaluate_pairs(tables)
     ok = pairs.broken == 0
     n, g, d = pairs.need[ok], pairs.program[ok], pairs.distance_km[ok]
-    parts = []
+    has_room = np.empty((len(n), len(Pool)), dtype=bool)
     for pool in Pool:
-        has_room = pools.size(pool)[g] > 0
-        if pool is Pool.WAITLIST_TURN and has_room.any():
-            has_room &= pools.has_turn(tables.needs.participant[n], g)
-        idx = np.flatnonzero(has_room)
-        parts.append((idx, np.full(len(idx), int(pool), dtype=np.int8)))
-    idx = np.concatenate([p[0] for p in parts])
-    pool_col = np.concatenate([p[1] for p in parts])
-    order = np.lexsort((pool_col, g[idx], n[idx]))
-    idx, pool_col = idx[order], pool_col[order]
+        room = pools.size(pool)[g] > 0
+        if pool is Pool.WAITLIST_TURN and room.any():
+            room &= pools.has_turn(tables.needs.participant[n], g)
+        has_room[:, pool] = room
+    # Row-major: arcs in (pair, pool) order, which is (need, program, pool) order when the
+    # pairs come sorted by (need, program), as ``evaluate_pairs`` returns them.
+    flat = np.flatnonzero(has_room)
+    idx, pool_col = flat // len(Pool), (flat % len(Pool)).astype(np.int8)
+    key = n[idx] * (int(g.max()) + 1) + g[idx] if len(idx) else idx
+    if not bool((key[1:] >= key[:-1]).all()):
+        order = np.lexsort((pool_col, g[idx], n[idx]))
+        idx, pool_col = idx[order], pool_col[order]
     price = np.where(pool_col == Pool.PURCHASE, pools.price[g[idx]], 0.0)
     return Arcs(n[idx], g[idx], pool_col, price, d[idx])

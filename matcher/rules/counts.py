@@ -18,65 +18,11 @@ from __future__ import annotations
 import numpy as np
 
 from matcher.rules.arcs import Pairs, evaluate_pairs
-from matcher.rules.registry import PAIR_FREE_RULES, RULE_CODE, RULES, PairFrame, first_broken
-from matcher.rules.tables import IntArray, Participants, Programs, Tables, shares_bit
+from matcher.rules.profiles import profiles, row_groups
+from matcher.rules.registry import PAIR_FREE_RULES, RULE_CODE, RULES
+from matcher.rules.tables import IntArray, Tables, shares_bit
 
 _PAIRS_PER_BLOCK = 4_000_000
-
-
-def _profiles(progs: Programs) -> tuple[IntArray, IntArray]:
-    """Profile id of every program and one representative program per profile."""
-    unset = -(2**40)
-    columns = [
-        progs.excludes_active_use,
-        progs.excludes_sex_work,
-        progs.excludes_criminal_history,
-        progs.requires_religious_participation,
-        progs.conversion_therapy,
-        progs.genders_set,
-        progs.households_set,
-        progs.pets_allowed,
-        progs.requires_id,
-        progs.reserved_set,
-    ]
-    key = np.column_stack(
-        [np.asarray(c, dtype=np.int64) for c in columns]
-        + [
-            np.where(np.isnan(progs.min_age), unset, np.nan_to_num(progs.min_age)).astype(np.int64),
-            np.where(np.isnan(progs.max_age), unset, np.nan_to_num(progs.max_age)).astype(np.int64),
-            progs.genders.view(np.int64),
-            progs.households.view(np.int64),
-            progs.reserved_for.view(np.int64),
-        ]
-    )
-    _, first, profile = np.unique(key, axis=0, return_index=True, return_inverse=True)
-    return profile.reshape(-1).astype(np.int64), first.astype(np.int64)
-
-
-def _people_profiles(people: Participants) -> tuple[IntArray, IntArray]:
-    """Profile id of every participant (what barriers and eligibility read) and a representative."""
-    unset = -(2**40)
-    key = np.column_stack(
-        [
-            np.asarray(c, dtype=np.int64)
-            for c in (
-                people.active_use,
-                people.sex_work,
-                people.criminal_history,
-                people.accepts_faith_based,
-                people.has_pet,
-                people.has_id,
-                people.gender,
-                people.household,
-            )
-        ]
-        + [
-            np.where(np.isnan(people.age), unset, np.nan_to_num(people.age)).astype(np.int64),
-            people.populations.view(np.int64),
-        ]
-    )
-    _, first, profile = np.unique(key, axis=0, return_index=True, return_inverse=True)
-    return profile.reshape(-1).astype(np.int64), first.astype(np.int64)
 
 
 def blocked_counts(
@@ -94,44 +40,35 @@ def blocked_counts(
     out = np.zeros((m, n_rules), dtype=np.int64)
     if m == 0 or progs.size == 0:
         return out, _reached(tables, needs, within_reach)
-    profile, rep = _profiles(progs)
-    n_prof = len(rep)
-    combos, combo_of = np.unique(
-        tables.needs.types[needs].view(np.int64), axis=0, return_inverse=True
-    )
-    combo_of = combo_of.reshape(-1)
+    known = profiles(tables)
+    n_prof = len(known.program_rep)
+    combos, combo_of = _groups(tables.needs.types[needs].view(np.int64))
     per_combo = np.zeros((len(combos), n_prof), dtype=np.int64)
     for c, bits in enumerate(combos.view(np.uint64)):
         offers = shares_bit(progs.types, np.broadcast_to(bits, progs.types.shape))
-        per_combo[c] = np.bincount(profile[offers], minlength=n_prof)
+        per_combo[c] = np.bincount(known.program[offers], minlength=n_prof)
 
-    # One verdict per (participant profile, program profile), not per pair.
-    person_profile, person_rep = _people_profiles(tables.participants)
-    n_people = len(person_rep)
-    frame = PairFrame(
-        tables.participants,
-        progs,
-        np.repeat(person_rep, n_prof),
-        np.tile(rep, n_people),
-        np.zeros(n_people * n_prof),
-    )
-    verdict = first_broken(frame, PAIR_FREE_RULES).astype(np.int64).reshape(n_people, n_prof)
-    profile_of_need = person_profile[tables.needs.participant[needs]]
-
-    passing = np.zeros(m, dtype=np.int64)
+    # Needs of one type combination and one participant profile count alike: count each
+    # such case once, over program profiles (one verdict per pair of profiles).
+    n_people = len(known.person_rep)
+    case_key = combo_of * n_people + known.person[tables.needs.participant[needs]]
+    cases, case_of = np.unique(case_key, return_inverse=True)
+    n_cases = len(cases)
+    per_case = np.zeros((n_cases, n_rules), dtype=np.int64)
     step = max(1, _PAIRS_PER_BLOCK // n_prof)
-    for start in range(0, m, step):
-        rows = np.arange(start, min(m, start + step))
-        code = verdict[profile_of_need[rows]].reshape(-1)
-        weight = per_combo[combo_of[rows]].reshape(-1)
+    for first in range(0, n_cases, step):
+        rows = np.arange(first, min(n_cases, first + step))
+        code = known.verdict[cases[rows] % n_people].astype(np.int64).reshape(-1)
+        weight = per_combo[cases[rows] // n_people].reshape(-1)
         row = np.repeat(rows, n_prof)
-        out += (
-            np.bincount(row * n_rules + code, weights=weight, minlength=m * n_rules)
-            .reshape(m, n_rules)
+        per_case += (
+            np.bincount(row * n_rules + code, weights=weight, minlength=n_cases * n_rules)
+            .reshape(n_cases, n_rules)
             .astype(np.int64)
         )
-        passing[rows] = out[rows, 0]
-        out[rows, 0] = 0
+    out[:] = per_case[case_of.reshape(-1)]
+    passing = out[:, 0].copy()
+    out[:, 0] = 0
 
     pairs = _reached(tables, needs, within_reach)
     row = np.searchsorted(needs, pairs.need)
@@ -142,6 +79,12 @@ def blocked_counts(
     ).reshape(m, n_rules)
     out[:, RULE_CODE["max_distance"]] += passing - reached
     return out, pairs
+
+
+def _groups(rows: IntArray) -> tuple[IntArray, IntArray]:
+    """The distinct rows (in ``row_groups`` order) and each row's index among them."""
+    group, first = row_groups(rows)
+    return rows[first], group
 
 
 def _reached(tables: Tables, needs: IntArray, within_reach: Pairs | None) -> Pairs:

@@ -28,8 +28,18 @@ def haversine_km(
 
 
 def pair_distance_km(people: Participants, progs: Programs, p: IntArray, g: IntArray) -> FloatArray:
-    """Distance from each participant ``p[i]`` to each program ``g[i]``."""
-    return haversine_km(people.lat[p], people.lon[p], progs.lat[g], progs.lon[g])
+    """Distance from each participant ``p[i]`` to each program ``g[i]``.
+
+    ``haversine_km`` with each side's latitude in radians and its cosine taken once per
+    participant and per program, not once per pair: the same operations on the same
+    values in the same order, so the same distances to the last bit.
+    """
+    phi1 = np.radians(people.lat)
+    phi2 = np.radians(progs.lat)
+    dphi = phi2[g] - phi1[p]
+    dlmb = np.radians(progs.lon[g] - people.lon[p])
+    a = np.sin(dphi / 2.0) ** 2 + np.cos(phi1)[p] * np.cos(phi2)[g] * np.sin(dlmb / 2.0) ** 2
+    return np.asarray(2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))
 
 
 def beyond_max_distance(people: Participants, distance_km: FloatArray, p: IntArray) -> BoolArray:

@@ -179,13 +179,19 @@ PAIR_FREE_RULES = RULE_CODE["reserved_for"]
 """Rules 1..this read only the two sides' attributes (barriers, eligibility), not where they are."""
 
 
-def first_broken(frame: PairFrame, upto: int = len(RULES)) -> npt.NDArray[np.int8]:
+def first_broken(
+    frame: PairFrame,
+    upto: int = len(RULES),
+    after: int = 0,
+    code: npt.NDArray[np.int8] | None = None,
+) -> npt.NDArray[np.int8]:
     """Per pair: 0 if every rule holds, else 1 + index in ``RULES`` of the first broken.
 
-    ``upto`` checks only the first rules (e.g. ``PAIR_FREE_RULES``).
+    ``upto`` checks only the first rules (e.g. ``PAIR_FREE_RULES``); ``after`` skips the
+    first rules, whose verdict ``code`` already holds (e.g. from ``profiles``).
     """
-    code = np.zeros(len(frame.p), dtype=np.int8)
-    for i, rule in enumerate(RULES[:upto], start=1):
+    code = np.zeros(len(frame.p), dtype=np.int8) if code is None else code.copy()
+    for i, rule in enumerate(RULES[after:upto], start=after + 1):
         open_ = code == 0
         if not open_.any():
             break

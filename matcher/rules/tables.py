@@ -14,11 +14,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from matcher.scenario import Participant, Program, Scenario
+
+if TYPE_CHECKING:
+    from matcher.rules.profiles import Profiles
 
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
@@ -68,6 +72,15 @@ def _widen(bits: Bits, width: int) -> Bits:
         return bits
     pad = np.zeros((bits.shape[0], width - bits.shape[1]), dtype=np.uint64)
     return np.hstack([bits, pad])
+
+
+def in_sorted(values: IntArray, keys: IntArray) -> BoolArray:
+    """``np.isin(values, keys)`` for sorted ``keys`` (as ``np.unique`` leaves them): one
+    binary search per value, where ``isin`` sorts millions of pair keys every time."""
+    if len(keys) == 0:
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(keys, values), len(keys) - 1)
+    return np.asarray(keys[at] == values)
 
 
 def has_bit(bits: Bits, codes: IntArray) -> BoolArray:
@@ -186,6 +199,8 @@ class Tables:
     needs: Needs
     type_vocab: Vocab
     program_index: dict[str, int]
+    profiles: Profiles | None = None
+    """Set by ``matcher.rules.profiles.profiles`` on first use."""
 
 
 def _flags(items: Sequence[object], path: str) -> BoolArray:
@@ -195,6 +210,17 @@ def _flags(items: Sequence[object], path: str) -> BoolArray:
 
 def _floats(values: Iterable[float | int | None]) -> FloatArray:
     return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+
+
+def _columns(rows: list[tuple[Any, ...]], width: int) -> list[tuple[Any, ...]]:
+    """Rows of ``width`` values as ``width`` columns (empty columns when there is no row)."""
+    return list(zip(*rows, strict=True)) if rows else [()] * width
+
+
+def _codes(vocab: Vocab, words: Iterable[str | None]) -> IntArray:
+    """``vocab.lookup`` of every word, as a column."""
+    get = vocab.codes.get
+    return np.array([-1 if w is None else get(w, -1) for w in words], dtype=np.int64)
 
 
 def build_tables(scenario: Scenario) -> Tables:
@@ -240,37 +266,76 @@ def build_tables(scenario: Scenario) -> Tables:
     avoid: list[int] = []
     n_prog = len(progs)
     for p, person in enumerate(people):
-        for circle in person.stay_away:
-            stay_owner.append(p)
-            stay_lat.append(circle.lat)
-            stay_lon.append(circle.lon)
-            stay_radius.append(circle.radius_m / 1000.0)
-        avoid.extend(p * n_prog + index[g] for g in person.avoid_programs if g in index)
+        if person.stay_away:
+            for circle in person.stay_away:
+                stay_owner.append(p)
+                stay_lat.append(circle.lat)
+                stay_lon.append(circle.lon)
+                stay_radius.append(circle.radius_m / 1000.0)
+        if person.avoid_programs:
+            avoid.extend(p * n_prog + index[g] for g in person.avoid_programs if g in index)
 
+    # One pass over the participants into columns (a hundred thousand at state scale):
+    # every attribute read once, rather than one pass per column.
+    (
+        lat,
+        lon,
+        age,
+        gender,
+        household,
+        active_use,
+        sex_work,
+        criminal_history,
+        has_pet,
+        has_id,
+        faith,
+        pops,
+        max_km,
+        prefers,
+        langs,
+    ) = _columns(
+        [
+            (
+                where.lat,
+                where.lon,
+                a.age,
+                a.gender,
+                a.household,
+                a.active_use,
+                a.sex_work,
+                a.criminal_history,
+                a.has_pet,
+                a.has_id,
+                a.accepts_faith_based,
+                a.populations,
+                p.max_distance_km,
+                p.prefers,
+                p.languages,
+            )
+            for p in people
+            for a, where in ((p.attributes, p.location),)
+        ],
+        15,
+    )
     participants = Participants(
         ids=[p.id for p in people],
-        lat=_floats(p.location.lat for p in people),
-        lon=_floats(p.location.lon for p in people),
-        age=_floats(p.attributes.age for p in people),
-        gender=np.array([genders.lookup(p.attributes.gender) for p in people], dtype=np.int64),
-        household=np.array(
-            [households.lookup(p.attributes.household) for p in people], dtype=np.int64
-        ),
-        active_use=_flags(people, "attributes.active_use"),
-        sex_work=_flags(people, "attributes.sex_work"),
-        criminal_history=_flags(people, "attributes.criminal_history"),
-        has_pet=_flags(people, "attributes.has_pet"),
-        has_id=_flags(people, "attributes.has_id"),
-        accepts_faith_based=_flags(people, "attributes.accepts_faith_based"),
-        populations=reserved.bits([p.attributes.populations for p in people]),
-        max_distance_km=np.array(
-            [np.inf if p.max_distance_km is None else p.max_distance_km for p in people],
-            dtype=np.float64,
-        ),
-        prefers=populations.bits([p.prefers for p in people]),
-        has_prefers=np.array([bool(p.prefers) for p in people], dtype=bool),
-        languages=languages.bits([p.languages for p in people]),
-        has_languages=np.array([bool(p.languages) for p in people], dtype=bool),
+        lat=_floats(lat),
+        lon=_floats(lon),
+        age=_floats(age),
+        gender=_codes(genders, gender),
+        household=_codes(households, household),
+        active_use=np.array(active_use, dtype=bool),
+        sex_work=np.array(sex_work, dtype=bool),
+        criminal_history=np.array(criminal_history, dtype=bool),
+        has_pet=np.array(has_pet, dtype=bool),
+        has_id=np.array(has_id, dtype=bool),
+        accepts_faith_based=np.array(faith, dtype=bool),
+        populations=reserved.bits(pops),
+        max_distance_km=np.array([np.inf if km is None else km for km in max_km], dtype=np.float64),
+        prefers=populations.bits(prefers),
+        has_prefers=np.array([bool(x) for x in prefers], dtype=bool),
+        languages=languages.bits(langs),
+        has_languages=np.array([bool(x) for x in langs], dtype=bool),
         stay_owner=np.array(stay_owner, dtype=np.int64),
         stay_lat=np.array(stay_lat, dtype=np.float64),
         stay_lon=np.array(stay_lon, dtype=np.float64),
@@ -287,17 +352,19 @@ def build_tables(scenario: Scenario) -> Tables:
     has_preferred: list[bool] = []
     declined: list[int] = []
     for p, person in enumerate(people):
-        for k, need in enumerate(person.needs):
+        for k, need in enumerate(person.needs, start=1):
             n = len(need_ids)
             need_ids.append(need.id)
             owner.append(p)
             acute.append(need.acute)
-            rank.append(person.need_rank(k))
+            rank.append(k if need.rank is None else need.rank)  # Participant.need_rank
             need_types.append(need.service_types)
             known = [index[g] for g in need.preferred_programs if g in index]
-            preferred.extend(n * n_prog + g for g in known)
+            if known:
+                preferred.extend(n * n_prog + g for g in known)
             has_preferred.append(bool(known))
-            declined.extend(n * n_prog + index[g] for g in need.declined_programs if g in index)
+            if need.declined_programs:
+                declined.extend(n * n_prog + index[g] for g in need.declined_programs if g in index)
 
     needs = Needs(
         ids=need_ids,

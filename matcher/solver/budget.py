@@ -24,7 +24,7 @@ be a maximiser). Arc values are 0/1, so a cycle changes the value by -1, 0 or
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from math import floor
 
@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.rules.tables import IntArray
-from matcher.solver.flow import assign
+from matcher.solver.flow import Clock, OutOfTime, assign
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -48,6 +48,7 @@ class Stage:
     gate: IntArray
     gate_supply: IntArray
     value: IntArray
+    clock: Clock = field(default_factory=Clock)
 
     def take(self, idx: IntArray) -> Stage:
         """The stage restricted to some arcs (needs, nodes and gates unchanged)."""
@@ -59,6 +60,7 @@ class Stage:
             self.gate,
             self.gate_supply,
             self.value[idx],
+            self.clock,
         )
 
     def point(self, chosen: BoolArray) -> Point:
@@ -67,7 +69,9 @@ class Stage:
 
     def cheapest(self, cost: IntArray) -> Point:
         """The least-cost flow of this stage for integer arc costs."""
-        chosen = assign(self.need, self.node, cost, self.node_capacity, self.gate, self.gate_supply)
+        chosen = assign(
+            self.need, self.node, cost, self.node_capacity, self.gate, self.gate_supply, self.clock
+        )
         return self.point(chosen)
 
 
@@ -126,10 +130,24 @@ def maximise_within_budget(
     the search can start. A stage without gates may pass ``None``: the budget-free
     maximiser without its paid arcs is then the fallback.
     """
-    if time.monotonic() > deadline:
-        nothing = stage.point(np.zeros(len(stage.need), dtype=bool))
-        start = fallback or nothing
-        return Outcome(start, ceiling, start.value >= ceiling, 0)
+    try:
+        if time.monotonic() <= deadline:
+            return _maximise(stage, budget_cents, deadline, fallback, guess)
+    except OutOfTime:
+        pass  # a flow would have ended past the deadline: as if it had passed already
+    nothing = stage.point(np.zeros(len(stage.need), dtype=bool))
+    start = fallback or nothing
+    return Outcome(start, ceiling, start.value >= ceiling, 0)
+
+
+def _maximise(
+    stage: Stage,
+    budget_cents: int,
+    deadline: float,
+    fallback: Point | None,
+    guess: Fraction | None,
+) -> Outcome:
+    """``maximise_within_budget`` once the search may start (see there)."""
     # Any maximiser at lam = 0 gives a supporting line; small costs keep the flow fast.
     lo = stage.cheapest(-stage.value)
     flows = 1

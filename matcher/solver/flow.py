@@ -12,6 +12,8 @@ a stage keeps an earlier level's optimum: "exactly A acute needs are met".
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +28,43 @@ FREE = -1
 
 class FlowError(RuntimeError):
     """The flow solver reported something other than an optimum (infeasible or overflow)."""
+
+
+class OutOfTime(Exception):
+    """A flow was not started: it would likely end past the deadline (see ``Clock``)."""
+
+
+@dataclass
+class Clock:
+    """The deadline of a solve's flows and how fast flows have run so far.
+
+    A flow cannot be interrupted once started, so before each one (and each part of a
+    network solved part by part) the clock predicts its end from its arc count and
+    the slowest seconds per arc seen in this solve, and raises ``OutOfTime`` when that
+    end is past the deadline. Without a deadline nothing is ever refused, so the
+    answer of a solve the limit does not cut short is unchanged.
+    """
+
+    deadline: float = math.inf
+    per_arc: float = 0.0
+    flows: int = 0
+    """Flows run to the end (a network solved part by part counts once)."""
+
+    def start(self, arcs: int) -> float:
+        """Check that a flow over ``arcs`` arcs may start now; the time it starts."""
+        now = time.monotonic()
+        if now + arcs * self.per_arc > self.deadline:
+            raise OutOfTime
+        return now
+
+    def record(self, arcs: int, started: float) -> None:
+        """A flow over ``arcs`` arcs that began at ``started`` has ended."""
+        if arcs:
+            self.per_arc = max(self.per_arc, (time.monotonic() - started) / arcs)
+
+
+UNLIMITED = Clock()
+"""The clock of flows without a deadline (it never refuses, and learns nothing that matters)."""
 
 
 @dataclass(frozen=True)
@@ -46,13 +85,20 @@ class PoolNodes:
         node is that participant's alone: (owner, program, pool).
         """
         key = program.astype(np.int64) * _POOLS + pool
+        span = (int(program.max()) + 1) * _POOLS if len(program) else 0
         if owner is not None:
-            span = (int(program.max()) + 1) * _POOLS if len(program) else 0
             key = np.where(owner == NO_OWNER, key, span * (owner + 1) + key)
-        _uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-        return PoolNodes(
-            inverse.astype(np.int64), program[first].astype(np.int64), pool[first].astype(np.int64)
-        )
+        # Nodes numbered in key order (as ``np.unique`` would): the shared (program, pool)
+        # keys, below ``span``, found without a sort; then the few owned ones, sorted.
+        shared = key < span
+        present = np.zeros(span, dtype=bool)
+        present[key[shared]] = True
+        keys = np.concatenate([np.flatnonzero(present), np.unique(key[~shared])])
+        of_arc = np.empty(len(key), dtype=np.int64)
+        of_arc[shared] = (np.cumsum(present) - 1)[key[shared]]
+        of_arc[~shared] = np.searchsorted(keys, key[~shared])
+        local = keys % span if span else keys
+        return PoolNodes(of_arc, local // _POOLS, local % _POOLS)
 
 
 _POOLS = 4
@@ -66,6 +112,7 @@ def assign(
     node_capacity: IntArray,
     gate: IntArray,
     gate_supply: IntArray,
+    clock: Clock = UNLIMITED,
 ) -> BoolArray:
     """Arcs of a least-cost assignment.
 
@@ -77,6 +124,9 @@ def assign(
     Without gated needs, the parts of the network that share no need and no pool
     are independent: large networks are solved part by part (about twice as fast
     for a state-wide network as one flow over everything).
+
+    ``clock`` may refuse to start a flow, or the next part, that would end past its
+    deadline: then ``OutOfTime`` is raised and no answer is returned.
     """
     free = gate == FREE
     if len(need) > _SPLIT_ARCS and free[need].all():
@@ -84,11 +134,18 @@ def assign(
         chosen = np.zeros(len(need), dtype=bool)
         for part in _parts(need[keep], node[keep], len(gate), len(node_capacity)):
             idx = keep[part]
+            started = clock.start(len(idx))
             chosen[idx] = _assign_one(
                 need[idx], node[idx], cost[idx], node_capacity, gate, gate_supply
             )
+            clock.record(len(idx), started)
+        clock.flows += 1
         return chosen
-    return _assign_one(need, node, cost, node_capacity, gate, gate_supply)
+    started = clock.start(len(need))
+    chosen = _assign_one(need, node, cost, node_capacity, gate, gate_supply)
+    clock.record(len(need), started)
+    clock.flows += 1
+    return chosen
 
 
 # Networks above this many arcs are split into independent parts, packed into

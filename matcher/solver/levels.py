@@ -8,7 +8,8 @@
    step 2's answer is itself a maximiser of the priced value at its ``lam* > 0``:
    then no answer with the same counts spends less.
 
-The deadline is checked between flows (one flow is never interrupted): past it,
+The deadline is checked between flows (one flow is never interrupted), and a flow
+that would likely end past it is not started (``flow.Clock``): past it,
 the best answer within budget found so far is returned, unproven, with the
 bounds proven so far. A ``warm`` answer (the greedy's) is where each level starts:
 the answer is never worse than it on the level where the search stopped.
@@ -17,6 +18,7 @@ the answer is never worse than it on the level where the search stopped.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -24,7 +26,7 @@ import numpy.typing as npt
 
 from matcher.rules.tables import IntArray
 from matcher.solver.budget import Stage, maximise_within_budget
-from matcher.solver.flow import FREE
+from matcher.solver.flow import FREE, Clock, OutOfTime
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -50,11 +52,16 @@ def solve_levels(
     budget_cents: int,
     deadline: float,
     warm: BoolArray | None = None,
+    clock: Clock | None = None,
+    fill: Callable[[BoolArray], BoolArray] | None = None,
 ) -> LevelsOutcome:
     """Levels 1-3 over the given arcs; ``acute`` is per need, ``cents`` per arc.
 
     ``warm``, a choice of arcs within every pool and the budget, is the fallback of
-    each level while its search has not found better.
+    each level while its search has not found better. ``clock`` (by default one with
+    ``deadline``) refuses flows that would end past the deadline. ``fill`` adds to a
+    choice of arcs what the greedy can still place of the needs that are not acute: when
+    the deadline cuts level 2 short, level 1's answer so filled is its floor.
     """
     # Count money in the largest unit that divides every price (exact, and smaller
     # costs make every flow faster); the budget rounds down to that unit.
@@ -65,7 +72,16 @@ def solve_levels(
     n_needs = len(acute)
     arc_acute = acute[need]
     free = np.full(n_needs, FREE, dtype=np.int64)
-    base = Stage(need, node, node_capacity, cents, free, np.zeros(0, np.int64), arc_acute * 1)
+    base = Stage(
+        need,
+        node,
+        node_capacity,
+        cents,
+        free,
+        np.zeros(0, np.int64),
+        arc_acute * 1,
+        Clock(deadline) if clock is None else clock,
+    )
 
     # Level 1: acute needs only (the others have no arc, so nothing to decide).
     only = np.flatnonzero(arc_acute)
@@ -91,6 +107,10 @@ def solve_levels(
     second = maximise_within_budget(
         level2, budget_cents, deadline, level2.point(so_far), others_reachable, first.lam
     )
+    if not second.proven and fill is not None and so_far is not warm:
+        filled = level2.point(fill(so_far))
+        if filled.value > second.best.value:
+            second = replace(second, best=filled)
     met_other = second.best.value
     proven = first.proven and second.proven
     flows = first.flows + second.flows
@@ -114,7 +134,10 @@ def solve_levels(
         gate=np.where(acute, 0, 1),
         gate_supply=np.array([met_acute, met_other], dtype=np.int64),
     )
-    third = level3.cheapest(cents)
+    try:
+        third = level3.cheapest(cents)
+    except OutOfTime:
+        return outcome
     return replace(
         outcome,
         chosen=third.chosen,

@@ -27,7 +27,7 @@ import numpy as np
 
 from matcher.capacity.pools import PREFERENCE
 from matcher.rules.arcs import Arcs
-from matcher.rules.tables import IntArray, Tables, shares_bit
+from matcher.rules.tables import IntArray, Tables, in_sorted, shares_bit
 
 RANK_STEP = 60
 RANK_CAP = 10
@@ -51,7 +51,7 @@ def arc_penalty(tables: Tables, arcs: Arcs) -> IntArray:
     n, g = arcs.need, arcs.program
     p = needs.participant[n]
     rank = RANK_STEP * (np.minimum(needs.rank[n], RANK_CAP) - 1)
-    preferred = np.isin(n * progs.size + g, needs.preferred_keys)
+    preferred = in_sorted(n * progs.size + g, needs.preferred_keys)
     not_preferred = np.where(needs.has_preferred[n] & ~preferred, NOT_PREFERRED, 0)
     tailored = shares_bit(people.prefers[p], progs.serves[g])
     not_tailored = np.where(people.has_prefers[p] & ~tailored, NOT_TAILORED, 0)

@@ -10,6 +10,10 @@ Pipeline (each step documented where it lives):
    cycles of the priced flows to meet the bound exactly (``budget``).
 4. Level 4: a min-cost flow that keeps the acute and total counts and the
    purchases of step 2 and minimises the preference penalty (``preferences``).
+
+The time limit covers the answer: it counts from ``SolverOptions.started`` (the
+command line starts it when reading ends), keeps back time to explain and write the
+answer, and no flow starts that the clock (``flow.Clock``) predicts would end late.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from matcher.money import budget_cents, price_cents
 from matcher.rules.arcs import Arcs, Pairs, candidate_arcs, evaluate_pairs
 from matcher.rules.tables import IntArray, Tables, build_tables
 from matcher.scenario import Scenario
-from matcher.solver.flow import NO_OWNER, PoolNodes, assign
+from matcher.solver.flow import NO_OWNER, UNLIMITED, Clock, OutOfTime, PoolNodes, assign
 from matcher.solver.greedy import greedy
 from matcher.solver.levels import solve_levels
 from matcher.solver.preferences import arc_penalty
@@ -47,6 +51,12 @@ class Objective:
     spend: float
 
 
+_ANSWER_SHARE = 0.9
+"""Explaining and writing an answer over preparing its arcs (tables, pairs, arcs and
+the greedy): 0.55 on a quiet machine to 0.75 on a loaded one, measured at state scale
+(``docs/benchmarks.md``), with room."""
+
+
 @dataclass(frozen=True)
 class SolverOptions:
     """How hard to try: the time limit in seconds, checked between flows.
@@ -56,6 +66,9 @@ class SolverOptions:
     """
 
     time_limit: float = 60.0
+    started: float | None = None
+    """``time.monotonic()`` when the limit began to count (default: when ``solve`` is
+    called); the command line starts it when reading the scenario ends."""
 
 
 @dataclass(frozen=True)
@@ -108,9 +121,11 @@ def keep_levels_prefer(
     capacity: IntArray,
     chosen: BoolArray,
     penalty: IntArray | None = None,
+    clock: Clock = UNLIMITED,
 ) -> BoolArray:
     """Level 4: same counts, same purchases, least total penalty (by default the
-    participants' preferences, ``arc_penalty``; a caller may add its own terms)."""
+    participants' preferences, ``arc_penalty``; a caller may add its own terms).
+    Raises ``OutOfTime`` when ``clock`` refuses the flow."""
     used = np.bincount(nodes.of_arc[chosen], minlength=len(capacity))
     capacity = np.where(nodes.pool == Pool.PURCHASE, used, capacity)
     keep = capacity[nodes.of_arc] > 0
@@ -123,6 +138,7 @@ def keep_levels_prefer(
         capacity,
         np.where(acute, 0, 1).astype(np.int64),
         np.array([met_acute, int(chosen.sum()) - met_acute], dtype=np.int64),
+        clock,
     )
     out = np.zeros(len(arcs), dtype=bool)
     out[np.flatnonzero(keep)[picked]] = True
@@ -139,7 +155,7 @@ def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
     """Decide who goes where; levels 1-3 exact (or bounded when time runs out)."""
     opts = options or SolverOptions()
     start = time.monotonic()
-    deadline = start + opts.time_limit
+    deadline = (start if opts.started is None else opts.started) + opts.time_limit
     tables = build_tables(scenario)
     pools = pools_of(scenario.programs, scenario.participants)
     pairs = evaluate_pairs(tables)
@@ -148,8 +164,23 @@ def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
     cents = price_cents(arcs.price)
     budget = budget_cents(scenario.fund.budget)
     warm = greedy(tables, arcs, nodes.of_arc, capacity, cents, budget)
+    # The limit covers the answer, not only the search: explaining the unmet needs and
+    # writing the answer take about ``_ANSWER_SHARE`` of the time preparing took.
+    deadline -= _ANSWER_SHARE * (time.monotonic() - start)
+    clock = Clock(deadline)
     levels = solve_levels(
-        arcs.need, nodes.of_arc, capacity, cents, tables.needs.acute, budget, deadline, warm
+        arcs.need,
+        nodes.of_arc,
+        capacity,
+        cents,
+        tables.needs.acute,
+        budget,
+        deadline,
+        warm,
+        clock,
+        lambda start: greedy(
+            tables, arcs, nodes.of_arc, capacity, cents, budget, start, ~tables.needs.acute
+        ),
     )
     chosen = levels.chosen
     if not levels.proven and _ranks(tables, arcs, warm) > _ranks(tables, arcs, chosen):
@@ -157,9 +188,12 @@ def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
     flows = levels.flows
     preferences = "level 4 skipped: time limit"
     if time.monotonic() <= deadline:
-        chosen = keep_levels_prefer(tables, arcs, nodes, capacity, chosen)
-        flows += 1
-        preferences = "level 4 by preference"
+        try:
+            chosen = keep_levels_prefer(tables, arcs, nodes, capacity, chosen, clock=clock)
+            flows += 1
+            preferences = "level 4 by preference"
+        except OutOfTime:
+            pass
     objective = _objective(tables, arcs, chosen)
     status = OPTIMAL if levels.proven else FEASIBLE
     bounds = (
@@ -167,6 +201,8 @@ def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
         if levels.proven
         else Objective(levels.acute_bound, levels.matched_bound, levels.spend_bound_cents / 100)
     )
+    # The clock counts the flows a search cut short ran too (the levels' count drops them).
+    flows = max(flows, clock.flows)
     method = f"min-cost flow x{flows}, {preferences}"
     return Solution(
         scenario,
