@@ -10,11 +10,14 @@ need, places an *offer*: a hold by the system
 case manager, who accepts it (it becomes the usual hold) or passes (it costs nothing;
 the place goes back and the same program is not offered for that need again at once).
 
-The solve runs without locks. Each offer is then made as a hold is: the participant's
-row lock, then the program's ledger under its row lock, and the ledger's own room
-check, with the one-open-referral-per-need index behind it; so two workers that solve
-at once never offer one place twice, nor two places for one need: the second finds
-no room (or the need taken) and skips that offer.
+The re-solve first takes the queue's lock (``matcher.service.queue.lock_queue``), as a
+hold checked against the queue does, so the places it offers and such a hold never
+together cost the queue a need its optimum meets: one solves after the other wrote.
+Each offer is then made as a hold is: the participant's row lock, then the program's
+ledger under its row lock, and the ledger's own room check, with the
+one-open-referral-per-need index behind it; so two workers never offer one place
+twice, nor two places for one need: the second solves after the first offered, and
+were the lock ever bypassed, it would find no room (or the need taken) and skip.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from matcher.capacity.referral import Action, Status
 from matcher.part import touched_part
 from matcher.service import audit
 from matcher.service.errors import Conflict, NotFound
-from matcher.service.queue import queue_scenario, taken
+from matcher.service.queue import lock_queue, queue_scenario, taken
 from matcher.service.referrals.commands import check_fundable, cm_referral, waitlist_position
 from matcher.service.referrals.core import ReferralView, act, change, locked, view
 from matcher.solver.solve import Objective, SolverOptions, solve
@@ -76,6 +79,7 @@ def resolve(
     signals = session.exec(select(t.CapacitySignal).order_by(col(t.CapacitySignal.id))).all()
     if not signals and not force:
         return Resolved(0, [], 0, 0, 0, 0.0)
+    lock_queue(session)
     ids = [s.id for s in signals]
     scenario = queue_scenario(
         session, now, default_max_distance_km=default_max_distance_km, passed_within=offer_for

@@ -211,6 +211,20 @@ def solve_queue(
     return build_assignment(solve(scenario, SolverOptions(time_limit=check.time_limit))), part
 
 
+def lock_queue(session: Session) -> None:
+    """Take the queue's lock for the rest of the transaction (the ``queue_lock`` row,
+    ``SELECT ... FOR UPDATE``; on SQLite every writing transaction already holds the
+    database's one writer lock). Taken before any other lock by a hold checked against
+    the queue and by a re-solve that offers places, so their checks and solves are
+    serialised and each sees what the one before it wrote; the same order everywhere
+    means they never wait on each other in a circle."""
+    row = session.exec(select(t.QueueLock).where(t.QueueLock.id == 1).with_for_update()).first()
+    if row is None:  # a store made before the lock's row existed: make it, then lock it
+        with session.begin_nested():
+            session.add(t.QueueLock(id=1))
+        session.exec(select(t.QueueLock).where(t.QueueLock.id == 1).with_for_update()).one()
+
+
 def keeps_levels(before: Assignment, after: Assignment, acute: bool) -> bool:
     """Whether fixing one placement (of an ``acute`` need or not) still lets the queue
     meet as many acute needs and as many needs as its optimum ``before`` did: levels 1

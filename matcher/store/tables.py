@@ -591,3 +591,14 @@ class CapacitySignal(SQLModel, table=True):
     need_id: str | None = Field(default=None, max_length=200)
     kind: str = Field(max_length=40)
     at: datetime = _when()
+
+
+class QueueLock(SQLModel, table=True):
+    """One row (id 1), locked first by every hold checked against LEAD's queue and by
+    every re-solve that offers places: their checks and solves then see each other
+    (``matcher.service.queue.lock_queue``)."""
+
+    __tablename__ = "queue_lock"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: int = Field(default=1, primary_key=True)

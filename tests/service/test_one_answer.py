@@ -3,6 +3,8 @@ queue, and a hold that would cost the queue an acute need or a need is refused."
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
@@ -14,7 +16,7 @@ from matcher.store import tables as t
 from matcher.store.engine import session_scope
 from tests.builders import make_need, make_participant, offset
 from tests.service import world
-from tests.service.world import CM, NOW, check_store, program, run, seed
+from tests.service.world import CM, NOW, check_store, program, race, run, seed
 
 CHECK = QueueCheck(default_max_distance_km=None, time_limit=10)
 
@@ -72,3 +74,31 @@ def test_when_places_suffice_any_hold_is_accepted(engine: Engine) -> None:
     seed(engine, [program("g-1", open_slots=2)], [needy("a"), needy("b", acute=True)])
     assert hold(engine, "a", "g-1").status == "held"
     assert picks(engine, "b") == [("g-1", None)]
+
+
+def test_two_holds_on_different_programs_that_together_cost_an_acute_need_never_both_win(
+    engine: Engine,
+) -> None:
+    """Each round: two places, two needs that could take either, and an acute need that
+    could too. Either hold alone leaves the acute need a place; both leave it none. Held
+    by the queue's lock: the second check sees the first hold. Rounds lie 100 km apart
+    and their participants travel 5 km, so earlier rounds never reach later places."""
+    rounds = 8
+    programs, people = [], []
+    for r in range(rounds):
+        here = offset(km_north=100 * r)
+        programs += [program(f"g-{r}-{k}", open_slots=1, location=here) for k in (1, 2)]
+        people += [
+            needy(f"{who}{r}", acute=who == "c", location=here, max_distance_km=5)
+            for who in ("a", "b", "c")
+        ]
+    seed(engine, programs, people)
+    for r in range(rounds):
+        outcomes = race(
+            [partial(hold, engine, f"a{r}", f"g-{r}-1"), partial(hold, engine, f"b{r}", f"g-{r}-2")]
+        )
+        assert sorted(outcomes) == ["kept_for_more_urgent", "ok"], (r, outcomes)
+        assert picks(engine, f"c{r}") == [
+            (f"g-{r}-{outcomes.index('kept_for_more_urgent') + 1}", None)
+        ]
+    check_store(engine)
