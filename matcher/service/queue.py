@@ -22,7 +22,7 @@ from sqlmodel import Session, col, func, select
 from matcher.assignment import Assignment, build_assignment
 from matcher.capacity.referral import Status
 from matcher.part import touched_part
-from matcher.scenario import Scenario
+from matcher.scenario import Need, Scenario
 from matcher.service.checks import with_travel_limit
 from matcher.solver.solve import SolverOptions, solve
 from matcher.store import tables as t
@@ -131,25 +131,32 @@ def queue_scenario(
     (so the same offer is not made again at once; the pass counts nowhere else)."""
     scenario = export_scenario(session, now)
     held = taken(session, None)
-    passed = _recent_passes(session, now - passed_within) if passed_within else {}
-    people = []
-    for person in scenario.participants:
-        needs = [
-            n.model_copy(
-                update={"declined_programs": sorted({*n.declined_programs, *passed[n.id]})}
-            )
-            if n.id in passed
-            else n
-            for n in person.needs
-            if n.id not in held
-        ]
-        people.append(
-            with_travel_limit(person.model_copy(update={"needs": needs}), default_max_distance_km)
+    passed = recent_passes(session, now - passed_within) if passed_within else {}
+    people = [
+        with_travel_limit(
+            person.model_copy(
+                update={"needs": with_passes([n for n in person.needs if n.id not in held], passed)}
+            ),
+            default_max_distance_km,
         )
+        for person in scenario.participants
+    ]
     return scenario.model_copy(update={"participants": people})
 
 
-def _recent_passes(session: Session, since: datetime) -> dict[str, set[str]]:
+def with_passes(needs: list[Need], passed: dict[str, set[str]]) -> list[Need]:
+    """``needs`` with the programs passed on for each (``recent_passes``) counted as
+    declined by it, for the re-solve only."""
+    return [
+        n.model_copy(update={"declined_programs": sorted({*n.declined_programs, *passed[n.id]})})
+        if n.id in passed
+        else n
+        for n in needs
+    ]
+
+
+def recent_passes(session: Session, since: datetime) -> dict[str, set[str]]:
+    """Need id -> the programs an offer for it was passed on at after ``since``."""
     rows = session.exec(
         select(t.Referral.need_id, t.Referral.program_id).where(
             t.Referral.status == Status.PASSED.value, t.Referral.updated_at > since
