@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.rules.geography import haversine_km
-from matcher.scenario import Need, Program, Scenario
+from matcher.scenario import Capacity, Need, Program, Scenario
 
 SLACK_KM = 0.5
 """Added to each travel limit when searching: the part must never miss an arc."""
@@ -40,16 +40,24 @@ Masks = npt.NDArray[np.uint64]
 
 
 def _buys(program: Program, budget: float) -> bool:
-    cap = program.capacity
-    return program.fundable and cap.purchasable > 0 and 0 < cap.price <= budget
+    return buys_with(program.capacity, program.fundable, budget)
+
+
+def buys_with(cap: Capacity, fundable: bool, budget: float) -> bool:
+    """Whether the fund can buy a place with this capacity now."""
+    return fundable and cap.purchasable > 0 and 0 < cap.price <= budget
 
 
 def has_room(program: Program, budget: float) -> bool:
     """Whether any pool of the program can take someone now (a program without room
     is no arc of the network: it links nothing)."""
-    cap = program.capacity
+    return room_with(program.capacity, program.fundable, budget)
+
+
+def room_with(cap: Capacity, fundable: bool, budget: float) -> bool:
+    """``has_room`` of a program with capacity ``cap`` (``fundable``: it may be bought)."""
     free = (cap.open_slots or 0) - cap.held
-    return free > 0 or cap.lead_reserved_open > 0 or _buys(program, budget)
+    return free > 0 or cap.lead_reserved_open > 0 or buys_with(cap, fundable, budget)
 
 
 @dataclass(frozen=True)
@@ -93,14 +101,20 @@ class Network:
         out[rows, cols] = near <= self.limit[n]
         return out
 
-    def with_programs(self, programs: list[Program], budget: float) -> Network:
-        """The network with the same programs (in the same order) at another moment:
-        their capacities and the fund's ``budget`` give room again."""
+    def with_capacities(self, capacities: Sequence[Capacity], budget: float) -> Network:
+        """The network at another moment: the programs' ``capacities`` now (in their
+        order) and the fund's ``budget`` give room again."""
+        fundable = [g.fundable for g in self.programs]
         return replace(
             self,
-            programs=programs,
-            room=np.array([has_room(g, budget) for g in programs], dtype=bool),
-            buys=np.array([_buys(g, budget) for g in programs], dtype=bool),
+            room=np.array(
+                [room_with(c, f, budget) for c, f in zip(capacities, fundable, strict=True)],
+                dtype=bool,
+            ),
+            buys=np.array(
+                [buys_with(c, f, budget) for c, f in zip(capacities, fundable, strict=True)],
+                dtype=bool,
+            ),
         )
 
     def only_needs(self, keep: npt.NDArray[np.bool_]) -> Network:

@@ -16,14 +16,16 @@ write. On PostgreSQL each writing transaction leaves its id in ``structure_chang
 and the stamp is the snapshot the copy was read under: the copy is still true while
 no noted transaction is visible now that was not visible then (one indexed query).
 On SQLite, whose writers take turns, row 0 of the table counts the writes. Whenever
-the stamp does not match, or cannot be read, the copy is read again whole.
+the stamp does not match, the copy is read again whole, in a read-only transaction
+of its own (so it never holds a write that may yet be rolled back).
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -31,21 +33,50 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
 from matcher.capacity.ledger import ProgramLedger
+from matcher.capacity.referral import Status
 from matcher.part import Network, network_of, reached, sub_scenario
-from matcher.scenario import Fund, Participant, Program, Scenario
+from matcher.scenario import Fund, Need, Participant, Program, Scenario
 from matcher.service.checks import with_travel_limit
-from matcher.service.queue import TAKEN, recent_passes, with_passes
 from matcher.store import tables as t
-from matcher.store.ledger import load_many
+from matcher.store.engine import session_scope
+from matcher.store.ledger import states_now
 from matcher.store.snapshot import (
     MATCHABLE,
+    at_waitlists,
     available_budget_cents,
     declined_of,
     participant_of,
     plans_of,
     program_of,
-    with_current_positions,
 )
+
+TAKEN = (Status.HELD, Status.REFERRED, Status.OFFERED, Status.ENROLLED)
+"""Statuses of a referral that take its need out of the queue."""
+
+
+def with_passes(needs: list[Need], passed: dict[str, set[str]]) -> list[Need]:
+    """``needs`` with the programs passed on for each (``recent_passes``) counted as
+    declined by it, for the re-solve only."""
+    return [
+        n.model_copy(update={"declined_programs": sorted({*n.declined_programs, *passed[n.id]})})
+        if n.id in passed
+        else n
+        for n in needs
+    ]
+
+
+def recent_passes(session: Session, since: datetime) -> dict[str, set[str]]:
+    """Need id -> the programs an offer for it was passed on at after ``since``."""
+    rows = session.exec(
+        select(t.Referral.need_id, t.Referral.program_id).where(
+            t.Referral.status == Status.PASSED.value, t.Referral.updated_at > since
+        )
+    ).all()
+    out: dict[str, set[str]] = {}
+    for need, program in rows:
+        out.setdefault(need, set()).add(program)
+    return out
+
 
 Stamp = int | str
 """SQLite: the count of writes; PostgreSQL: the snapshot (``pg_current_snapshot``)."""
@@ -61,6 +92,8 @@ class Kept:
     people: list[Participant]
     programs: list[Program]
     network: Network
+    need_at: dict[str, int]
+    """Need id -> its place among the network's needs."""
 
 
 def stamp_of(session: Session) -> Stamp:
@@ -96,7 +129,8 @@ def read_kept(session: Session, now: datetime, default_km: float | None) -> Kept
     plans = plans_of(session, [r.id for r in found])
     people = [with_travel_limit(participant_of(r, plans[r.id]), default_km) for r in found]
     network = network_of(Scenario(programs=programs, participants=people, fund=Fund()))
-    return Kept(stamp, default_km, people, programs, network)
+    need_at = {n.id: k for k, (_, n) in enumerate(network.needs)}
+    return Kept(stamp, default_km, people, programs, network, need_at)
 
 
 class KeptQueue:
@@ -109,13 +143,19 @@ class KeptQueue:
         """How many times a copy was read whole (for tests and benchmarks)."""
 
     def get(self, session: Session, now: datetime, default_km: float | None) -> Kept:
-        """The kept copy for the session's store, checked against its stamp."""
+        """The kept copy for the session's store, checked against its stamp. A copy is
+        read again in a read-only transaction of its own, so it holds only committed
+        rows; if the caller's transaction wrote what it copies (not yet committed),
+        the caller gets a copy of its own view, which is not kept."""
         engine = session.get_bind().engine
         with self._lock:
             kept = self._kept.get(engine)
         if kept is not None and kept.default_km == default_km and still_true(session, kept.stamp):
             return kept
-        kept = read_kept(session, now, default_km)
+        with session_scope(engine, read_only=True) as reader:
+            kept = read_kept(reader, now, default_km)
+        if not still_true(session, kept.stamp):
+            return read_kept(session, now, default_km)
         with self._lock:
             self._kept[engine] = kept
             self.reads += 1
@@ -138,33 +178,46 @@ def event_part(
     need_ids: set[str],
     *,
     default_km: float | None,
-    passed_within: timedelta,
+    passed_within: timedelta | None,
     kept: KeptQueue = KEPT,
+    rounds: int | None = 1,
+    only: tuple[Collection[str], Collection[str]] | None = None,
 ) -> Scenario:
-    """The part of LEAD's queue an event touches (``matcher.part``, one round), equal
-    to ``touched_part(queue_scenario(...), ..., rounds=1)``: participants, plans and
-    programs from the kept copy; capacity, the fund, which needs wait, declines and
-    passes read now, the last two only for the participants in the part."""
+    """The part of LEAD's queue an event touches (``matcher.part``, ``rounds``
+    rounds), equal to ``touched_part(queue_scenario(...), ..., rounds=rounds)``; or,
+    with ``only`` (program ids, need ids), the queue's programs and waiting needs
+    among those. Participants, plans and programs come from the kept copy; capacity,
+    the fund, which needs wait, declines and passes are read now, the last two only
+    for the participants in the part."""
     copy = kept.get(session, now, default_km)
-    states = {pid: loaded.state for pid, loaded in load_many(session).items()}
+    states = states_now(session)
     empty = ProgramLedger()
-    programs = [
-        g.model_copy(update={"capacity": states.get(g.id, empty).capacity_at(now)})
-        for g in copy.programs
-    ]
+    capacities = [states.get(g.id, empty).capacity_at(now) for g in copy.programs]
     budget = available_budget_cents(session, now) / 100
-    held = set(
-        session.exec(
-            select(t.Referral.need_id).where(col(t.Referral.status).in_([s.value for s in TAKEN]))
-        )
+    waiting = np.ones(len(copy.network.needs), dtype=bool)
+    held = session.exec(
+        select(t.Referral.need_id).where(col(t.Referral.status).in_([s.value for s in TAKEN]))
     )
-    waiting = np.array([n.id not in held for _, n in copy.network.needs], dtype=bool)
-    net = copy.network.with_programs(programs, budget).only_needs(waiting)
-    seen_p, seen_n = reached(net, program_ids, need_ids, rounds=1)
+    for need_id in held:
+        at = copy.need_at.get(need_id)
+        if at is not None:
+            waiting[at] = False
+    net = copy.network.with_capacities(capacities, budget).only_needs(waiting)
+    if only is None:
+        seen_p, seen_n = reached(net, program_ids, need_ids, rounds=rounds)
+    else:
+        programs_in, needs_in = set(only[0]), set(only[1])
+        seen_p = np.array([g.id in programs_in for g in net.programs], dtype=bool)
+        seen_n = np.array([n.id in needs_in for _, n in net.needs], dtype=bool)
+    programs = [
+        g.model_copy(update={"capacity": c}) if keep else g
+        for g, c, keep in zip(copy.programs, capacities, seen_p, strict=True)
+    ]
+    net = replace(net, programs=programs)
     part_people = sorted({net.needs[int(k)][0] for k in np.flatnonzero(seen_n)})
-    ids = [copy.people[i].id for i in part_people]
-    declined = declined_of(session, ids)
-    passes = recent_passes(session, now - passed_within)
+    declined = declined_of(session, [copy.people[i].id for i in part_people])
+    passes = recent_passes(session, now - passed_within) if passed_within else {}
+    waitlists = {g.id: c.waitlist for g, c in zip(copy.programs, capacities, strict=True)}
     people = list(copy.people)
     for i in part_people:
         person = copy.people[i]
@@ -172,7 +225,9 @@ def event_part(
             n.model_copy(update={"declined_programs": declined.get(n.id, [])}) for n in person.needs
         ]
         person = person.model_copy(update={"needs": with_passes(needs, passes)})
-        people[i] = with_current_positions(person, programs)
+        if person.waitlist_positions:
+            person = at_waitlists(person, waitlists)
+        people[i] = person
     scenario = Scenario.model_construct(
         as_of=now, fund=Fund(budget=budget), programs=programs, participants=people
     )

@@ -22,14 +22,12 @@ from sqlmodel import Session, col, func, select
 from matcher.assignment import Assignment, build_assignment
 from matcher.capacity.referral import Status
 from matcher.part import touched_part
-from matcher.scenario import Need, Scenario
+from matcher.scenario import Scenario
 from matcher.service.checks import with_travel_limit
+from matcher.service.kept import KEPT, TAKEN, KeptQueue, event_part, recent_passes, with_passes
 from matcher.solver.solve import SolverOptions, solve
 from matcher.store import tables as t
 from matcher.store.snapshot import export_scenario
-
-TAKEN = (Status.HELD, Status.REFERRED, Status.OFFERED, Status.ENROLLED)
-"""Statuses of a referral that take its need out of the queue."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,30 +142,6 @@ def queue_scenario(
     return scenario.model_copy(update={"participants": people})
 
 
-def with_passes(needs: list[Need], passed: dict[str, set[str]]) -> list[Need]:
-    """``needs`` with the programs passed on for each (``recent_passes``) counted as
-    declined by it, for the re-solve only."""
-    return [
-        n.model_copy(update={"declined_programs": sorted({*n.declined_programs, *passed[n.id]})})
-        if n.id in passed
-        else n
-        for n in needs
-    ]
-
-
-def recent_passes(session: Session, since: datetime) -> dict[str, set[str]]:
-    """Need id -> the programs an offer for it was passed on at after ``since``."""
-    rows = session.exec(
-        select(t.Referral.need_id, t.Referral.program_id).where(
-            t.Referral.status == Status.PASSED.value, t.Referral.updated_at > since
-        )
-    ).all()
-    out: dict[str, set[str]] = {}
-    for need, program in rows:
-        out.setdefault(need, set()).add(program)
-    return out
-
-
 @dataclass(frozen=True, slots=True)
 class QueueCheck:
     """How a hold is checked against the queue's optimum: the site's travel limit and
@@ -175,6 +149,10 @@ class QueueCheck:
 
     default_max_distance_km: float | None
     time_limit: float
+    kept: KeptQueue | None = KEPT
+    """Where the parts around a hold are read from: the process's kept copy of
+    participants, plans and programs (``matcher.service.kept``), or (``None``) the
+    whole queue read from the store."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,14 +175,31 @@ def solve_queue(
     whole queue, or of the connected part around a (program, need) pair
     (``matcher.part``, followed all the way, so its optimum differs from the whole's
     by the same as the whole's would), or of a ``part`` found before; and that part."""
-    scenario = queue_scenario(session, now, default_max_distance_km=check.default_max_distance_km)
+    if check.kept is not None and (around is not None or part is not None):
+        scenario = event_part(
+            session,
+            now,
+            {around[0]} if around else set(),
+            {around[1]} if around else set(),
+            default_km=check.default_max_distance_km,
+            passed_within=None,
+            kept=check.kept,
+            rounds=None,
+            only=None if part is None else (part.programs, part.needs),
+        )
+        found = scenario
+    else:
+        scenario = queue_scenario(
+            session, now, default_max_distance_km=check.default_max_distance_km
+        )
+        found = touched_part(scenario, [around[0]], [around[1]]) if around else scenario
     if around is not None:
-        found = touched_part(scenario, [around[0]], [around[1]])
         part = Part(
             frozenset(g.id for g in found.programs),
             frozenset(n.id for p in found.participants for n in p.needs),
         )
-    if part is not None:
+        scenario = found
+    elif part is not None and check.kept is None:
         scenario = scenario.model_copy(
             update={
                 "programs": [g for g in scenario.programs if g.id in part.programs],

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import Engine, text
+from sqlmodel import Session
 
 from matcher.scenario import Need
 from matcher.service import capacity, offers, participants
@@ -72,3 +73,25 @@ def test_a_write_committed_after_the_copy_was_read_is_seen(engine: Engine) -> No
             writer.execute(text("UPDATE participant SET max_distance_km = 1 WHERE id = 'a'"))
     assert _part(engine, kept, 1) == _part(engine, None, 1)
     assert kept.reads == 2
+
+
+def test_a_copy_read_beside_a_write_that_is_rolled_back_is_not_kept(engine: Engine) -> None:
+    seed(engine, [program("g-1", open_slots=1)], [person("a"), person("b")])
+    kept = KeptQueue()
+    _part(engine, kept)
+    with Session(engine) as s:
+        s.execute(text("UPDATE participant SET active = false WHERE id = 'b'"))
+        inside = offers.signalled_part(
+            s,
+            NOW,
+            {"g-1"},
+            set(),
+            default_max_distance_km=None,
+            passed_within=timedelta(hours=24),
+            kept=kept,
+        )
+        assert [p.id for p in inside.participants] == ["a"]  # its own view
+        s.rollback()
+    again = _part(engine, kept, 1)
+    assert again == _part(engine, None, 1)
+    assert [p.id for p in again.participants] == ["a", "b"]  # type: ignore[attr-defined]
