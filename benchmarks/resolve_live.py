@@ -4,7 +4,8 @@
 
 A generated instance is imported into a fresh store (a SQLite file, or the
 PostgreSQL database named) and the whole queue re-solved once, its optimum offered:
-the queue as the re-solve job leaves it. Then, one at a time, a program chosen at
+the queue as the re-solve job leaves it (on PostgreSQL, in a schema of its own,
+dropped afterwards). Then, one at a time, a program chosen at
 random (seeded) reports one more free place (its own transaction, which leaves the
 signal), and the re-solve job's unit of work (``matcher.service.offers.resolve``:
 reading the signals and what it needs of the store, finding the part, solving it,
@@ -20,20 +21,19 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 from sqlmodel import Session, col, select
 
+from benchmarks.hold_latency import fresh_store
 from matcher.generate import GenerateOptions, generate
 from matcher.scenario import parse_scenario
 from matcher.service import capacity, offers
 from matcher.service.kept import KEPT, KeptQueue
 from matcher.store import tables as t
-from matcher.store.engine import make_engine, session_scope, upgrade
+from matcher.store.engine import session_scope
 from matcher.store.snapshot import import_scenario
 
 SIZES = {"site": (1_000, 100), "county": (10_000, 1_000)}
@@ -69,16 +69,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", default="county", choices=sorted(SIZES))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--events", type=int, default=15)
-    parser.add_argument("--database-url", default=None, help="an empty PostgreSQL database")
+    parser.add_argument(
+        "--database-url", default=None, help="a PostgreSQL database (a fresh schema in it)"
+    )
     args = parser.parse_args(argv)
     people, count = SIZES[args.size]
     scenario = parse_scenario(
         generate(GenerateOptions(participants=people, programs=count, seed=args.seed))
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite:///{Path(tmp) / 'matcher.db'}"
-        engine = make_engine(url)
-        upgrade(engine)
+    with fresh_store(args.database_url) as engine:
         start = time.perf_counter()
         with session_scope(engine) as s:
             import_scenario(s, scenario, NOW, case_manager_id="cm-1")
@@ -119,7 +118,6 @@ def main(argv: list[str] | None = None) -> None:
                 fast.matched,
                 fast.spend,
             )
-        engine.dispose()
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(
         f"{args.size} on {backend}: {people:,} participants, {count:,} programs imported in "

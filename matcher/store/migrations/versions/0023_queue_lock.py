@@ -57,8 +57,9 @@ def upgrade() -> None:
     for table in STRUCTURE:
         if postgres:
             op.execute(
-                f"CREATE TRIGGER {table}_structure_change AFTER INSERT OR UPDATE OR DELETE "
-                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION note_structure_change()"
+                f"CREATE TRIGGER {table}_structure_change "
+                f"AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION note_structure_change()"
             )
             continue
         for verb in ("INSERT", "UPDATE", "DELETE"):
