@@ -221,10 +221,14 @@ def event_part(
     people = list(copy.people)
     for i in part_people:
         person = copy.people[i]
-        needs = [
-            n.model_copy(update={"declined_programs": declined.get(n.id, [])}) for n in person.needs
-        ]
-        person = person.model_copy(update={"needs": with_passes(needs, passes)})
+        if any(n.id in declined or n.id in passes for n in person.needs):
+            needs = [
+                n.model_copy(update={"declined_programs": declined[n.id]})
+                if n.id in declined
+                else n
+                for n in person.needs
+            ]
+            person = person.model_copy(update={"needs": with_passes(needs, passes)})
         if person.waitlist_positions:
             person = at_waitlists(person, waitlists)
         people[i] = person

@@ -103,7 +103,8 @@ def resolve(
     skipped = 0
     levels = Objective(0, 0, 0.0)
     if scenario.programs and scenario.participants:
-        answer = build_assignment(solve(scenario, SolverOptions(time_limit=time_limit)))
+        solution = solve(scenario, SolverOptions(time_limit=time_limit))
+        answer = build_assignment(solution, explain=False)
         levels = answer.objective
         for placement in sorted(answer.assignments, key=lambda a: (a.participant_id, a.need_id)):
             made = _try_offer(session, placement, now, offer_for)

@@ -210,7 +210,8 @@ def solve_queue(
                 ],
             }
         )
-    return build_assignment(solve(scenario, SolverOptions(time_limit=check.time_limit))), part
+    solution = solve(scenario, SolverOptions(time_limit=check.time_limit))
+    return build_assignment(solution, explain=False), part
 
 
 def lock_queue(session: Session) -> None:
