@@ -128,7 +128,11 @@ def read_kept(session: Session, now: datetime, default_km: float | None) -> Kept
     found = list(session.exec(query))
     plans = plans_of(session, [r.id for r in found])
     people = [with_travel_limit(participant_of(r, plans[r.id]), default_km) for r in found]
-    network = network_of(Scenario(programs=programs, participants=people, fund=Fund()))
+    # Not validated again: the rows were on the way in (and a recorded waitlist
+    # position may name a program the scenario leaves out until each event reads it).
+    network = network_of(
+        Scenario.model_construct(programs=programs, participants=people, fund=Fund())
+    )
     need_at = {n.id: k for k, (_, n) in enumerate(network.needs)}
     return Kept(stamp, default_km, people, programs, network, need_at)
 
