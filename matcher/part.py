@@ -195,10 +195,15 @@ def sub_scenario(
     left out."""
     marked = [net.needs[int(k)] for k in np.flatnonzero(seen_n)]
     ids = {n.id for _, n in marked}
-    people = [
-        person.model_copy(update={"needs": [n for n in person.needs if n.id in ids]})
-        for person in (scenario.participants[i] for i in sorted({i for i, _ in marked}))
-    ]
+    people = []
+    for i in sorted({i for i, _ in marked}):
+        person = scenario.participants[i]
+        found = [n for n in person.needs if n.id in ids]
+        people.append(
+            person
+            if len(found) == len(person.needs)
+            else person.model_copy(update={"needs": found})
+        )
     kept = [g for g, keep in zip(net.programs, seen_p, strict=True) if keep]
     return scenario.model_copy(update={"programs": kept, "participants": people})
 
