@@ -3,13 +3,14 @@ queue, and a hold that would cost the queue an acute need or a need is refused."
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 
 import pytest
-from sqlalchemy import Engine
-from sqlmodel import select
+from sqlalchemy import Engine, delete
+from sqlmodel import col, select
 
-from matcher.service import matching, referrals
+from matcher.service import matching, offers, referrals
 from matcher.service.errors import Conflict
 from matcher.service.queue import QueueCheck
 from matcher.store import tables as t
@@ -101,4 +102,47 @@ def test_two_holds_on_different_programs_that_together_cost_an_acute_need_never_
         assert picks(engine, f"c{r}") == [
             (f"g-{r}-{outcomes.index('kept_for_more_urgent') + 1}", None)
         ]
+    check_store(engine)
+
+
+def test_a_hold_racing_the_re_solve_never_leaves_the_acute_need_without_its_place(
+    engine: Engine,
+) -> None:
+    """Each round: two places opened (signalled), two needs and an acute need that could
+    each take either. The re-solve offers the acute need and one other a place while a
+    hold takes one for the third: whichever goes first, the other sees it (the queue's
+    lock), so the acute need always ends with an offer."""
+    rounds = 8
+    programs, people = [], []
+    for r in range(rounds):
+        here = offset(km_north=100 * r)
+        programs += [program(f"g-{r}-{k}", open_slots=1, location=here) for k in (1, 2)]
+        people += [
+            needy(f"{who}{r}", acute=who == "c", location=here, max_distance_km=5)
+            for who in ("a", "b", "c")
+        ]
+    seed(engine, programs, people)
+    with session_scope(engine) as s:  # the import's own signals answered first
+        s.execute(delete(t.CapacitySignal))
+    for r in range(rounds):
+        with session_scope(engine) as s:
+            for k in (1, 2):
+                s.add(t.CapacitySignal(program_id=f"g-{r}-{k}", kind="report", at=NOW))
+
+        def re_solve() -> None:
+            with session_scope(engine) as s:
+                offers.resolve(
+                    s, NOW, offer_for=timedelta(hours=24), time_limit=10,
+                    default_max_distance_km=None,
+                )  # fmt: skip
+
+        race([re_solve, partial(hold, engine, f"b{r}", f"g-{r}-1")])
+        with session_scope(engine) as s:
+            acute = s.exec(
+                select(t.Referral).where(
+                    t.Referral.need_id == f"c{r}-0",
+                    col(t.Referral.status).in_(["offered", "held"]),
+                )
+            ).all()
+        assert len(acute) == 1, r
     check_store(engine)
