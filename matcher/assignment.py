@@ -90,8 +90,10 @@ class Assignment:
         }
 
 
-def build_assignment(solution: Solution) -> Assignment:
-    """The contract answer of a solution: placements in need order, then unmet needs."""
+def build_assignment(solution: Solution, *, explain: bool = True) -> Assignment:
+    """The contract answer of a solution: placements in need order, then unmet needs
+    with their reasons (left out, ``unmatched`` empty, without ``explain``: the
+    queue's re-solve and a hold's check use only the placements and the levels)."""
     tables = solution.tables
     arcs = solution.assigned
     labels = [pool.label for pool in Pool]
@@ -115,7 +117,7 @@ def build_assignment(solution: Solution) -> Assignment:
     ]
     return Assignment(
         assignments=placements,
-        unmatched=unmatched_needs(solution),
+        unmatched=unmatched_needs(solution) if explain else [],
         warnings=solution.scenario.warnings(),
         objective=solution.objective,
         bounds=solution.bounds,

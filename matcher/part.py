@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matcher.rules.geography import haversine_km
-from matcher.scenario import Need, Program, Scenario
+from matcher.scenario import Capacity, Need, Program, Scenario
 
 SLACK_KM = 0.5
 """Added to each travel limit when searching: the part must never miss an arc."""
@@ -40,16 +40,24 @@ Masks = npt.NDArray[np.uint64]
 
 
 def _buys(program: Program, budget: float) -> bool:
-    cap = program.capacity
-    return program.fundable and cap.purchasable > 0 and 0 < cap.price <= budget
+    return buys_with(program.capacity, program.fundable, budget)
+
+
+def buys_with(cap: Capacity, fundable: bool, budget: float) -> bool:
+    """Whether the fund can buy a place with this capacity now."""
+    return fundable and cap.purchasable > 0 and 0 < cap.price <= budget
 
 
 def has_room(program: Program, budget: float) -> bool:
     """Whether any pool of the program can take someone now (a program without room
     is no arc of the network: it links nothing)."""
-    cap = program.capacity
+    return room_with(program.capacity, program.fundable, budget)
+
+
+def room_with(cap: Capacity, fundable: bool, budget: float) -> bool:
+    """``has_room`` of a program with capacity ``cap`` (``fundable``: it may be bought)."""
     free = (cap.open_slots or 0) - cap.held
-    return free > 0 or cap.lead_reserved_open > 0 or _buys(program, budget)
+    return free > 0 or cap.lead_reserved_open > 0 or buys_with(cap, fundable, budget)
 
 
 @dataclass(frozen=True)
@@ -86,9 +94,40 @@ class Network:
         shared = ((self.n_types[need][:, None, :] & self.p_types[prog][None, :, :]) != 0).any(
             axis=2
         )
-        lat, lon = self.n_lat[need][:, None], self.n_lon[need][:, None]
-        distance = haversine_km(lat, lon, self.p_lat[prog][None, :], self.p_lon[prog][None, :])
-        return np.asarray(shared & (distance <= self.limit[need][:, None]))
+        rows, cols = np.nonzero(shared)  # the distance only where a type is shared
+        n, g = need[rows], prog[cols]
+        near = haversine_km(self.n_lat[n], self.n_lon[n], self.p_lat[g], self.p_lon[g])
+        out: npt.NDArray[np.bool_] = np.zeros(shared.shape, dtype=bool)
+        out[rows, cols] = near <= self.limit[n]
+        return out
+
+    def with_capacities(self, capacities: Sequence[Capacity], budget: float) -> Network:
+        """The network at another moment: the programs' ``capacities`` now (in their
+        order) and the fund's ``budget`` give room again."""
+        fundable = [g.fundable for g in self.programs]
+        return replace(
+            self,
+            room=np.array(
+                [room_with(c, f, budget) for c, f in zip(capacities, fundable, strict=True)],
+                dtype=bool,
+            ),
+            buys=np.array(
+                [buys_with(c, f, budget) for c, f in zip(capacities, fundable, strict=True)],
+                dtype=bool,
+            ),
+        )
+
+    def only_needs(self, keep: npt.NDArray[np.bool_]) -> Network:
+        """The network with only the needs marked (the rest left the queue)."""
+        at = np.flatnonzero(keep)
+        return replace(
+            self,
+            needs=[self.needs[k] for k in at.tolist()],
+            n_types=self.n_types[at],
+            n_lat=self.n_lat[at],
+            n_lon=self.n_lon[at],
+            limit=self.limit[at],
+        )
 
 
 def _masks(groups: Sequence[Collection[str]], codes: dict[str, int]) -> Masks:
@@ -140,10 +179,50 @@ def touched_part(
     the way (``None``). Participants keep only the needs reached. ``network``: the
     scenario's own, when it was kept from an earlier event."""
     net = network or network_of(scenario)
+    seen_p, seen_n = reached(net, program_ids, need_ids, rounds=rounds)
+    return sub_scenario(scenario, net, seen_p, seen_n)
+
+
+def sub_scenario(
+    scenario: Scenario,
+    net: Network,
+    seen_p: npt.NDArray[np.bool_],
+    seen_n: npt.NDArray[np.bool_],
+) -> Scenario:
+    """``scenario`` with only the programs and needs marked (``net`` is its network,
+    or one with the same programs whose needs are some of the participants'):
+    participants keep their needs marked, in their order; those left without one are
+    left out."""
+    marked = [net.needs[int(k)] for k in np.flatnonzero(seen_n)]
+    ids = {n.id for _, n in marked}
+    people = []
+    for i in sorted({i for i, _ in marked}):
+        person = scenario.participants[i]
+        found = [n for n in person.needs if n.id in ids]
+        people.append(
+            person
+            if len(found) == len(person.needs)
+            else person.model_copy(update={"needs": found})
+        )
+    kept = [g for g, keep in zip(net.programs, seen_p, strict=True) if keep]
+    return scenario.model_copy(update={"programs": kept, "participants": people})
+
+
+def reached(
+    net: Network,
+    program_ids: Collection[str],
+    need_ids: Collection[str] = (),
+    *,
+    rounds: int | None = None,
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Which programs and which needs of ``net`` the search of ``touched_part``
+    reaches from ``program_ids`` and ``need_ids``."""
     wanted = set(program_ids)
     seen_p = np.array([g.id in wanted for g in net.programs], dtype=bool)
-    named = set(need_ids)
-    seen_n = np.array([n.id in named for _, n in net.needs], dtype=bool)
+    seen_n = np.zeros(len(net.needs), dtype=bool)
+    if need_ids:
+        named = set(need_ids)
+        seen_n = np.array([n.id in named for _, n in net.needs], dtype=bool)
     frontier_p = np.flatnonzero(seen_p)
     frontier_n = np.flatnonzero(seen_n)
     done = 0
@@ -161,13 +240,4 @@ def touched_part(
         frontier_p = open_p[net.links(reaching, open_p).any(axis=0)]
         seen_p[frontier_p] = True
         frontier_n = np.zeros(0, dtype=np.int64)
-    by_person: dict[int, list[Need]] = {}
-    for k in np.flatnonzero(seen_n):
-        i, need = net.needs[int(k)]
-        by_person.setdefault(i, []).append(need)
-    people = [
-        scenario.participants[i].model_copy(update={"needs": found})
-        for i, found in sorted(by_person.items())
-    ]
-    kept = [g for g, keep in zip(net.programs, seen_p, strict=True) if keep]
-    return scenario.model_copy(update={"programs": kept, "participants": people})
+    return seen_p, seen_n

@@ -1,8 +1,9 @@
 """The re-solve job: offers the places that opened since it last ran (``matcher.service.
 offers``). It runs with the periodic jobs, so an expiry the sweep records or a report
 a provider sends is answered at the next round; each effect is held by the database
-(ledger row locks and room checks, one open referral per need), so two workers that
-run it at once never offer one place twice."""
+(the queue's lock, ledger row locks and room checks, one open referral per need), so
+two workers that run it at once never offer one place twice. Each process keeps what
+it read of participants, plans and programs between rounds (``matcher.service.kept``)."""
 
 from __future__ import annotations
 

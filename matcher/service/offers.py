@@ -10,11 +10,14 @@ need, places an *offer*: a hold by the system
 case manager, who accepts it (it becomes the usual hold) or passes (it costs nothing;
 the place goes back and the same program is not offered for that need again at once).
 
-The solve runs without locks. Each offer is then made as a hold is: the participant's
-row lock, then the program's ledger under its row lock, and the ledger's own room
-check, with the one-open-referral-per-need index behind it; so two workers that solve
-at once never offer one place twice, nor two places for one need: the second finds
-no room (or the need taken) and skips that offer.
+The re-solve first takes the queue's lock (``matcher.service.queue.lock_queue``), as a
+hold checked against the queue does, so the places it offers and such a hold never
+together cost the queue a need its optimum meets: one solves after the other wrote.
+Each offer is then made as a hold is: the participant's row lock, then the program's
+ledger under its row lock, and the ledger's own room check, with the
+one-open-referral-per-need index behind it; so two workers never offer one place
+twice, nor two places for one need: the second solves after the first offered, and
+were the lock ever bypassed, it would find no room (or the need taken) and skip.
 """
 
 from __future__ import annotations
@@ -30,9 +33,11 @@ from sqlmodel import Session, col, select
 from matcher.assignment import Placement, build_assignment
 from matcher.capacity.referral import Action, Status
 from matcher.part import touched_part
+from matcher.scenario import Scenario
 from matcher.service import audit
 from matcher.service.errors import Conflict, NotFound
-from matcher.service.queue import queue_scenario, taken
+from matcher.service.kept import KEPT, KeptQueue, event_part
+from matcher.service.queue import lock_queue, queue_scenario, taken
 from matcher.service.referrals.commands import check_fundable, cm_referral, waitlist_position
 from matcher.service.referrals.core import ReferralView, act, change, locked, view
 from matcher.solver.solve import Objective, SolverOptions, solve
@@ -64,6 +69,7 @@ def resolve(
     default_max_distance_km: float | None,
     force: bool = False,
     whole: bool = False,
+    kept: KeptQueue | None = KEPT,
 ) -> Resolved:
     """Answer the pending capacity signals (with ``force``, run even without any):
     re-solve the queue and offer each place its optimum gives to a need. Only the part
@@ -72,23 +78,33 @@ def resolve(
     already at its optimum, since every earlier optimum was offered as it was found,
     so levels 1-3 equal a re-solve of the whole queue (``whole``, or ``force``).
     Offers last ``offer_for``; a pass within that time keeps the program from being
-    offered for the need again."""
+    offered for the need again. ``kept``: the process's kept copy of participants,
+    plans and programs (``matcher.service.kept``), or ``None`` to read them whole."""
     signals = session.exec(select(t.CapacitySignal).order_by(col(t.CapacitySignal.id))).all()
     if not signals and not force:
         return Resolved(0, [], 0, 0, 0, 0.0)
+    lock_queue(session)
     ids = [s.id for s in signals]
-    scenario = queue_scenario(
-        session, now, default_max_distance_km=default_max_distance_km, passed_within=offer_for
-    )
-    if not (whole or force):
-        programs = {s.program_id for s in signals if s.program_id is not None}
-        needs = {s.need_id for s in signals if s.need_id is not None}
-        scenario = touched_part(scenario, programs, needs, rounds=1)
+    if whole or force:
+        scenario = queue_scenario(
+            session, now, default_max_distance_km=default_max_distance_km, passed_within=offer_for
+        )
+    else:
+        scenario = signalled_part(
+            session,
+            now,
+            {s.program_id for s in signals if s.program_id is not None},
+            {s.need_id for s in signals if s.need_id is not None},
+            default_max_distance_km=default_max_distance_km,
+            passed_within=offer_for,
+            kept=kept,
+        )
     offered: list[str] = []
     skipped = 0
     levels = Objective(0, 0, 0.0)
     if scenario.programs and scenario.participants:
-        answer = build_assignment(solve(scenario, SolverOptions(time_limit=time_limit)))
+        solution = solve(scenario, SolverOptions(time_limit=time_limit))
+        answer = build_assignment(solution, explain=False)
         levels = answer.objective
         for placement in sorted(answer.assignments, key=lambda a: (a.participant_id, a.need_id)):
             made = _try_offer(session, placement, now, offer_for)
@@ -100,6 +116,35 @@ def resolve(
         session.execute(delete(t.CapacitySignal).where(col(t.CapacitySignal.id).in_(ids)))
     session.flush()
     return Resolved(len(ids), offered, skipped, levels.acute_matched, levels.matched, levels.spend)
+
+
+def signalled_part(
+    session: Session,
+    now: datetime,
+    programs: set[str],
+    needs: set[str],
+    *,
+    default_max_distance_km: float | None,
+    passed_within: timedelta,
+    kept: KeptQueue | None,
+) -> Scenario:
+    """The part of the queue the signalled ``programs`` and ``needs`` touch (one
+    round): from the kept copy, or, with ``kept`` None, from the whole queue read now
+    (the same scenario, more slowly)."""
+    if kept is not None:
+        return event_part(
+            session,
+            now,
+            programs,
+            needs,
+            default_km=default_max_distance_km,
+            passed_within=passed_within,
+            kept=kept,
+        )
+    scenario = queue_scenario(
+        session, now, default_max_distance_km=default_max_distance_km, passed_within=passed_within
+    )
+    return touched_part(scenario, programs, needs, rounds=1)
 
 
 def _try_offer(

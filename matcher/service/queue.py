@@ -24,12 +24,10 @@ from matcher.capacity.referral import Status
 from matcher.part import touched_part
 from matcher.scenario import Scenario
 from matcher.service.checks import with_travel_limit
+from matcher.service.kept import KEPT, TAKEN, KeptQueue, event_part, recent_passes, with_passes
 from matcher.solver.solve import SolverOptions, solve
 from matcher.store import tables as t
 from matcher.store.snapshot import export_scenario
-
-TAKEN = (Status.HELD, Status.REFERRED, Status.OFFERED, Status.ENROLLED)
-"""Statuses of a referral that take its need out of the queue."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,34 +129,17 @@ def queue_scenario(
     (so the same offer is not made again at once; the pass counts nowhere else)."""
     scenario = export_scenario(session, now)
     held = taken(session, None)
-    passed = _recent_passes(session, now - passed_within) if passed_within else {}
-    people = []
-    for person in scenario.participants:
-        needs = [
-            n.model_copy(
-                update={"declined_programs": sorted({*n.declined_programs, *passed[n.id]})}
-            )
-            if n.id in passed
-            else n
-            for n in person.needs
-            if n.id not in held
-        ]
-        people.append(
-            with_travel_limit(person.model_copy(update={"needs": needs}), default_max_distance_km)
+    passed = recent_passes(session, now - passed_within) if passed_within else {}
+    people = [
+        with_travel_limit(
+            person.model_copy(
+                update={"needs": with_passes([n for n in person.needs if n.id not in held], passed)}
+            ),
+            default_max_distance_km,
         )
+        for person in scenario.participants
+    ]
     return scenario.model_copy(update={"participants": people})
-
-
-def _recent_passes(session: Session, since: datetime) -> dict[str, set[str]]:
-    rows = session.exec(
-        select(t.Referral.need_id, t.Referral.program_id).where(
-            t.Referral.status == Status.PASSED.value, t.Referral.updated_at > since
-        )
-    ).all()
-    out: dict[str, set[str]] = {}
-    for need, program in rows:
-        out.setdefault(need, set()).add(program)
-    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +149,10 @@ class QueueCheck:
 
     default_max_distance_km: float | None
     time_limit: float
+    kept: KeptQueue | None = KEPT
+    """Where the parts around a hold are read from: the process's kept copy of
+    participants, plans and programs (``matcher.service.kept``), or (``None``) the
+    whole queue read from the store."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,14 +175,31 @@ def solve_queue(
     whole queue, or of the connected part around a (program, need) pair
     (``matcher.part``, followed all the way, so its optimum differs from the whole's
     by the same as the whole's would), or of a ``part`` found before; and that part."""
-    scenario = queue_scenario(session, now, default_max_distance_km=check.default_max_distance_km)
+    if check.kept is not None and (around is not None or part is not None):
+        scenario = event_part(
+            session,
+            now,
+            {around[0]} if around else set(),
+            {around[1]} if around else set(),
+            default_km=check.default_max_distance_km,
+            passed_within=None,
+            kept=check.kept,
+            rounds=None,
+            only=None if part is None else (part.programs, part.needs),
+        )
+        found = scenario
+    else:
+        scenario = queue_scenario(
+            session, now, default_max_distance_km=check.default_max_distance_km
+        )
+        found = touched_part(scenario, [around[0]], [around[1]]) if around else scenario
     if around is not None:
-        found = touched_part(scenario, [around[0]], [around[1]])
         part = Part(
             frozenset(g.id for g in found.programs),
             frozenset(n.id for p in found.participants for n in p.needs),
         )
-    if part is not None:
+        scenario = found
+    elif part is not None and check.kept is None:
         scenario = scenario.model_copy(
             update={
                 "programs": [g for g in scenario.programs if g.id in part.programs],
@@ -208,7 +210,22 @@ def solve_queue(
                 ],
             }
         )
-    return build_assignment(solve(scenario, SolverOptions(time_limit=check.time_limit))), part
+    solution = solve(scenario, SolverOptions(time_limit=check.time_limit))
+    return build_assignment(solution, explain=False), part
+
+
+def lock_queue(session: Session) -> None:
+    """Take the queue's lock for the rest of the transaction (the ``queue_lock`` row,
+    ``SELECT ... FOR UPDATE``; on SQLite every writing transaction already holds the
+    database's one writer lock). Taken before any other lock by a hold checked against
+    the queue and by a re-solve that offers places, so their checks and solves are
+    serialised and each sees what the one before it wrote; the same order everywhere
+    means they never wait on each other in a circle."""
+    row = session.exec(select(t.QueueLock).where(t.QueueLock.id == 1).with_for_update()).first()
+    if row is None:  # a store made before the lock's row existed: make it, then lock it
+        with session.begin_nested():
+            session.add(t.QueueLock(id=1))
+        session.exec(select(t.QueueLock).where(t.QueueLock.id == 1).with_for_update()).one()
 
 
 def keeps_levels(before: Assignment, after: Assignment, acute: bool) -> bool:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from matcher.capacity.ledger import Event, EventKind, Hold, ProgramLedger, appeared, apply, fold
@@ -47,8 +49,28 @@ def open_holds(session: Session, program_ids: Sequence[str]) -> dict[str, dict[s
     return out
 
 
-def state_of(row: ProgramCapacity, holds: dict[str, Hold]) -> ProgramLedger:
-    """The pure ledger state a capacity row and its open holds stand for."""
+def states_now(session: Session) -> dict[str, ProgramLedger]:
+    """Every program's ledger state, read as plain columns (no row objects, no locks):
+    what the queue's re-solve reads at each event."""
+    holds: dict[str, dict[str, Hold]] = {}
+    open_rows = session.execute(
+        core_select(
+            col(Referral.program_id),
+            col(Referral.id),
+            col(Referral.pool),
+            col(Referral.expires_at),
+            col(Referral.price_cents),
+        ).where(col(Referral.status).in_(OPEN_REFERRAL_STATUSES))
+    )
+    for program_id, rid, pool, expires_at, price in open_rows:
+        holds.setdefault(program_id, {})[rid] = Hold(rid, pool, expires_at, price)
+    rows = session.execute(core_select(ProgramCapacity.__table__))  # type: ignore[attr-defined]
+    return {r.program_id: state_of(r, holds.get(r.program_id, {})) for r in rows}
+
+
+def state_of(row: ProgramCapacity | Any, holds: dict[str, Hold]) -> ProgramLedger:
+    """The pure ledger state a capacity row (or a row of its columns) and its open
+    holds stand for."""
     return ProgramLedger(
         open_slots=row.open_slots,
         waitlist=row.waitlist,

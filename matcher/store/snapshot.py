@@ -216,7 +216,11 @@ def with_current_positions(person: Participant, programs: Sequence[Program]) -> 
     """The participant's recorded waitlist positions read against the programs'
     waitlists now (``current_position``); positions at programs not among ``programs``
     or whose waitlist is empty are left out, so the scenario stays valid."""
-    waitlist = {g.id: g.capacity.waitlist for g in programs}
+    return at_waitlists(person, {g.id: g.capacity.waitlist for g in programs})
+
+
+def at_waitlists(person: Participant, waitlist: Mapping[str, int]) -> Participant:
+    """``with_current_positions`` given each program's waitlist length by id."""
     kept = []
     for entry in person.waitlist_positions:
         if entry.program_id not in waitlist:

@@ -9,7 +9,16 @@ them negative.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Index,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from matcher.capacity.referral import OPEN, Status
@@ -622,3 +631,27 @@ class CapacitySignal(SQLModel, table=True):
     need_id: str | None = Field(default=None, max_length=200)
     kind: str = Field(max_length=40)
     at: datetime = _when()
+
+
+class QueueLock(SQLModel, table=True):
+    """One row (id 1), locked first by every hold checked against LEAD's queue and by
+    every re-solve that offers places: their checks and solves then see each other
+    (``matcher.service.queue.lock_queue``)."""
+
+    __tablename__ = "queue_lock"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: int = Field(default=1, primary_key=True)
+
+
+class StructureChange(SQLModel, table=True):
+    """Writes to the tables a long-running re-solve keeps a copy of (participants,
+    plans, programs, their service types), left by triggers: on PostgreSQL one row per
+    writing transaction (its id); on SQLite row 0 counts the writes
+    (``matcher.service.kept``)."""
+
+    __tablename__ = "structure_change"
+    __table_args__ = (UniqueConstraint("txid", name="one_row_per_transaction"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    txid: int = Field(sa_type=BigInteger)

@@ -21,9 +21,11 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from matcher.assignment import build_assignment
 from matcher.scenario import Need
 from matcher.service import capacity, offers, participants, referrals
 from matcher.service.errors import Conflict, ServiceError
+from matcher.service.kept import KEPT
 from matcher.service.queue import QueueCheck, keeps_levels, queue_scenario, solve_queue
 from matcher.solver.solve import SolverOptions, solve
 from matcher.store import tables as t
@@ -36,7 +38,7 @@ from tests.service.world import CM, NOW, ORG, TTL, check_store, seed
 TYPES = ("housing.shelter", "food.pantry", "legal.aid")
 OFFER_FOR = timedelta(hours=24)
 CHECK = QueueCheck(default_max_distance_km=None, time_limit=10)
-EVENTS = ("release", "pass", "accept", "report", "hold", "plan")
+EVENTS = ("release", "pass", "accept", "report", "hold", "plan", "limit")
 
 programs_ = st.lists(
     st.tuples(st.sampled_from(TYPES), st.integers(0, 2), st.integers(0, 2), st.booleans()),
@@ -79,9 +81,9 @@ def _world(programs: list[Any], people: list[Any]) -> tuple[list[Any], list[Any]
     return progs, persons
 
 
-def _resolve(s: Session, now: Any, **more: bool) -> offers.Resolved:
+def _resolve(s: Session, now: Any, *, whole: bool = False) -> offers.Resolved:
     return offers.resolve(
-        s, now, offer_for=OFFER_FOR, time_limit=10, default_max_distance_km=None, **more
+        s, now, offer_for=OFFER_FOR, time_limit=10, default_max_distance_km=None, whole=whole
     )
 
 
@@ -100,6 +102,8 @@ def _event(engine: Engine, kind: str, pick: int, size: int, now: Any, programs: 
             )  # fmt: skip
         elif kind == "plan":
             _add_need(s, pick, TYPES[size % len(TYPES)], now)
+        elif kind == "limit":
+            _set_limit(s, pick, size, now)
         elif kind == "hold":
             _hold_by_hand(s, pick, size % programs, now)
         elif kind == "release" and live:
@@ -120,6 +124,14 @@ def _add_need(s: Session, pick: int, kind: str, now: Any) -> None:
     plan = participants.get(s, CM, pid).needs
     extra = Need(id=f"{pid}-new-{len(plan)}", service_types=[kind], acute=pick % 2 == 0)
     participants.set_plan(s, CM, pid, [*plan, extra], now)
+
+
+def _set_limit(s: Session, pick: int, size: int, now: Any) -> None:
+    """A participant's travel limit changes (programs lie 0 to 3 km from home)."""
+    people = s.exec(select(t.Participant.id).order_by(col(t.Participant.id))).all()
+    body = participants.get(s, CM, people[pick % len(people)])
+    km = None if size == 0 else float(size) - 0.5
+    participants.update(s, CM, body.model_copy(update={"max_distance_km": km}), now)
 
 
 def _hold_by_hand(s: Session, pick: int, program: int, now: Any) -> None:
@@ -164,8 +176,29 @@ def _participant_state(s: Session, pid: str, passed: str) -> Any:
     return (participants.version_of(s, CM, pid), declined_of(s, [pid]), sorted(others))
 
 
+def _check_kept_part(s: Session, now: Any) -> None:
+    """The part of the queue the pending signals touch is the same whether read from
+    the kept copy or from the whole queue read now, and so is its optimum."""
+    signals = s.exec(select(t.CapacitySignal)).all()
+    touched = (
+        {x.program_id for x in signals if x.program_id is not None},
+        {x.need_id for x in signals if x.need_id is not None},
+    )
+    parts = [
+        offers.signalled_part(
+            s, now, *touched, default_max_distance_km=None, passed_within=OFFER_FOR, kept=kept
+        )
+        for kept in (None, KEPT)
+    ]
+    assert parts[0] == parts[1]
+    if parts[0].participants and parts[0].programs:
+        answers = [build_assignment(solve(p, SolverOptions(time_limit=10))) for p in parts]
+        assert answers[0].assignments == answers[1].assignments
+
+
 def _check_after_resolve(engine: Engine, now: Any) -> None:
     with session_scope(engine) as s:
+        _check_kept_part(s, now)
         whole_point = s.begin_nested()
         whole = _resolve(s, now, whole=True)
         whole_point.rollback()

@@ -3,18 +3,21 @@ queue, and a hold that would cost the queue an acute need or a need is refused."
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import Engine
-from sqlmodel import select
+from datetime import timedelta
+from functools import partial
 
-from matcher.service import matching, referrals
+import pytest
+from sqlalchemy import Engine, delete
+from sqlmodel import col, select
+
+from matcher.service import matching, offers, referrals
 from matcher.service.errors import Conflict
 from matcher.service.queue import QueueCheck
 from matcher.store import tables as t
 from matcher.store.engine import session_scope
 from tests.builders import make_need, make_participant, offset
 from tests.service import world
-from tests.service.world import CM, NOW, check_store, program, run, seed
+from tests.service.world import CM, NOW, check_store, program, race, run, seed
 
 CHECK = QueueCheck(default_max_distance_km=None, time_limit=10)
 
@@ -72,3 +75,74 @@ def test_when_places_suffice_any_hold_is_accepted(engine: Engine) -> None:
     seed(engine, [program("g-1", open_slots=2)], [needy("a"), needy("b", acute=True)])
     assert hold(engine, "a", "g-1").status == "held"
     assert picks(engine, "b") == [("g-1", None)]
+
+
+def test_two_holds_on_different_programs_that_together_cost_an_acute_need_never_both_win(
+    engine: Engine,
+) -> None:
+    """Each round: two places, two needs that could take either, and an acute need that
+    could too. Either hold alone leaves the acute need a place; both leave it none. Held
+    by the queue's lock: the second check sees the first hold. Rounds lie 100 km apart
+    and their participants travel 5 km, so earlier rounds never reach later places."""
+    rounds = 8
+    programs, people = [], []
+    for r in range(rounds):
+        here = offset(km_north=100 * r)
+        programs += [program(f"g-{r}-{k}", open_slots=1, location=here) for k in (1, 2)]
+        people += [
+            needy(f"{who}{r}", acute=who == "c", location=here, max_distance_km=5)
+            for who in ("a", "b", "c")
+        ]
+    seed(engine, programs, people)
+    for r in range(rounds):
+        outcomes = race(
+            [partial(hold, engine, f"a{r}", f"g-{r}-1"), partial(hold, engine, f"b{r}", f"g-{r}-2")]
+        )
+        assert sorted(outcomes) == ["kept_for_more_urgent", "ok"], (r, outcomes)
+        assert picks(engine, f"c{r}") == [
+            (f"g-{r}-{outcomes.index('kept_for_more_urgent') + 1}", None)
+        ]
+    check_store(engine)
+
+
+def test_a_hold_racing_the_re_solve_never_leaves_the_acute_need_without_its_place(
+    engine: Engine,
+) -> None:
+    """Each round: two places opened (signalled), two needs and an acute need that could
+    each take either. The re-solve offers the acute need and one other a place while a
+    hold takes one for the third: whichever goes first, the other sees it (the queue's
+    lock), so the acute need always ends with an offer."""
+    rounds = 8
+    programs, people = [], []
+    for r in range(rounds):
+        here = offset(km_north=100 * r)
+        programs += [program(f"g-{r}-{k}", open_slots=1, location=here) for k in (1, 2)]
+        people += [
+            needy(f"{who}{r}", acute=who == "c", location=here, max_distance_km=5)
+            for who in ("a", "b", "c")
+        ]
+    seed(engine, programs, people)
+    with session_scope(engine) as s:  # the import's own signals answered first
+        s.execute(delete(t.CapacitySignal))
+    for r in range(rounds):
+        with session_scope(engine) as s:
+            for k in (1, 2):
+                s.add(t.CapacitySignal(program_id=f"g-{r}-{k}", kind="report", at=NOW))
+
+        def re_solve() -> None:
+            with session_scope(engine) as s:
+                offers.resolve(
+                    s, NOW, offer_for=timedelta(hours=24), time_limit=10,
+                    default_max_distance_km=None,
+                )  # fmt: skip
+
+        race([re_solve, partial(hold, engine, f"b{r}", f"g-{r}-1")])
+        with session_scope(engine) as s:
+            acute = s.exec(
+                select(t.Referral).where(
+                    t.Referral.need_id == f"c{r}-0",
+                    col(t.Referral.status).in_(["offered", "held"]),
+                )
+            ).all()
+        assert len(acute) == 1, r
+    check_store(engine)

@@ -32,7 +32,7 @@ from matcher.scenario import Fund, Scenario
 from matcher.service import audit, consent
 from matcher.service.errors import Conflict, Invalid, NotFound
 from matcher.service.participants import own as own_participant
-from matcher.service.queue import QueueCheck, keeps_levels, solve_queue
+from matcher.service.queue import QueueCheck, keeps_levels, lock_queue, solve_queue
 from matcher.service.referrals.core import (
     HistoryEntry,
     ReferralView,
@@ -149,9 +149,13 @@ def place_hold(
     hold is accepted only at a program where the participant's recorded position is
     within the free, unheld places (``not_on_waitlist``, ``no_room``). With ``queue``,
     the hold must also leave LEAD's queue its optimum's acute needs and needs met
-    (``kept_for_more_urgent`` otherwise, naming what remains for the need)."""
+    (``kept_for_more_urgent`` otherwise, naming what remains for the need): the
+    queue's lock is then taken first, so two such holds (on any programs) are checked
+    one after the other, the second against a queue that has the first."""
     if pool not in POOL_NAMES:
         raise Invalid("enum", f"pool must be one of {', '.join(POOL_NAMES)}", field="pool")
+    if queue is not None:
+        lock_queue(session)
     participant = own_participant(session, case_manager_id, participant_id, lock=True)
     if not participant.active:
         raise Conflict("inactive", "the participant is inactive", field="participant_id")
