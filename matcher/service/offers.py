@@ -32,6 +32,7 @@ from matcher.capacity.referral import Action, Status
 from matcher.part import touched_part
 from matcher.service import audit
 from matcher.service.errors import Conflict, NotFound
+from matcher.service.potentials import level4_for
 from matcher.service.queue import queue_scenario, taken
 from matcher.service.referrals.commands import check_fundable, cm_referral, waitlist_position
 from matcher.service.referrals.core import ReferralView, act, change, locked, view
@@ -88,7 +89,10 @@ def resolve(
     skipped = 0
     levels = Objective(0, 0, 0.0)
     if scenario.programs and scenario.participants:
-        answer = build_assignment(solve(scenario, SolverOptions(time_limit=time_limit)))
+        level4 = level4_for(session, now)
+        answer = build_assignment(
+            solve(scenario, SolverOptions(time_limit=time_limit, level4=level4))
+        )
         levels = answer.objective
         for placement in sorted(answer.assignments, key=lambda a: (a.participant_id, a.need_id)):
             made = _try_offer(session, placement, now, offer_for)

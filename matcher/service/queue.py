@@ -24,6 +24,7 @@ from matcher.capacity.referral import Status
 from matcher.part import touched_part
 from matcher.scenario import Scenario
 from matcher.service.checks import with_travel_limit
+from matcher.service.potentials import level4_for
 from matcher.solver.solve import SolverOptions, solve
 from matcher.store import tables as t
 from matcher.store.snapshot import export_scenario
@@ -208,7 +209,8 @@ def solve_queue(
                 ],
             }
         )
-    return build_assignment(solve(scenario, SolverOptions(time_limit=check.time_limit))), part
+    options = SolverOptions(time_limit=check.time_limit, level4=level4_for(session, now))
+    return build_assignment(solve(scenario, options)), part
 
 
 def keeps_levels(before: Assignment, after: Assignment, acute: bool) -> bool:

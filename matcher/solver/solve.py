@@ -28,6 +28,7 @@ from matcher.rules.tables import IntArray, Tables, build_tables
 from matcher.scenario import Scenario
 from matcher.solver.flow import NO_OWNER, PoolNodes, assign
 from matcher.solver.greedy import greedy
+from matcher.solver.level4 import Level4
 from matcher.solver.levels import solve_levels
 from matcher.solver.preferences import arc_penalty
 
@@ -53,9 +54,11 @@ class SolverOptions:
 
     Every stage is a min-cost flow on integer costs, so the answer is
     deterministic for a given input: there is no seed and no worker count.
+    ``level4``: potentials added ahead of the preferences at level 4 (``level4``).
     """
 
     time_limit: float = 60.0
+    level4: Level4 | None = None
 
 
 @dataclass(frozen=True)
@@ -157,9 +160,11 @@ def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
     flows = levels.flows
     preferences = "level 4 skipped: time limit"
     if time.monotonic() <= deadline:
-        chosen = keep_levels_prefer(tables, arcs, nodes, capacity, chosen)
+        extra = None if opts.level4 is None else opts.level4.points(tables, pairs, arcs)
+        penalty = None if extra is None else arc_penalty(tables, arcs) + extra
+        chosen = keep_levels_prefer(tables, arcs, nodes, capacity, chosen, penalty)
         flows += 1
-        preferences = "level 4 by preference"
+        preferences = "level 4 by " + ("preference" if extra is None else "potentials")
     objective = _objective(tables, arcs, chosen)
     status = OPTIMAL if levels.proven else FEASIBLE
     bounds = (
