@@ -26,9 +26,11 @@ With fewer than ``MIN_ACUTE`` acute needs in the window the rates are mostly noi
 A generated horizon is not used instead: its arrivals are the generator's
 assumptions, not the site's, and would price places by made-up demand.
 
-Learning reads the store, so it is cached per process and engine and recomputed at
-most hourly: the window ends at the start of the current hour, so every process
-learning within one hour reads the same window and learns the same potentials.
+Learning reads the store (in a read-only transaction of its own), so it is cached per
+process and database and recomputed at most hourly: the window ends at the start of
+the current hour, so every process learning within one hour reads the same window
+and learns the same potentials. The first use in an hour pays for the learning
+(``docs/benchmarks.md``); the hourly re-solve of the whole queue is usually first.
 """
 
 from __future__ import annotations
@@ -41,14 +43,16 @@ from typing import Literal
 
 import numpy as np
 from sqlalchemy import Engine
+from sqlalchemy.pool import Pool
 from sqlmodel import Session
 
-from matcher.capacity.pools import Pool
+from matcher.capacity.pools import Pool as PlacePool
 from matcher.settings import get_settings
 from matcher.simulate.horizon import SimOptions
 from matcher.simulate.potentials import acute_rates
 from matcher.simulate.replay import replay_horizon
 from matcher.solver.level4 import Level4, points_of
+from matcher.store.engine import session_scope
 
 MIN_ACUTE = 20
 """Fewer acute needs than this in the window: no potentials (the plain queue)."""
@@ -111,7 +115,7 @@ def learn(session: Session, now: datetime, days: int, policy: Policy = "priced")
     chance = 1.0 - np.exp(-rates * life)
     ids = h.tables.programs.ids
     nodes = [
-        NodePotential(ids[g], Pool(p).label, float(a), float(r), round(float(c), 4))
+        NodePotential(ids[g], PlacePool(p).label, float(a), float(r), round(float(c), 4))
         for g, p, a, r, c in zip(
             h.node_program.tolist(), h.node_pool.tolist(), rates, places, chance, strict=True
         )
@@ -128,20 +132,23 @@ def learn(session: Session, now: datetime, days: int, policy: Policy = "priced")
 
 
 _lock = threading.Lock()
-_cache: weakref.WeakKeyDictionary[Engine, Potentials] = weakref.WeakKeyDictionary()
+_cache: weakref.WeakKeyDictionary[Pool, Potentials] = weakref.WeakKeyDictionary()
+"""Keyed by the engine's connection pool, which its option-bearing copies share."""
 
 
 def current(
     session: Session, now: datetime, *, policy: Policy | None = None, days: int | None = None
 ) -> Potentials:
     """The potentials for ``now``: the cached ones while they are of ``now``'s hour and
-    settings, else learned afresh (``policy`` and ``days`` default to the settings)."""
+    settings, else learned afresh in a read-only transaction of their own (a writer's
+    locks are not held while the ledger is read; ``policy`` and ``days`` default to the
+    settings)."""
     settings = get_settings()
     policy = policy or settings.offer_policy
     days = days or settings.potential_days
     engine = _engine_of(session)
     with _lock:
-        known = _cache.get(engine)
+        known = _cache.get(engine.pool)
     fresh = (
         known is not None
         and known.window_end == window_end(now)
@@ -150,9 +157,10 @@ def current(
     )
     if fresh and known is not None:
         return known
-    learned = learn(session, now, days, policy)
+    with session_scope(engine, read_only=True) as reader:
+        learned = learn(reader, now, days, policy)
     with _lock:
-        _cache[engine] = learned
+        _cache[engine.pool] = learned
     return learned
 
 

@@ -6,7 +6,7 @@ hour (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -121,10 +121,16 @@ def test_too_little_history_leaves_the_plain_queue(engine: Engine) -> None:
 
 def test_learning_is_cached_for_the_hour(engine: Engine) -> None:
     world(engine, acute_in_history=2)
-    with session_scope(engine, read_only=True) as s:
-        first = live.current(s, NOW)
-        assert live.current(s, NOW + timedelta(minutes=59)) is first
-        later = live.current(s, NOW + timedelta(hours=1))
-        assert later is not first
-        assert later.window_end == first.window_end + timedelta(hours=1)
-        assert live.current(s, NOW + timedelta(hours=1), days=30) is not later
+
+    def at(when: datetime, days: int | None = None) -> live.Potentials:
+        with session_scope(engine, read_only=True) as s:  # a session of its own each time
+            return live.current(s, when, days=days)
+
+    first = at(NOW)
+    assert at(NOW + timedelta(minutes=59)) is first
+    with session_scope(engine) as s:  # a writer's session shares the cache
+        assert live.current(s, NOW) is first
+    later = at(NOW + timedelta(hours=1))
+    assert later is not first
+    assert later.window_end == first.window_end + timedelta(hours=1)
+    assert at(NOW + timedelta(hours=1), days=30) is not later
