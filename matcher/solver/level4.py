@@ -6,9 +6,11 @@ Two terms, added to every candidate arc's preference penalty (``arc_penalty``):
 - the arc's **node** (program, pool): the chance, in whole hundredths, that an acute
   need comes for a place there before the place is gone;
 - the arc's **need**: the chance that another place comes for it during a typical
-  stay, from the place rates of every (program, pool) the rules let it use (its
-  pairs within reach, whether or not they have room now): a need with many ways to
-  a place can better wait than one with few.
+  stay, from the place rates of the (program, pool)s its candidate arcs reach: a
+  need with many ways to a place can better wait than one with few. Only the arcs
+  of the answer's scenario count (pools with room now), so a part of the queue
+  (``matcher.part``, which holds every program with room its needs reach) prices a
+  need as the whole queue does.
 
 Each hundredth is worth ``MAX_PENALTY`` points, more than any preference sum, so
 potentials decide first and preferences break their ties. Levels 1-3 are solved
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from matcher.capacity.pools import Pool
-from matcher.rules.arcs import Arcs, Pairs
+from matcher.rules.arcs import Arcs
 from matcher.rules.tables import FloatArray, IntArray, Tables
 from matcher.solver.preferences import MAX_PENALTY
 
@@ -53,21 +55,20 @@ class Level4:
     place_rates: Mapping[NodeKey, float] = field(default_factory=dict)
     stay_days: float = 0.0
 
-    def points(self, tables: Tables, pairs: Pairs, arcs: Arcs) -> IntArray:
+    def points(self, tables: Tables, arcs: Arcs) -> IntArray:
         """Per arc: its node's points plus its need's points."""
         ids = tables.programs.ids
-        grid = np.zeros((len(ids), len(Pool)), dtype=np.int64)
-        rate = np.zeros(len(ids), dtype=np.float64)
         index = {pid: j for j, pid in enumerate(ids)}
+        grid = np.zeros((len(ids), len(Pool)), dtype=np.int64)
+        rate = np.zeros((len(ids), len(Pool)), dtype=np.float64)
         for (pid, pool), pts in self.node_points.items():
             if pid in index:
                 grid[index[pid], pool] = pts
         for (pid, pool), per_day in self.place_rates.items():
             if pid in index and pool in PLACE_POOLS:
-                rate[index[pid]] += per_day
-        ok = pairs.broken == 0
+                rate[index[pid], pool] = per_day
         ways = np.bincount(
-            pairs.need[ok], weights=rate[pairs.program[ok]], minlength=tables.needs.size
+            arcs.need, weights=rate[arcs.program, arcs.pool], minlength=tables.needs.size
         )
         need = points_of(1.0 - np.exp(-ways * self.stay_days))
         return np.asarray(grid[arcs.program, arcs.pool] + need[arcs.need], dtype=np.int64)

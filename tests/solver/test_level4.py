@@ -15,6 +15,7 @@ from tests.builders import make_need, make_participant, make_program, make_scena
 from tests.strategies import scenarios
 
 POOLS = [int(p) for p in Pool]
+PANTRY = "food.pantry"
 
 
 @st.composite
@@ -63,25 +64,32 @@ def test_the_place_an_acute_need_likely_wants_is_kept() -> None:
 
 
 def test_a_need_with_more_ways_to_a_place_waits_for_one_with_fewer() -> None:
-    """One place at g-1; a (nearer, so preferred) can also reach g-3, full now but where
-    places come often; b reaches g-1 only: priced, b gets the place."""
+    """One place at g-1 and one at g-2, which acute c takes (it can use no other). a
+    (nearer g-1, so preferred) can also use g-2 (10 km away), where places come often; b reaches
+    g-1 only: priced, b gets g-1."""
     programs = [
         make_program(id="g-1"),
         make_program(
-            id="g-3",
-            provider_id="org-3",
+            id="g-2",
+            provider_id="org-2",
+            service_types=["housing.shelter", PANTRY],
             location=offset(km_north=-10),
-            capacity={"open_slots": 0, "waitlist": 0},
         ),
     ]
     a = make_participant(id="a", needs=[make_need(id="a-0")])
     b = make_participant(
         id="b", location=offset(km_north=3), max_distance_km=5, needs=[make_need(id="b-0")]
     )
-    scenario = make_scenario(programs, [a, b])
-    plain = solve(scenario, SolverOptions(time_limit=10))
-    assert [plain.tables.needs.ids[i] for i in plain.assigned.need] == ["a-0"]
-    level4 = Level4(place_rates={("g-3", int(Pool.GENERAL)): 0.1}, stay_days=30.0)
-    priced = solve(scenario, SolverOptions(time_limit=10, level4=level4))
-    assert priced.objective == plain.objective
-    assert [priced.tables.needs.ids[i] for i in priced.assigned.need] == ["b-0"]
+    c = make_participant(id="c", needs=[make_need(id="c-0", service_types=[PANTRY], acute=True)])
+    scenario = make_scenario(programs, [a, b, c])
+
+    def met(level4: Level4 | None) -> list[str]:
+        solution = solve(scenario, SolverOptions(time_limit=10, level4=level4))
+        assert solution.objective.acute_matched == 1
+        return sorted(solution.tables.needs.ids[i] for i in solution.assigned.need)
+
+    assert met(None) == ["a-0", "c-0"]
+    assert met(Level4(place_rates={("g-2", int(Pool.GENERAL)): 0.1}, stay_days=30.0)) == [
+        "b-0",
+        "c-0",
+    ]
