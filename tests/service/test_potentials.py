@@ -66,7 +66,8 @@ def pick(engine: Engine) -> str | None:
 
 
 def offer(engine: Engine) -> list[str]:
-    """The programs the whole queue's re-solve offers."""
+    """The programs the whole queue's re-solve offers (its levels 1-3: one need met,
+    none acute, nothing spent, whatever the policy)."""
 
     def go(s: Session) -> list[str]:
         done = offers.resolve(
@@ -77,6 +78,7 @@ def offer(engine: Engine) -> list[str]:
             default_max_distance_km=None,
             force=True,
         )
+        assert (done.acute_matched, done.matched, done.spend) == (0, 1, 0.0)
         made = s.exec(select(t.Referral).where(col(t.Referral.id).in_(done.offered))).all()
         return sorted(r.program_id for r in made)
 
