@@ -57,8 +57,6 @@ from matcher.store.engine import session_scope
 MIN_ACUTE = 20
 """Fewer acute needs than this in the window: no potentials (the plain queue)."""
 
-REFRESH = timedelta(hours=1)
-
 Policy = Literal["priced", "resolve"]
 Source = Literal["history", "none", "off"]
 

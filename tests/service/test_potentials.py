@@ -20,10 +20,11 @@ from matcher.store import tables as t
 from matcher.store.engine import session_scope
 from matcher.store.snapshot import import_scenario
 from tests.builders import make_need, make_participant, make_program, make_scenario, offset
-from tests.service.world import CM, NOW, grant, run
+from tests.service.world import CM, NOW, grant, run, together
 
 START = NOW - timedelta(days=60)
 PANTRY = "food.pantry"
+MIN = live.MIN_ACUTE
 
 
 @pytest.fixture(autouse=True)
@@ -136,3 +137,11 @@ def test_learning_is_cached_for_the_hour(engine: Engine) -> None:
     assert later is not first
     assert later.window_end == first.window_end + timedelta(hours=1)
     assert at(NOW + timedelta(hours=1), days=30) is not later
+
+
+def test_workers_learning_at_once_learn_the_same(engine: Engine) -> None:
+    world(engine, acute_in_history=MIN)
+    live.forget()
+    found = together(lambda: learned(engine), workers=3)
+    assert all(f.level4 == found[0].level4 and f.source == "history" for f in found)
+    assert learned(engine).level4 == found[0].level4
