@@ -52,6 +52,18 @@ class Settings(BaseSettings):
         "asked to confirm or update it",
     )
     solver_time_limit: float = Field(default=20.0, gt=0, description="Seconds per solve")
+    offer_policy: Literal["priced", "resolve"] = Field(
+        default="priced",
+        description="How LEAD's queue breaks ties at level 4 in its offers and a "
+        "participant's matches: priced (potentials learned from the ledger, then "
+        "preferences) or resolve (preferences only); levels 1-3 are the same either way",
+    )
+    potential_days: int = Field(
+        default=180,
+        ge=7,
+        le=3650,
+        description="How many days of the ledger's history the potentials are learned from",
+    )
     max_body_bytes: int = Field(default=1_000_000, gt=0, description="Largest request body")
     environment: Literal["development", "test", "production"] = Field(
         default="development", description="Anything but development refuses default secrets"

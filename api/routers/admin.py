@@ -11,7 +11,7 @@ from api.auth import Me, administrator
 from api.deps import Ctx, Paged
 from api.problems import RESPONSES
 from matcher.scenario import Program
-from matcher.service import accounts, programs, teams
+from matcher.service import accounts, potentials, programs, teams
 
 router = APIRouter(
     responses=RESPONSES, prefix="/admin", tags=["admins"], dependencies=[Depends(administrator)]
@@ -160,3 +160,43 @@ def update_program(program_id: str, body: Program, ctx: Ctx, me: Me) -> dict[str
         raise Invalid("mismatch", "the body's id must be the path's program id", field="id")
     ctx.run(lambda s: programs.update(s, body, me.username, ctx.now))
     return {"program_id": program_id}
+
+
+class NodeOut(BaseModel):
+    program_id: str
+    pool: str
+    acute_per_day: float
+    places_per_day: float
+    chance: float
+
+
+class PotentialsOut(BaseModel):
+    policy: str
+    source: str
+    reason: str
+    window_start: str
+    window_end: str
+    acute_needs: int
+    place_life_days: float
+    stay_days: float
+    nodes: list[NodeOut]
+
+
+@router.get("/potentials", response_model=PotentialsOut)
+def queue_potentials(ctx: Ctx) -> PotentialsOut:
+    """The potentials LEAD's queue uses at level 4 now (``MATCHER_OFFER_POLICY``): where
+    they came from (``history``; ``none`` when the window holds too few acute needs;
+    ``off`` under ``resolve``) and, per program and pool, the acute needs and places per
+    day the window saw and the chance an acute need wants a place there. Counts only."""
+    found = ctx.read(lambda s: potentials.current(s, ctx.now))
+    return PotentialsOut(
+        policy=found.policy,
+        source=found.source,
+        reason=found.reason,
+        window_start=found.window_start.isoformat(),
+        window_end=found.window_end.isoformat(),
+        acute_needs=found.acute_needs,
+        place_life_days=round(found.place_life_days, 3),
+        stay_days=round(found.stay_days, 3),
+        nodes=[NodeOut(**vars(n)) for n in found.nodes],
+    )

@@ -21,6 +21,7 @@ from matcher.service.checks import with_travel_limit
 from matcher.service.errors import Conflict
 from matcher.service.participants import get as get_participant
 from matcher.service.participants import is_active
+from matcher.service.potentials import level4_for
 from matcher.service.queue import queue_scenario
 from matcher.solver.solve import SolverOptions, solve
 from matcher.store import tables as t
@@ -113,7 +114,7 @@ def match_participant(
     # Only the part of the queue connected to this participant's needs can change
     # what they get: solving it gives the whole queue's answer for them, faster.
     part = touched_part(queue, [], [n.id for n in open_needs.needs])
-    solution = solve(part, SolverOptions(time_limit=time_limit))
+    solution = solve(part, SolverOptions(time_limit=time_limit, level4=level4_for(session, now)))
     answer = build_assignment(solution)
     picked = {
         a.need_id: (a.program_id, a.pool)

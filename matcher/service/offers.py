@@ -37,6 +37,7 @@ from matcher.scenario import Scenario
 from matcher.service import audit
 from matcher.service.errors import Conflict, NotFound
 from matcher.service.kept import KEPT, KeptQueue, event_part
+from matcher.service.potentials import level4_for
 from matcher.service.queue import lock_queue, queue_scenario, taken
 from matcher.service.referrals.commands import check_fundable, cm_referral, waitlist_position
 from matcher.service.referrals.core import ReferralView, act, change, locked, view
@@ -83,6 +84,7 @@ def resolve(
     signals = session.exec(select(t.CapacitySignal).order_by(col(t.CapacitySignal.id))).all()
     if not signals and not force:
         return Resolved(0, [], 0, 0, 0, 0.0)
+    level4_for(session, now)  # learnt (or found cached) before the lock: it may read a while
     lock_queue(session)
     ids = [s.id for s in signals]
     if whole or force:
@@ -103,7 +105,8 @@ def resolve(
     skipped = 0
     levels = Objective(0, 0, 0.0)
     if scenario.programs and scenario.participants:
-        solution = solve(scenario, SolverOptions(time_limit=time_limit))
+        level4 = level4_for(session, now)
+        solution = solve(scenario, SolverOptions(time_limit=time_limit, level4=level4))
         answer = build_assignment(solution, explain=False)
         levels = answer.objective
         for placement in sorted(answer.assignments, key=lambda a: (a.participant_id, a.need_id)):

@@ -25,6 +25,7 @@ from matcher.part import touched_part
 from matcher.scenario import Scenario
 from matcher.service.checks import with_travel_limit
 from matcher.service.kept import KEPT, TAKEN, KeptQueue, event_part, recent_passes, with_passes
+from matcher.service.potentials import level4_for
 from matcher.solver.solve import SolverOptions, solve
 from matcher.store import tables as t
 from matcher.store.snapshot import export_scenario
@@ -210,7 +211,8 @@ def solve_queue(
                 ],
             }
         )
-    solution = solve(scenario, SolverOptions(time_limit=check.time_limit))
+    options = SolverOptions(time_limit=check.time_limit, level4=level4_for(session, now))
+    solution = solve(scenario, options)
     return build_assignment(solution, explain=False), part
 
 

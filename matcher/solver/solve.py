@@ -32,6 +32,7 @@ from matcher.rules.tables import IntArray, Tables, build_tables
 from matcher.scenario import Scenario
 from matcher.solver.flow import NO_OWNER, UNLIMITED, Clock, OutOfTime, PoolNodes, assign
 from matcher.solver.greedy import greedy
+from matcher.solver.level4 import Level4
 from matcher.solver.levels import solve_levels
 from matcher.solver.preferences import arc_penalty
 
@@ -63,12 +64,14 @@ class SolverOptions:
 
     Every stage is a min-cost flow on integer costs, so the answer is
     deterministic for a given input: there is no seed and no worker count.
+    ``level4``: potentials added ahead of the preferences at level 4 (``level4``).
     """
 
     time_limit: float = 60.0
     started: float | None = None
     """``time.monotonic()`` when the limit began to count (default: when ``solve`` is
     called); the command line starts it when reading the scenario ends."""
+    level4: Level4 | None = None
 
 
 @dataclass(frozen=True)
@@ -188,10 +191,12 @@ def solve(scenario: Scenario, options: SolverOptions | None = None) -> Solution:
     flows = levels.flows
     preferences = "level 4 skipped: time limit"
     if time.monotonic() <= deadline:
+        extra = None if opts.level4 is None else opts.level4.points(tables, arcs)
+        penalty = None if extra is None else arc_penalty(tables, arcs) + extra
         try:
-            chosen = keep_levels_prefer(tables, arcs, nodes, capacity, chosen, clock=clock)
+            chosen = keep_levels_prefer(tables, arcs, nodes, capacity, chosen, penalty, clock=clock)
             flows += 1
-            preferences = "level 4 by preference"
+            preferences = "level 4 by " + ("preference" if extra is None else "potentials")
         except OutOfTime:
             pass
     objective = _objective(tables, arcs, chosen)

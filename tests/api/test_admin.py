@@ -82,3 +82,15 @@ def test_an_empty_reserved_for_is_refused_naming_the_field(
     assert problem["field"] == "eligibility.reserved_for"
     body["eligibility"] = {"reserved_for": ["veteran"]}
     assert anonymous.post("/admin/programs", json=body, headers=admin).status_code == 201
+
+
+def test_admin_reads_the_queue_potentials(anonymous: TestClient, app_engine: Engine) -> None:
+    admin = bearer(app_engine, "admin")
+    found = anonymous.get("/admin/potentials", headers=admin)
+    assert found.status_code == 200, found.json()
+    body = found.json()
+    assert body["policy"] in ("priced", "resolve")
+    assert body["source"] in ("history", "none", "off")
+    assert body["reason"]
+    case_manager = bearer(app_engine, "case_manager", "cm-ana")
+    assert anonymous.get("/admin/potentials", headers=case_manager).status_code == 403

@@ -32,6 +32,7 @@ from matcher.scenario import Fund, Scenario
 from matcher.service import audit, consent
 from matcher.service.errors import Conflict, Invalid, NotFound
 from matcher.service.participants import own as own_participant
+from matcher.service.potentials import level4_for
 from matcher.service.queue import QueueCheck, keeps_levels, lock_queue, solve_queue
 from matcher.service.referrals.core import (
     HistoryEntry,
@@ -155,6 +156,7 @@ def place_hold(
     if pool not in POOL_NAMES:
         raise Invalid("enum", f"pool must be one of {', '.join(POOL_NAMES)}", field="pool")
     if queue is not None:
+        level4_for(session, now)  # learnt (or found cached) before the lock: it may read a while
         lock_queue(session)
     participant = own_participant(session, case_manager_id, participant_id, lock=True)
     if not participant.active:

@@ -2,7 +2,7 @@
 re-solve that offers places, locks first
 
 Revision ID: 0023_queue_lock
-Revises: 0021_offers
+Revises: 0022_fund_and_exits
 Create Date: 2026-11-25 20:40:00
 
 Two holds on different programs lock different rows, so each could pass the queue's
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0023_queue_lock"
-down_revision: str | None = "0021_offers"
+down_revision: str | None = "0022_fund_and_exits"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
