@@ -34,6 +34,7 @@ from api.schemas import Health
 from api.text_guard import TextGuard, document_text_rules
 from matcher.jobs import queued
 from matcher.jobs.local import InProcess
+from matcher.service.potentials import Warmer
 from matcher.settings import Settings, check_secrets, get_settings
 from matcher.store.engine import make_engine, ping
 
@@ -62,6 +63,10 @@ def create_app(
         if settings.sweep_seconds > 0 and not queued(app.state.engine):
             jobs = InProcess(app.state.engine, app.state.clock, settings.sweep_seconds)
             jobs.start()
+        warmer = None
+        if settings.sweep_seconds > 0 and queued(app.state.engine):
+            warmer = Warmer(app.state.engine, app.state.clock)
+            warmer.start()
         try:
             async with anyio.create_task_group() as background:
                 if app.state.audit.batching:
@@ -73,6 +78,8 @@ def create_app(
         finally:
             if jobs is not None:
                 await to_thread.run_sync(jobs.stop)
+            if warmer is not None:
+                await to_thread.run_sync(warmer.stop)
         await to_thread.run_sync(app.state.audit.flush)
 
     app = FastAPI(title="LEAD matcher", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)

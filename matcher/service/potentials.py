@@ -29,14 +29,19 @@ assumptions, not the site's, and would price places by made-up demand.
 Learning reads the store (in a read-only transaction of its own), so it is cached per
 process and database and recomputed at most hourly: the window ends at the start of
 the current hour, so every process learning within one hour reads the same window
-and learns the same potentials. The first use in an hour pays for the learning
-(``docs/benchmarks.md``); the hourly re-solve of the whole queue is usually first.
+and learns the same potentials. Learning takes a while at county scale
+(``docs/benchmarks.md``), so no request should pay for it: the in-process jobs on
+SQLite and the workers' hourly re-solve of the whole queue learn first in their
+processes, and each API process on PostgreSQL runs a ``Warmer`` that learns when it
+starts and just after each hour begins.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -53,6 +58,8 @@ from matcher.simulate.potentials import acute_rates
 from matcher.simulate.replay import replay_horizon
 from matcher.solver.level4 import Level4, points_of
 from matcher.store.engine import session_scope
+
+log = logging.getLogger(__name__)
 
 MIN_ACUTE = 20
 """Fewer acute needs than this in the window: no potentials (the plain queue)."""
@@ -176,3 +183,48 @@ def forget() -> None:
 def _engine_of(session: Session) -> Engine:
     bind = session.get_bind()
     return bind if isinstance(bind, Engine) else bind.engine
+
+
+class Warmer:
+    """A daemon thread that learns the potentials when a process starts and again just
+    after each hour begins, so no request pays for the learning: for API processes on
+    PostgreSQL, where the jobs (and their hourly re-solve, which learns too) run in
+    ``matcher worker`` processes whose cache the API process does not share. A failed
+    learning is left for the next hour (or the first request) and never stops the
+    thread; nothing about it is logged beyond its type."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime]) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="matcher-potentials", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the thread to stop and wait for a learning in progress to end."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def warm(self) -> None:
+        """Learn (or find cached) the potentials of the clock's hour."""
+        try:
+            with session_scope(self.engine, read_only=True) as session:
+                current(session, self.clock())
+        except Exception as error:
+            log.warning("learning the queue's potentials failed: %s", type(error).__name__)
+
+    def _loop(self) -> None:
+        self.warm()
+        while not self._stop.wait(_seconds_to_next_hour(self.clock()) + WARM_AFTER_SECONDS):
+            self.warm()
+
+
+WARM_AFTER_SECONDS = 5.0
+"""How long after an hour begins the warmer learns (the new window is then closed)."""
+
+
+def _seconds_to_next_hour(now: datetime) -> float:
+    return (window_end(now) + timedelta(hours=1) - now).total_seconds()

@@ -5,6 +5,7 @@ hour (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -145,3 +146,41 @@ def test_workers_learning_at_once_learn_the_same(engine: Engine) -> None:
     found = together(lambda: learned(engine), workers=3)
     assert all(f.level4 == found[0].level4 and f.source == "history" for f in found)
     assert learned(engine).level4 == found[0].level4
+
+
+def test_the_warmer_learns_at_start_so_no_request_pays(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An API process's warmer learns the hour's potentials when it starts; the first
+    request then finds them cached. Learning that fails is logged by type only and
+    leaves the thread running."""
+    world(engine, acute_in_history=MIN)
+    live.forget()
+    warmer = live.Warmer(engine, lambda: NOW)
+    warmer.start()
+    try:
+        deadline = datetime.now() + timedelta(seconds=30)
+        while datetime.now() < deadline:
+            with live._lock:
+                if live._cache:
+                    break
+            time.sleep(0.05)
+        calls: list[datetime] = []
+        monkeypatch.setattr(live, "learn", lambda *a, **k: calls.append(a[1]))
+        assert learned(engine).source == "history"
+        assert calls == []  # cached by the warmer, not learned by the request
+    finally:
+        warmer.stop()
+    assert not warmer._thread.is_alive()
+
+    def broken(*_: object, **__: object) -> live.Potentials:
+        raise RuntimeError("no store")
+
+    live.forget()
+    monkeypatch.setattr(live, "learn", broken)
+    live.Warmer(engine, lambda: NOW).warm()  # does not raise
+
+
+def test_the_next_warming_is_just_after_the_hour() -> None:
+    assert live._seconds_to_next_hour(datetime(2026, 1, 1, 10, 59, 30)) == 30.0
+    assert live._seconds_to_next_hour(datetime(2026, 1, 1, 10, 0, 0)) == 3600.0
