@@ -18,7 +18,7 @@ import typer
 
 from matcher.errors import ScenarioInvalid
 from matcher.inputs import InputInvalid, write_atomic
-from matcher.scenario import Scenario, load_scenario
+from matcher.scenario import MAX_AMOUNT, Scenario, load_scenario
 from matcher.settings import get_settings
 
 if TYPE_CHECKING:
@@ -36,6 +36,14 @@ def finite(value: float | None) -> float | None:
     if value is not None and math.isnan(value):
         raise typer.BadParameter("must be a number, not NaN")
     return value
+
+
+def money(help: str, *, least: float = 0, argument: bool = False) -> Any:
+    """A dollar amount's option (or ``argument``): from ``least`` to the largest amount
+    the store holds, never NaN; the one rule for every command that takes money."""
+    if argument:
+        return typer.Argument(min=least, max=MAX_AMOUNT, callback=finite, help=help)
+    return typer.Option(min=least, max=MAX_AMOUNT, callback=finite, help=help)
 
 
 DatabaseUrl = Annotated[

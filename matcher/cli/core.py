@@ -22,6 +22,7 @@ from matcher.cli.common import (
     listen_url,
     live_or_file,
     load,
+    money,
     refuse,
     say,
     write_json,
@@ -29,7 +30,7 @@ from matcher.cli.common import (
 )
 from matcher.inputs import InputInvalid, read_json
 from matcher.paths import SAMPLE_CITY
-from matcher.scenario import MAX_AMOUNT, Scenario
+from matcher.scenario import Scenario
 
 TimeLimit = Annotated[
     float,
@@ -42,7 +43,7 @@ TimeLimit = Annotated[
 ]
 Budget = Annotated[
     float | None,
-    typer.Option(min=0, max=MAX_AMOUNT, callback=finite, help="Fund budget (default binds)."),
+    money("Fund budget (default binds)."),
 ]
 Seed = Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Seed of the synthetic instance.")]
 
@@ -222,12 +223,7 @@ def report(
     ] = None,
     plan_budget: Annotated[
         float | None,
-        typer.Option(
-            min=0,
-            max=MAX_AMOUNT,
-            callback=finite,
-            help="In the HTML report, plan this much new money (default: none).",
-        ),
+        money("In the HTML report, plan this much new money (default: none)."),
     ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:

@@ -10,8 +10,7 @@ from typing import Annotated
 
 import typer
 
-from matcher.cli.common import MAX_SECONDS, DatabaseUrl, LiveOrFile, finite, live_or_file
-from matcher.scenario import MAX_AMOUNT
+from matcher.cli.common import MAX_SECONDS, DatabaseUrl, LiveOrFile, finite, live_or_file, money
 
 Neighborhoods = Annotated[
     Path | None, typer.Option(help="CSV of the city's neighbourhoods (name,lat,lon).")
@@ -36,7 +35,7 @@ def _centroids(path: Path | None):  # type: ignore[no-untyped-def]
 def plan_purchases(
     budget: Annotated[
         float,
-        typer.Option(min=0, max=MAX_AMOUNT, callback=finite, help="New money to spend on places."),
+        money("New money to spend on places."),
     ],
     scenario: LiveOrFile = None,
     neighborhoods: Neighborhoods = None,
@@ -127,9 +126,7 @@ fund_app = typer.Typer(help="The fund's money: top-ups.", no_args_is_help=True)
 def fund_top_up(
     amount: Annotated[
         float,
-        typer.Argument(
-            min=0.01, max=MAX_AMOUNT, callback=finite, help="Dollars to add to the fund."
-        ),
+        money("Dollars to add to the fund.", least=0.01, argument=True),
     ],
     note: Annotated[str, typer.Option(help="What the money is (kept with the top-up).")] = "",
     database_url: DatabaseUrl = None,

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from matcher.cli.common import DatabaseUrl, finite
-from matcher.scenario import MAX_AMOUNT
+from matcher.cli.common import DatabaseUrl, finite, money
 
 if TYPE_CHECKING:
     from matcher.simulate import SimOptions
@@ -59,12 +58,7 @@ def simulate(
     ] = "request,resolve,priced",
     budget: Annotated[
         float | None,
-        typer.Option(
-            min=0,
-            max=MAX_AMOUNT,
-            callback=finite,
-            help="The fund's money over the whole horizon (default: the generated one).",
-        ),
+        money("The fund's money over the whole horizon (default: the generated one)."),
     ] = None,
     hold: Annotated[
         float | None,
