@@ -9,13 +9,13 @@ one runs as usual.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import Engine
 
+from matcher.background import Background
 from matcher.jobs import HOURLY, PERIODIC, Job
 
 log = logging.getLogger(__name__)
@@ -38,26 +38,16 @@ def run_all(
     return done
 
 
-class InProcess:
+class InProcess(Background):
     """A daemon thread that runs every periodic job every ``every`` seconds, and the
     hourly ones (``HOURLY``) at the first round and then once an hour, until ``stop``."""
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime], every: float) -> None:
+        super().__init__("matcher-jobs")
         self.engine = engine
         self.clock = clock
         self.every = every
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="matcher-jobs", daemon=True)
         self._hourly_at: float | None = None
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Ask the thread to stop and wait for the round in progress to end."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
 
     def _loop(self) -> None:
         while not self._stop.wait(self.every):

@@ -51,6 +51,7 @@ from sqlalchemy import Engine
 from sqlalchemy.pool import Pool
 from sqlmodel import Session
 
+from matcher.background import Background
 from matcher.capacity.pools import Pool as PlacePool
 from matcher.settings import get_settings
 from matcher.simulate.horizon import SimOptions
@@ -185,7 +186,7 @@ def _engine_of(session: Session) -> Engine:
     return bind if isinstance(bind, Engine) else bind.engine
 
 
-class Warmer:
+class Warmer(Background):
     """A daemon thread that learns the potentials when a process starts and again just
     after each hour begins, so no request pays for the learning: for API processes on
     PostgreSQL, where the jobs (and their hourly re-solve, which learns too) run in
@@ -194,19 +195,9 @@ class Warmer:
     thread; nothing about it is logged beyond its type."""
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime]) -> None:
+        super().__init__("matcher-potentials")
         self.engine = engine
         self.clock = clock
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="matcher-potentials", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Ask the thread to stop and wait for a learning in progress to end."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
 
     def warm(self) -> None:
         """Learn (or find cached) the potentials of the clock's hour."""
