@@ -404,9 +404,16 @@ class FundOut(_Out):
 
 
 class TopUpIn(_In):
-    amount: float = Field(
-        ge=0.01, le=MAX_AMOUNT, allow_inf_nan=False, description="Dollars added to the fund."
-    )
+    amount: Annotated[
+        float,
+        Field(
+            strict=True,
+            ge=0.01,
+            le=MAX_AMOUNT,
+            allow_inf_nan=False,
+            description="Dollars added to the fund, in whole cents (a JSON number).",
+        ),
+    ]
     note: Annotated[str, Field(strict=True, max_length=500), Clean] = ""
 
 

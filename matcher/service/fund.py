@@ -47,6 +47,8 @@ def check_amount(amount: float) -> int:
     if amount > MAX_AMOUNT:
         raise Invalid("range", f"amount must be at most {MAX_AMOUNT:,.0f}", field="amount")
     cents = budget_cents(amount)
+    if abs(amount * 100 - cents) > 1e-6:  # a fraction of a cent is a typo, not a gift
+        raise Invalid("whole_cents", "amount must be whole cents (two decimals)", field="amount")
     if cents <= 0:
         raise Invalid("positive", "amount must be at least 0.01", field="amount")
     return cents

@@ -62,7 +62,8 @@ def test_a_top_up_raises_the_balance_once_and_signals_programs_that_sell_places(
     [
         (0.0, "positive"),
         (-5.0, "positive"),
-        (0.001, "positive"),
+        (0.001, "whole_cents"),
+        (10.005, "whole_cents"),
         (float("nan"), "number"),
         (float("inf"), "number"),
         (2e12, "range"),
