@@ -412,6 +412,7 @@ class TopUpIn(_In):
             le=MAX_AMOUNT,
             allow_inf_nan=False,
             description="Dollars added to the fund, in whole cents (a JSON number).",
+            json_schema_extra={"multipleOf": 0.01},
         ),
     ]
     note: Annotated[str, Field(strict=True, max_length=500), Clean] = ""

@@ -19,7 +19,6 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from matcher.money import budget_cents
 from matcher.scenario import MAX_AMOUNT
 from matcher.service.audit import note
 from matcher.service.errors import Conflict, Invalid
@@ -40,14 +39,22 @@ class TopUp:
     note: str
 
 
+CENT_TOLERANCE = 0.05
+"""How far from a whole number of cents an amount may be (float error only)."""
+
+
 def check_amount(amount: float) -> int:
     """The amount in whole cents, or ``Invalid`` naming ``amount`` and the rule."""
     if isinstance(amount, bool) or not isinstance(amount, int | float) or not math.isfinite(amount):
         raise Invalid("number", "amount must be a finite number", field="amount")
     if amount > MAX_AMOUNT:
         raise Invalid("range", f"amount must be at most {MAX_AMOUNT:,.0f}", field="amount")
-    cents = budget_cents(amount)
-    if abs(amount * 100 - cents) > 1e-6:  # a fraction of a cent is a typo, not a gift
+    exact = amount * 100
+    cents = round(exact)
+    # A fraction of a cent is a typo, not a gift to round away. The tolerance is far
+    # above a float's error on any amount up to MAX_AMOUNT (under 0.02 of a cent), and
+    # far below the half cent a typo such as 10.005 is off by.
+    if abs(exact - cents) > CENT_TOLERANCE:
         raise Invalid("whole_cents", "amount must be whole cents (two decimals)", field="amount")
     if cents <= 0:
         raise Invalid("positive", "amount must be at least 0.01", field="amount")

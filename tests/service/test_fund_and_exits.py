@@ -9,10 +9,12 @@ from datetime import timedelta
 from functools import partial
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, delete
 from sqlmodel import select
 
-from matcher.scenario import Participant
+from matcher.scenario import MAX_AMOUNT, Participant
 from matcher.service import fund, offers, participants
 from matcher.service.errors import Conflict, Invalid
 from matcher.store import tables as t
@@ -204,3 +206,21 @@ def test_top_ups_at_once_on_a_store_without_a_fund_row_make_one_row(engine: Engi
     assert outcomes == ["ok"] * 5
     assert run(engine, lambda s: len(list(s.exec(select(t.Fund))))) == 1
     assert _balance(engine) == 1000
+
+
+@given(st.integers(min_value=1, max_value=int(MAX_AMOUNT * 100)))
+def test_every_whole_cent_amount_is_taken_as_exactly_its_cents(cents: int) -> None:
+    """Any amount written with two decimals (as a JSON number arrives: the nearest
+    float) is accepted, and counted as exactly the cents written."""
+    assert fund.check_amount(float(f"{cents // 100}.{cents % 100:02d}")) == cents
+
+
+@given(
+    st.integers(min_value=1, max_value=10**9),
+    st.integers(min_value=1, max_value=9),
+)
+def test_a_fraction_of_a_cent_is_refused(cents: int, tenths: int) -> None:
+    amount = float(f"{cents // 100}.{cents % 100:02d}{tenths}")
+    with pytest.raises(Invalid) as refused:
+        fund.check_amount(amount)
+    assert refused.value.rule == "whole_cents"
