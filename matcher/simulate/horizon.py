@@ -244,6 +244,26 @@ def horizon_from(scenario: Scenario, options: SimOptions, *, stream: int) -> Hor
     topup_day = np.array(
         [0] + [math.floor(days * k / INSTALMENTS) for k in range(1, INSTALMENTS)], np.int64
     )
+    slots = (np.concatenate(slot_node), np.concatenate(slot_appear), np.concatenate(slot_vanish))
+    return assemble(
+        options, scenario, tables, arcs, nodes, (arrive, exit_day), slots, (topup_day, instalments)
+    )
+
+
+def assemble(
+    options: SimOptions,
+    scenario: Scenario,
+    tables: Tables,
+    arcs: Arcs,
+    nodes: PoolNodes,
+    stays: tuple[IntArray, IntArray],
+    slots: tuple[IntArray, IntArray, IntArray],
+    topups: tuple[IntArray, IntArray],
+) -> Horizon:
+    """A horizon from its arcs and their (program, pool) nodes, its participants'
+    (arrive, exit) days, its slots' (node, appear, vanish) and its (day, cents)
+    top-ups; what follows from the arcs (prices in cents, preference penalties) is
+    derived here, the same for a generated horizon and a replayed one."""
     return Horizon(
         options=options,
         scenario=scenario,
@@ -254,13 +274,13 @@ def horizon_from(scenario: Scenario, options: SimOptions, *, stream: int) -> Hor
         node_pool=nodes.pool,
         cents=price_cents(arcs.price),
         penalty=arc_penalty(tables, arcs),
-        arrive=arrive,
-        exit=exit_day,
-        slot_node=np.concatenate(slot_node),
-        slot_appear=np.concatenate(slot_appear),
-        slot_vanish=np.concatenate(slot_vanish),
-        topup_day=topup_day,
-        topup_cents=instalments,
+        arrive=stays[0],
+        exit=stays[1],
+        slot_node=slots[0],
+        slot_appear=slots[1],
+        slot_vanish=slots[2],
+        topup_day=topups[0],
+        topup_cents=topups[1],
     )
 
 

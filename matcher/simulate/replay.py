@@ -42,15 +42,13 @@ from sqlmodel import Session
 
 from matcher.capacity.ledger import Event, ProgramLedger, apply
 from matcher.capacity.pools import Pool, pools_of, unused_places
-from matcher.money import price_cents
 from matcher.rules.arcs import candidate_arcs
 from matcher.rules.tables import IntArray, build_tables
 from matcher.scenario import Fund, Participant, Scenario
 from matcher.simulate import compare
-from matcher.simulate.horizon import Horizon, SimOptions
+from matcher.simulate.horizon import Horizon, SimOptions, assemble
 from matcher.simulate.policies import Outcome
 from matcher.solver.flow import PoolNodes
-from matcher.solver.preferences import arc_penalty
 from matcher.store import tables as t
 from matcher.store.history import History, read_history
 from matcher.store.snapshot import participant_of, program_of
@@ -332,26 +330,12 @@ def _assemble(
         slot_node.append(node)
         slot_appear.append(first)
         slot_vanish.append(last)
-    arrive, exit_day = stays_days
-    topup_day, topup_cents = money
-    return Horizon(
-        options=options,
-        scenario=scenario,
-        tables=tables,
-        arcs=arcs,
-        node=nodes.of_arc,
-        node_program=nodes.program,
-        node_pool=nodes.pool,
-        cents=price_cents(arcs.price),
-        penalty=arc_penalty(tables, arcs),
-        arrive=arrive,
-        exit=exit_day,
-        slot_node=np.array(slot_node, dtype=np.int64),
-        slot_appear=np.array(slot_appear, dtype=np.int64),
-        slot_vanish=np.array(slot_vanish, dtype=np.int64),
-        topup_day=topup_day,
-        topup_cents=topup_cents,
+    slots = (
+        np.array(slot_node, dtype=np.int64),
+        np.array(slot_appear, dtype=np.int64),
+        np.array(slot_vanish, dtype=np.int64),
     )
+    return assemble(options, scenario, tables, arcs, nodes, stays_days, slots, money)
 
 
 NOTES = {
