@@ -77,14 +77,10 @@ def test_when_places_suffice_any_hold_is_accepted(engine: Engine) -> None:
     assert picks(engine, "b") == [("g-1", None)]
 
 
-def test_two_holds_on_different_programs_that_together_cost_an_acute_need_never_both_win(
-    engine: Engine,
-) -> None:
-    """Each round: two places, two needs that could take either, and an acute need that
-    could too. Either hold alone leaves the acute need a place; both leave it none. Held
-    by the queue's lock: the second check sees the first hold. Rounds lie 100 km apart
-    and their participants travel 5 km, so earlier rounds never reach later places."""
-    rounds = 8
+def seed_rounds(engine: Engine, rounds: int) -> None:
+    """Per round ``r``: places g-r-1 and g-r-2 (one free each), needs of a and b and an
+    acute need of c that could each take either. Rounds lie 100 km apart and their
+    participants travel 5 km, so no round reaches another's places."""
     programs, people = [], []
     for r in range(rounds):
         here = offset(km_north=100 * r)
@@ -94,6 +90,17 @@ def test_two_holds_on_different_programs_that_together_cost_an_acute_need_never_
             for who in ("a", "b", "c")
         ]
     seed(engine, programs, people)
+
+
+def test_two_holds_on_different_programs_that_together_cost_an_acute_need_never_both_win(
+    engine: Engine,
+) -> None:
+    """Each round: two places, two needs that could take either, and an acute need that
+    could too. Either hold alone leaves the acute need a place; both leave it none. Held
+    by the queue's lock: the second check sees the first hold. Rounds lie 100 km apart
+    and their participants travel 5 km, so earlier rounds never reach later places."""
+    rounds = 8
+    seed_rounds(engine, rounds)
     for r in range(rounds):
         outcomes = race(
             [partial(hold, engine, f"a{r}", f"g-{r}-1"), partial(hold, engine, f"b{r}", f"g-{r}-2")]
@@ -113,15 +120,7 @@ def test_a_hold_racing_the_re_solve_never_leaves_the_acute_need_without_its_plac
     hold takes one for the third: whichever goes first, the other sees it (the queue's
     lock), so the acute need always ends with an offer."""
     rounds = 8
-    programs, people = [], []
-    for r in range(rounds):
-        here = offset(km_north=100 * r)
-        programs += [program(f"g-{r}-{k}", open_slots=1, location=here) for k in (1, 2)]
-        people += [
-            needy(f"{who}{r}", acute=who == "c", location=here, max_distance_km=5)
-            for who in ("a", "b", "c")
-        ]
-    seed(engine, programs, people)
+    seed_rounds(engine, rounds)
     with session_scope(engine) as s:  # the import's own signals answered first
         s.execute(delete(t.CapacitySignal))
     for r in range(rounds):
