@@ -84,7 +84,7 @@ def resolve(
     signals = session.exec(select(t.CapacitySignal).order_by(col(t.CapacitySignal.id))).all()
     if not signals and not force:
         return Resolved(0, [], 0, 0, 0, 0.0)
-    level4_for(session, now)  # learnt (or found cached) before the lock: it may read a while
+    level4 = level4_for(session, now)  # learnt before the lock: it may read a while
     lock_queue(session)
     ids = [s.id for s in signals]
     if whole or force:
@@ -105,7 +105,6 @@ def resolve(
     skipped = 0
     levels = Objective(0, 0, 0.0)
     if scenario.programs and scenario.participants:
-        level4 = level4_for(session, now)
         solution = solve(scenario, SolverOptions(time_limit=time_limit, level4=level4))
         answer = build_assignment(solution, explain=False)
         levels = answer.objective
