@@ -128,12 +128,20 @@ class ProgramLedger:
         ]
 
     def capacity_at(self, now: datetime) -> Capacity:
-        """The scenario contract's capacity at ``now``: what the solver may use."""
+        """The scenario contract's capacity at ``now``: what the solver may use.
+
+        A held ``waitlist_turn`` is one of the people waiting whose place is now held
+        for them: it counts in ``held`` and no longer in ``waitlist`` (the provider's
+        count still includes them until they enrol). Counted in both, the place would
+        be owed twice and a general place the queue's optimum gave someone else beside
+        that turn would be refused; so ``general`` stays what it was before the turn
+        was held, as it does once the turn's holder enrols."""
         free = self.free_now()
         held = sum(len(self.active_holds(now, pool)) for pool in FREE_PLACE_POOLS)
+        turns = len(self.active_holds(now, "waitlist_turn"))
         return Capacity(
             open_slots=free,
-            waitlist=self.waitlist,
+            waitlist=max(0, self.waitlist - turns),
             held=min(held, free) if free is not None else 0,
             lead_reserved_open=max(
                 0, self.lead_reserved - len(self.active_holds(now, "lead_reserved"))

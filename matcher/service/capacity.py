@@ -55,7 +55,7 @@ def view_of(
         name=program.name,
         service_types=program.service_types,
         open_slots=cap.open_slots,
-        waitlist=cap.waitlist,
+        waitlist=loaded.state.waitlist,  # the provider's own count, turns held included
         held=cap.held,
         unused=unused_places(cap),
         lead_reserved_open=cap.lead_reserved_open,

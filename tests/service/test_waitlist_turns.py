@@ -98,3 +98,39 @@ def test_two_turns_racing_for_the_last_free_place_never_both_win(engine: Engine)
     results = race([partial(_turn, engine, "x-1", "g"), partial(_turn, engine, "x-2", "g")])
     assert sorted(results) == ["no_room", "ok"]
     check_store(engine)
+
+
+def _general(engine: Engine, pid: str, program_id: str) -> referrals.ReferralView:
+    with session_scope(engine) as s:
+        return referrals.place_hold(
+            s,
+            CM,
+            participant_id=pid,
+            need_id=f"{pid}-0",
+            program_id=program_id,
+            pool="general",
+            now=NOW,
+            ttl=TTL,
+        )
+
+
+def test_a_held_turn_leaves_the_unused_place_beside_it(engine: Engine) -> None:
+    # 3 free places, 2 waiting, x-1 first of them: one place is unused. The optimum
+    # gives x-1 their turn and x-2 the unused place; holding the turn must not owe
+    # its place twice (held, and to x-1 still counted as waiting).
+    people = [person("x-1"), person("x-2"), person("x-3")]
+    seed(engine, [program("g", open_slots=3, waitlist=2)], people)
+    _record(engine, "x-1", ("g", 1))
+    with session_scope(engine) as s:
+        before = solve(export_scenario(s, NOW))
+    # One general place and the turn (x-3 could take the general place as well).
+    assert sorted(int(p) for p in before.assigned.pool) == [0, 3]
+    assert _turn(engine, "x-1", "g").pool == "waitlist_turn"
+    with session_scope(engine) as s:
+        during = export_scenario(s, NOW)
+    (cap,) = [g.capacity for g in during.programs]
+    assert (cap.open_slots, cap.held, cap.waitlist) == (3, 1, 1)
+    assert _general(engine, "x-2", "g").pool == "general"
+    # Both places are now held; the one left is the other person waiting's.
+    assert outcome(partial(_general, engine, "x-3", "g")) == "no_room"
+    check_store(engine)

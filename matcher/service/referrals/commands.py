@@ -177,7 +177,9 @@ def place_hold(
     price = check_fundable(session, program, loaded, now) if chosen == "purchase" else 0
     position = None
     if chosen == "waitlist_turn":
-        position = waitlist_position(participant, program_id, loaded.state.waitlist)
+        position = waitlist_position(
+            participant, program_id, loaded.state.capacity_at(now).waitlist
+        )
     before, part = (
         solve_queue(session, now, queue, around=(program_id, need_id))
         if queue is not None
