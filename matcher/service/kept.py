@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import Engine, text
+from sqlalchemy import ColumnElement, Engine, and_, or_, text
 from sqlmodel import Session, col, select
 
 from matcher.capacity.ledger import ProgramLedger
@@ -52,6 +52,21 @@ from matcher.store.snapshot import (
 
 TAKEN = (Status.HELD, Status.REFERRED, Status.OFFERED, Status.ENROLLED)
 """Statuses of a referral that take its need out of the queue."""
+
+
+def taking(now: datetime) -> ColumnElement[bool]:
+    """The referrals that take their need out of the queue at ``now``: a placement, or
+    an open referral whose hold still counts. A hold stops counting at its expiry
+    whether or not the expiry is recorded yet (``ProgramLedger.capacity_at`` frees its
+    place then), so its need waits again from that moment: the queue never has the
+    place free and the need out of it at once."""
+    return or_(
+        col(t.Referral.status) == Status.ENROLLED.value,
+        and_(
+            col(t.Referral.status).in_([s.value for s in TAKEN if s != Status.ENROLLED]),
+            col(t.Referral.expires_at) > now,
+        ),
+    )
 
 
 def with_passes(needs: list[Need], passed: dict[str, set[str]]) -> list[Need]:
@@ -199,9 +214,7 @@ def event_part(
     capacities = [states.get(g.id, empty).capacity_at(now) for g in copy.programs]
     budget = available_budget_cents(session, now) / 100
     waiting = np.ones(len(copy.network.needs), dtype=bool)
-    held = session.exec(
-        select(t.Referral.need_id).where(col(t.Referral.status).in_([s.value for s in TAKEN]))
-    )
+    held = session.exec(select(t.Referral.need_id).where(taking(now)))
     for need_id in held:
         at = copy.need_at.get(need_id)
         if at is not None:

@@ -39,8 +39,13 @@ from matcher.service.errors import Conflict, NotFound
 from matcher.service.kept import KEPT, KeptQueue, event_part
 from matcher.service.potentials import level4_for
 from matcher.service.queue import lock_queue, queue_scenario, taken
-from matcher.service.referrals.commands import check_fundable, cm_referral, waitlist_position
-from matcher.service.referrals.core import ReferralView, act, change, locked, view
+from matcher.service.referrals.commands import (
+    check_fundable,
+    cm_referral,
+    lock_programs,
+    waitlist_position,
+)
+from matcher.service.referrals.core import ReferralView, act, change, view
 from matcher.solver.solve import Objective, SolverOptions, solve
 from matcher.store import tables as t
 
@@ -172,9 +177,10 @@ def _offer(session: Session, placement: Placement, now: datetime, offer_for: tim
     need = session.get(t.PlanNeed, placement.need_id)
     if person is None or not person.active or need is None:
         raise NotFound("the participant or the need is gone", field="need_id")
-    if placement.need_id in taken(session, [person.id]):
+    if placement.need_id in taken(session, [person.id], now):
         raise Conflict("need_already_held", "the need was taken meanwhile", field="need_id")
-    loaded = locked(session, placement.program_id, now)
+    # A hold of this need that ran out is recorded first, as a case manager's hold does.
+    loaded = lock_programs(session, need.id, placement.program_id, now)[placement.program_id]
     program = session.get(t.Program, placement.program_id)
     assert program is not None  # its ledger was just locked
     price = 0

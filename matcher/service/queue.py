@@ -24,7 +24,7 @@ from matcher.capacity.referral import Status
 from matcher.part import touched_part
 from matcher.scenario import Scenario
 from matcher.service.checks import with_travel_limit
-from matcher.service.kept import KEPT, TAKEN, KeptQueue, event_part, recent_passes, with_passes
+from matcher.service.kept import KEPT, KeptQueue, event_part, recent_passes, taking, with_passes
 from matcher.service.potentials import level4_for
 from matcher.solver.solve import SolverOptions, solve
 from matcher.store import tables as t
@@ -46,10 +46,12 @@ class Waiting:
     offer_expires_at: datetime | None = None
 
 
-def taken(session: Session, participant_ids: Sequence[str] | None) -> dict[str, t.Referral]:
-    """Need id -> the referral that takes it out of the queue (of the participants
-    named, or all)."""
-    query = select(t.Referral).where(col(t.Referral.status).in_([s.value for s in TAKEN]))
+def taken(
+    session: Session, participant_ids: Sequence[str] | None, now: datetime
+) -> dict[str, t.Referral]:
+    """Need id -> the referral that takes it out of the queue at ``now`` (of the
+    participants named, or all)."""
+    query = select(t.Referral).where(taking(now))
     if participant_ids is not None:
         query = query.where(col(t.Referral.participant_id).in_(participant_ids))
     return {r.need_id: r for r in session.exec(query)}
@@ -92,7 +94,7 @@ def case_manager_queue(session: Session, case_manager_id: str, now: datetime) ->
 
 def waiting_needs(session: Session, people: list[str], now: datetime) -> list[Waiting]:
     """The waiting needs of the participants named (live offers shown)."""
-    held = taken(session, people)
+    held = taken(session, people, now)
     since = waiting_since(session, people)
     needs = session.exec(select(t.PlanNeed).where(col(t.PlanNeed.participant_id).in_(people))).all()
     out: list[Waiting] = []
@@ -129,7 +131,7 @@ def queue_scenario(
     ``passed_within``, the programs passed on for a need in that time left out for it
     (so the same offer is not made again at once; the pass counts nowhere else)."""
     scenario = export_scenario(session, now)
-    held = taken(session, None)
+    held = taken(session, None, now)
     passed = recent_passes(session, now - passed_within) if passed_within else {}
     people = [
         with_travel_limit(

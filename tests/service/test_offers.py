@@ -147,6 +147,22 @@ def test_an_offer_nobody_answers_expires_in_the_sweep_and_its_place_returns(
     check_store(engine)
 
 
+def test_an_offer_past_its_time_is_offered_again_before_the_sweep_records_it(
+    engine: Engine,
+) -> None:
+    # The place is free again once the offer's time is up, so its need waits again
+    # too: the queue never holds the place free and the need out of it at once.
+    seed(engine, [program("g-1", open_slots=1)], [needy("a")])
+    (offer,) = resolve(engine).offered
+    after = NOW + OFFER_FOR + timedelta(minutes=1)
+    queue = run(engine, lambda s: case_manager_queue(s, CM, after))
+    assert [(w.need_id, w.offer_id) for w in queue] == [("a-0", None)]
+    again = resolve(engine, after, every=True).offered
+    assert [who(engine, again)[r][:2] for r in again] == [("a-0", "g-1")]
+    assert who(engine, [offer])[offer][2] == "expired"  # recorded before the new offer
+    check_store(engine)
+
+
 def test_an_offer_never_takes_a_place_owed_to_the_waitlist(engine: Engine) -> None:
     seed(engine, [program("g-1", open_slots=2, waitlist=2)], [needy("a"), needy("b")])
     assert resolve(engine).offered == []

@@ -93,7 +93,7 @@ def _check_rules(
         raise Invalid(rule.name, f"program {program.id} {rule.one}", field="program_id")
 
 
-def _lock_programs(
+def lock_programs(
     session: Session, need_id: str, program_id: str, now: datetime
 ) -> dict[str, Loaded]:
     """Lock the hold's program and those of the need's expired-but-unrecorded holds (so
@@ -164,7 +164,7 @@ def place_hold(
     program = session.get(t.Program, program_id)
     if program is None:
         raise NotFound(f"no program {program_id}", field="program_id")
-    loaded = _lock_programs(session, need_id, program_id, now)[program_id]
+    loaded = lock_programs(session, need_id, program_id, now)[program_id]
     _check_rules(session, participant, program, loaded, need_id, now)
     open_for_need = session.exec(
         select(t.Referral.id).where(
