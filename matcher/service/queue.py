@@ -20,13 +20,14 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, func, select
 
 from matcher.assignment import Assignment, build_assignment
+from matcher.capacity.pools import PoolName
 from matcher.capacity.referral import Status
 from matcher.part import touched_part
 from matcher.scenario import Scenario
 from matcher.service.checks import with_travel_limit
 from matcher.service.kept import KEPT, TAKEN, KeptQueue, event_part, recent_passes, with_passes
 from matcher.service.potentials import level4_for
-from matcher.solver.solve import SolverOptions, solve
+from matcher.solver.solve import OPTIMAL, SolverOptions, solve
 from matcher.store import tables as t
 from matcher.store.snapshot import export_scenario
 
@@ -238,4 +239,37 @@ def keeps_levels(before: Assignment, after: Assignment, acute: bool) -> bool:
     return (
         met_acute >= before.objective.acute_matched
         and after.objective.matched + 1 >= before.objective.matched
+    )
+
+
+KEPT_BY_CONSTRUCTION: frozenset[PoolName] = frozenset({"general", "lead_reserved", "purchase"})
+"""The pools where a hold the optimum itself makes takes exactly the place it uses."""
+
+
+def kept_by_construction(before: Assignment, need_id: str, program_id: str, pool: str) -> bool:
+    """Whether a hold keeps the queue's levels 1-2 without solving again: ``before``
+    (the queue's optimum without the hold) is proven (``OPTIMAL``) and already gives
+    this need this (program, pool).
+
+    Why: let ``before`` meet ``a`` acute needs and ``m`` needs, the optimum. Once the
+    hold is written, the need has left the queue and the program has one place of the
+    pool fewer: a general hold is one more held place among the unused ones (which
+    stay above the waitlist, so no waitlist turn stops coming), a ``lead_reserved``
+    hold one reserved place fewer, a ``purchase`` hold one place for sale fewer and
+    its price reserved from the fund. ``before`` less this placement uses no more of
+    any pool than is left and spends no more than the fund has left, so it is an
+    answer of the queue with the hold fixed, meeting ``a - acute`` and ``m - 1``: the
+    optimum with the hold fixed meets at least that, which is what ``keeps_levels``
+    asks of it. An exact second solve would accept the hold too.
+
+    Not for a ``waitlist_turn`` hold: it counts among the held places while the
+    waitlist still counts the participant, so until enrolment it also takes one
+    general place, which ``before`` may have given to someone else. Nor when
+    ``before`` was not proven (a time limit cut it short): the hold is then checked
+    by a second solve as it always was."""
+    if before.solver.status != OPTIMAL or pool not in KEPT_BY_CONSTRUCTION:
+        return False
+    return any(
+        a.need_id == need_id and a.program_id == program_id and a.pool == pool
+        for a in before.assignments
     )
