@@ -48,30 +48,36 @@ def answer(*placed: tuple[str, str, PoolName], status: Status = OPTIMAL) -> Assi
 
 
 @pytest.mark.parametrize(
-    ("before", "hold", "kept"),
+    ("before", "hold", "room", "kept"),
     [
-        (answer(("n", "g", "general")), ("n", "g", "general"), True),
-        (answer(("n", "g", "purchase")), ("n", "g", "purchase"), True),
-        (answer(("n", "g", "general")), ("n", "g", "lead_reserved"), False),
-        (answer(("n", "g", "general")), ("n", "h", "general"), False),
-        (answer(("m", "g", "general")), ("n", "g", "general"), False),
-        (answer(("n", "g", "waitlist_turn")), ("n", "g", "waitlist_turn"), False),
-        (answer(("n", "g", "general"), status=FEASIBLE), ("n", "g", "general"), False),
+        (answer(("n", "g", "general")), ("n", "g", "general"), 1, True),
+        (answer(("m", "g", "general")), ("n", "g", "general"), 1, False),
+        (answer(("m", "g", "general")), ("n", "g", "general"), 2, True),
+        (answer(("n", "h", "general"), ("m", "g", "general")), ("n", "g", "general"), 1, False),
+        (answer(("n", "h", "general"), ("m", "g", "general")), ("n", "g", "general"), 2, True),
+        (answer(("m", "g", "general")), ("n", "g", "lead_reserved"), 1, True),
+        (answer(("n", "g", "purchase")), ("n", "g", "purchase"), 1, True),
+        (answer(("n", "h", "general")), ("n", "g", "purchase"), 3, False),
+        (answer(("n", "g", "waitlist_turn")), ("n", "g", "waitlist_turn"), 1, False),
+        (answer(("n", "g", "general"), status=FEASIBLE), ("n", "g", "general"), 1, False),
     ],
     ids=[
         "the-optimum-s-own-pick",
+        "the-only-place-goes-to-another",
+        "a-place-left-over",
+        "the-need-placed-elsewhere-and-no-place-left",
+        "the-need-placed-elsewhere-and-a-place-left",
+        "another-pool-with-room",
         "a-purchase-the-optimum-makes",
-        "another-pool",
-        "another-program",
-        "another-need",
+        "a-purchase-it-does-not-make",
         "a-waitlist-turn-is-solved-again",
         "an-unproven-answer-is-solved-again",
     ],
 )
-def test_only_a_proven_optimum_s_own_pick_is_kept_by_construction(
-    before: Assignment, hold: tuple[str, str, str], kept: bool
+def test_a_hold_is_kept_by_construction_when_a_proven_optimum_leaves_it_its_place(
+    before: Assignment, hold: tuple[str, str, str], room: int, kept: bool
 ) -> None:
-    assert kept_by_construction(before, *hold) is kept
+    assert kept_by_construction(before, *hold, room) is kept
 
 
 class Counted:
@@ -83,6 +89,10 @@ class Counted:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         self.calls += 1
         return solve_queue(*args, **kwargs)
+
+
+def needy(pid: str, acute: bool = False) -> dict[str, object]:
+    return make_participant(id=pid, needs=[make_need(id=f"{pid}-0", acute=acute)])
 
 
 Hold = tuple[str, str, str, str]
@@ -97,23 +107,25 @@ def _hold(s: Session, hold: Hold, queue: QueueCheck | None = CHECK) -> None:
     )  # fmt: skip
 
 
-def test_a_hold_the_optimum_makes_is_accepted_from_one_solve_and_another_takes_two(
+def test_a_hold_on_the_place_the_optimum_gives_another_is_solved_again_and_its_pick_is_not(
     engine: Engine,
 ) -> None:
-    food = program("g-2", open_slots=1, service_types=[TYPES[1]])
-    person = make_participant(
-        id="a", needs=[make_need(id="a-0"), make_need(id="a-1", service_types=[TYPES[1]])]
-    )
-    seed(engine, [program("g-1", open_slots=2), food], [person])
+    people = [needy("a"), needy("b", acute=True)]
+    seed(engine, [program("g-1", open_slots=1), program("g-2", open_slots=1)], people)
     solves = Counted()
     with mock.patch(f"{COMMANDS}.solve_queue", solves), session_scope(engine) as s:
-        _hold(s, ("a", "a-0", "g-1", "general"))
-    assert solves.calls == 1
+        with pytest.raises(ServiceError):  # no such need: refused before any solve
+            _hold(s, ("a", "a-9", "g-1", "general"))
+        placed = solve_queue(s, NOW, CHECK, around=("g-1", "a-0"))[0].assignments
+    assert solves.calls == 0
+    b_place = next(a.program_id for a in placed if a.need_id == "b-0")
+    left = "g-2" if b_place == "g-1" else "g-1"
     with mock.patch(f"{COMMANDS}.solve_queue", solves), session_scope(engine) as s:
-        with pytest.raises(ServiceError):  # g-1 offers no food: refused before any solve
-            _hold(s, ("a", "a-1", "g-1", "general"))
-        _hold(s, ("a", "a-1", "g-2", "general"))
+        _hold(s, ("a", "a-0", b_place, "general"))  # b can take the other place
     assert solves.calls == 2
+    with mock.patch(f"{COMMANDS}.solve_queue", solves), session_scope(engine) as s:
+        _hold(s, ("b", "b-0", left, "general"))  # the optimum now gives b this place
+    assert solves.calls == 3
     check_store(engine)
 
 

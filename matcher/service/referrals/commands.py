@@ -159,8 +159,8 @@ def place_hold(
     (``kept_for_more_urgent`` otherwise, naming what remains for the need): the
     queue's lock is then taken first, so two such holds (on any programs) are checked
     one after the other, the second against a queue that has the first. The part of
-    the queue around the hold is solved without it and, unless that optimum already
-    makes this very hold (``kept_by_construction``), again with it fixed."""
+    the queue around the hold is solved without it and, unless that optimum leaves the
+    hold its place (``kept_by_construction``), again with it fixed."""
     if pool not in POOL_NAMES:
         raise Invalid("enum", f"pool must be one of {', '.join(POOL_NAMES)}", field="pool")
     if queue is not None:
@@ -186,6 +186,7 @@ def place_hold(
     position = None
     if chosen == "waitlist_turn":
         position = waitlist_position(participant, program_id, loaded.state.waitlist)
+    room = loaded.state.room(chosen, now, position)
     before, part = (
         solve_queue(session, now, queue, around=(program_id, need_id))
         if queue is not None
@@ -214,7 +215,7 @@ def place_hold(
     if (
         queue is not None
         and before is not None
-        and not kept_by_construction(before, need_id, program_id, chosen)
+        and not kept_by_construction(before, need_id, program_id, chosen, room)
     ):
         after, _ = solve_queue(session, now, queue, part=part)
         _check_queue(session, before, after, need_id)
