@@ -14,8 +14,9 @@ accepted.
 
 ``--picks other`` deals, instead of the optimum's placements, holds the optimum does
 not make: for a need it places, a general place at another program the rules allow.
-Such a hold is decided by solving the part around it again with the hold fixed (the
-optimum's own picks are accepted from the first solve alone).
+Such a hold is mostly decided by solving the part around it again with the hold
+fixed; the optimum's own picks are accepted from the first solve alone
+(``matcher.service.queue.kept_by_construction``).
 """
 
 from __future__ import annotations
