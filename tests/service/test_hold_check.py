@@ -1,6 +1,7 @@
-"""A hold the queue's optimum itself makes is accepted from one solve of the part around
-it (``kept_by_construction``); every other hold is solved again with it fixed. Either
-way the decision is the one two solves, or a check on the whole queue, would give."""
+"""A hold whose place the queue's proven optimum leaves it (its own pick, or a general or
+LEAD-reserved place left over) is accepted from one solve of the part around it
+(``kept_by_construction``); every other hold is solved again with it fixed. Either way
+the decision is the one two solves, or a check on the whole queue, would give."""
 
 from __future__ import annotations
 
