@@ -26,7 +26,7 @@ from matcher.scenario import Scenario
 from matcher.service.checks import with_travel_limit
 from matcher.service.kept import KEPT, KeptQueue, event_part, recent_passes, taking, with_passes
 from matcher.service.potentials import level4_for
-from matcher.solver.solve import SolverOptions, solve
+from matcher.solver.solve import OPTIMAL, SolverOptions, solve
 from matcher.store import tables as t
 from matcher.store.snapshot import export_scenario
 
@@ -241,3 +241,47 @@ def keeps_levels(before: Assignment, after: Assignment, acute: bool) -> bool:
         met_acute >= before.objective.acute_matched
         and after.objective.matched + 1 >= before.objective.matched
     )
+
+
+def kept_by_construction(
+    before: Assignment, need_id: str, program_id: str, pool: str, room: int
+) -> bool:
+    """Whether a hold keeps the queue's levels 1-2 without solving again: ``before``,
+    the queue's optimum without the hold, is proven (``OPTIMAL``) and leaves the hold
+    its place. A ``general`` or ``lead_reserved`` hold is left its place when the
+    other needs ``before`` places in that pool of the program number fewer than its
+    ``room`` (the places of the pool free before the hold), as they do when ``before``
+    gives this need this very place; a ``purchase`` hold only then.
+
+    Why: let ``before`` meet ``a`` acute needs and ``m`` needs, the optimum. Once the
+    hold is written, the need has left the queue and the program has one place of the
+    pool fewer: a general hold is one more held place among the unused ones (which
+    stay above the waitlist, so no waitlist turn stops coming), a ``lead_reserved``
+    hold one reserved place fewer, a ``purchase`` hold one place for sale fewer and
+    its price reserved from the fund. ``before`` less this need's placement (wherever
+    it was, if anywhere) uses no more of any pool than is left (the others in the
+    hold's pool fit in ``room - 1``) and spends no more than the fund has left (a
+    purchase hold's price is what the placement it replaces cost), so it is an answer
+    of the queue with the hold fixed, meeting at least ``a - acute`` and ``m - 1``:
+    the optimum with the hold fixed meets at least that, which is what
+    ``keeps_levels`` asks of it. An exact second solve would accept the hold too.
+
+    Not for a ``waitlist_turn`` hold: it counts among the held places while the
+    waitlist still counts the participant, so until enrolment it also takes one
+    general place, which ``before`` may have given to someone else. Nor when
+    ``before`` was not proven (a time limit cut it short): the hold is then checked
+    by a second solve as it always was."""
+    if before.solver.status != OPTIMAL:
+        return False
+    if pool == "purchase":
+        return any(
+            a.need_id == need_id and a.program_id == program_id and a.pool == pool
+            for a in before.assignments
+        )
+    if pool not in ("general", "lead_reserved"):
+        return False
+    others = sum(
+        a.program_id == program_id and a.pool == pool and a.need_id != need_id
+        for a in before.assignments
+    )
+    return others < room

@@ -49,11 +49,14 @@ def actions_of(steps: Sequence[Status]) -> list[Action]:
     ]
 
 
-def seed(engine: Engine, programs: Sequence[Json], people: Sequence[Json]) -> None:
-    """Import the programs and participants; each participant consents to share
-    everything with the provider."""
+def seed(
+    engine: Engine, programs: Sequence[Json], people: Sequence[Json], budget: float = 0.0
+) -> None:
+    """Import the programs, the participants and the fund's ``budget``; each
+    participant consents to share everything with the provider."""
     with session_scope(engine) as s:
-        import_scenario(s, make_scenario(list(programs), list(people)), NOW, case_manager_id=CM)
+        scenario = make_scenario(list(programs), list(people), budget)
+        import_scenario(s, scenario, NOW, case_manager_id=CM)
         for person in people:
             grant(s, str(person["id"]))
 

@@ -33,7 +33,13 @@ from matcher.service import audit, consent
 from matcher.service.errors import Conflict, Invalid, NotFound
 from matcher.service.participants import own as own_participant
 from matcher.service.potentials import level4_for
-from matcher.service.queue import QueueCheck, keeps_levels, lock_queue, solve_queue
+from matcher.service.queue import (
+    QueueCheck,
+    keeps_levels,
+    kept_by_construction,
+    lock_queue,
+    solve_queue,
+)
 from matcher.service.referrals.core import (
     HistoryEntry,
     ReferralView,
@@ -152,7 +158,9 @@ def place_hold(
     the hold must also leave LEAD's queue its optimum's acute needs and needs met
     (``kept_for_more_urgent`` otherwise, naming what remains for the need): the
     queue's lock is then taken first, so two such holds (on any programs) are checked
-    one after the other, the second against a queue that has the first."""
+    one after the other, the second against a queue that has the first. The part of
+    the queue around the hold is solved without it and, unless that optimum leaves the
+    hold its place (``kept_by_construction``), again with it fixed."""
     if pool not in POOL_NAMES:
         raise Invalid("enum", f"pool must be one of {', '.join(POOL_NAMES)}", field="pool")
     if queue is not None:
@@ -180,6 +188,7 @@ def place_hold(
         position = waitlist_position(
             participant, program_id, loaded.state.capacity_at(now).waitlist
         )
+    room = loaded.state.room(chosen, now, position)
     before, part = (
         solve_queue(session, now, queue, around=(program_id, need_id))
         if queue is not None
@@ -205,7 +214,11 @@ def place_hold(
         session.flush()
     except IntegrityError as err:  # the database's one-open-referral-per-need index
         raise _already_held(need_id, None) from err
-    if queue is not None and before is not None:
+    if (
+        queue is not None
+        and before is not None
+        and not kept_by_construction(before, need_id, program_id, chosen, room)
+    ):
         after, _ = solve_queue(session, now, queue, part=part)
         _check_queue(session, before, after, need_id)
     return view(session, referral, now)
