@@ -7,10 +7,11 @@ building them must cost next to nothing. Validation belongs to what comes *in*
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from matcher.capacity.pools import Pool, PoolName
-from matcher.reasons import Unmatched, unmatched_needs
+from matcher.reasons import Unmatched, explain_unmet, unmatched_needs
 from matcher.solver.solve import Objective, Solution, Status
 
 ASSIGNMENT_FORMAT = "lead-matcher/assignment@1"
@@ -123,3 +124,23 @@ def build_assignment(solution: Solution, *, explain: bool = True) -> Assignment:
         bounds=solution.bounds,
         solver=SolverInfo(solution.status, round(solution.seconds, 4), solution.method),
     )
+
+
+def answer_text(solution: Solution) -> tuple[Assignment, str]:
+    """The answer as compact JSON text, and the answer without its unmet needs.
+
+    The text is byte for byte ``json.dumps(build_assignment(solution).to_json(),
+    ensure_ascii=False)``, but the unmet needs go from their reason columns straight to
+    text (``UnmetReasons.json_rows``): at state scale that spares making, converting and
+    encoding over a hundred thousand rows, most of the time an answer took to write.
+    The ``Assignment`` returned is built with ``explain=False`` (``unmatched`` empty):
+    its levels, status and warnings are the whole answer's.
+    """
+    answer = build_assignment(solution, explain=False)
+    rows = explain_unmet(solution).json_rows()
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    fields = [
+        f"{encode(key)}: " + ("[" + ", ".join(rows) + "]" if key == "unmatched" else encode(value))
+        for key, value in answer.to_json().items()
+    ]
+    return answer, "{" + ", ".join(fields) + "}"

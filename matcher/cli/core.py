@@ -19,6 +19,7 @@ from matcher.cli.common import (
     DatabaseUrl,
     LiveOrFile,
     finite,
+    json_text,
     listen_url,
     live_or_file,
     load,
@@ -57,7 +58,7 @@ def solve(
     ] = None,
 ) -> None:
     """Solve a scenario and print the assignment JSON (or write it to --output)."""
-    from matcher.assignment import build_assignment
+    from matcher.assignment import answer_text, build_assignment
     from matcher.solver import SolverOptions
     from matcher.solver import solve as run
 
@@ -76,7 +77,11 @@ def solve(
             f"{needs} needs, budget {data.fund.budget:,.2f}"
         )
         solution = run(data, SolverOptions(time_limit=time_limit, started=started))
-        answer = build_assignment(solution)
+        if indent is None:
+            answer, text = answer_text(solution)
+        else:
+            answer = build_assignment(solution)
+            text = json_text(answer.to_json(), indent)
         for warning in answer.warnings:
             say(f"warning: {warning}")
         o = answer.objective
@@ -84,7 +89,7 @@ def solve(
             f"{answer.solver.status}: {o.acute_matched} acute and {o.matched} needs met of "
             f"{needs}, {o.spend:,.2f} spent, {answer.solver.seconds:.2f} s ({solution.method})"
         )
-        write_json(answer.to_json(), output, indent)
+        write_text(text + "\n", output)
     finally:
         gc.enable()
         gc.unfreeze()
