@@ -36,7 +36,7 @@ from matcher.money import budget_cents, dollars, price_cents
 from matcher.rules.counts import blocked_counts
 from matcher.rules.profiles import row_groups
 from matcher.rules.registry import RULE_NAMES, RULES, phrase
-from matcher.rules.tables import BoolArray, IntArray
+from matcher.rules.tables import BoolArray, IntArray, rows_of
 from matcher.solver.solve import Solution
 
 NO_PROGRAM_OF_TYPE = "no_program_of_type"
@@ -132,7 +132,7 @@ def _evidence(solution: Solution, unmet: IntArray) -> _Evidence:
         budget_left=budget_left,
     )
     ev.per_rule[:], pairs = blocked_counts(tables, unmet, solution.pairs)
-    row = np.searchsorted(unmet, pairs.need)
+    row = rows_of(pairs.need, unmet, tables.needs.size)
     ok = pairs.broken == 0
     r, g = row[ok], pairs.program[ok]
     owed = owed_at[g]
