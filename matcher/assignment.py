@@ -131,16 +131,19 @@ def answer_text(solution: Solution) -> tuple[Assignment, str]:
 
     The text is byte for byte ``json.dumps(build_assignment(solution).to_json(),
     ensure_ascii=False)``, but the unmet needs go from their reason columns straight to
-    text (``UnmetReasons.json_rows``): at state scale that spares making, converting and
+    text (``UnmetReasons.json_array``): at state scale that spares making, converting and
     encoding over a hundred thousand rows, most of the time an answer took to write.
     The ``Assignment`` returned is built with ``explain=False`` (``unmatched`` empty):
     its levels, status and warnings are the whole answer's.
     """
     answer = build_assignment(solution, explain=False)
-    rows = explain_unmet(solution).json_rows()
     encode = json.JSONEncoder(ensure_ascii=False).encode
-    fields = [
-        f"{encode(key)}: " + ("[" + ", ".join(rows) + "]" if key == "unmatched" else encode(value))
-        for key, value in answer.to_json().items()
-    ]
-    return answer, "{" + ", ".join(fields) + "}"
+    pieces = []
+    for i, (key, value) in enumerate(answer.to_json().items()):
+        pieces.append(("{" if i == 0 else ", ") + encode(key) + ": ")
+        if key == "unmatched":
+            pieces.extend(explain_unmet(solution).json_array())
+        else:
+            pieces.append(encode(value))
+    pieces.append("}")
+    return answer, "".join(pieces)

@@ -25,6 +25,7 @@ every program of the type (not only those within reach), in bulk.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -243,7 +244,7 @@ class UnmetReasons:
     ``unmet`` holds the needs' positions in scenario order; per unmet need, ``reason``
     indexes ``_REASONS``, ``case`` indexes ``details`` and ``blocked`` the rows of
     ``blocked_counts`` (rule counts, ``RULE_NAMES`` order). Rows (``rows``) or their
-    JSON text (``json_rows``) are made from these only when wanted: at state scale
+    JSON text (``json_array``) are made from these only when wanted: at state scale
     ten thousand details and sixty thousand ``blocked_by`` serve 165,000 needs.
     """
 
@@ -274,30 +275,45 @@ class UnmetReasons:
             for k, r, c, b in self._columns()
         ]
 
-    def json_rows(self) -> list[str]:
-        """Each row's ``to_json()`` as ``json.dumps(..., ensure_ascii=False)`` writes it,
-        without making the rows: every reason, detail and ``blocked_by`` is encoded once."""
-        need_ids, owner_ids, owners = self._ids()
+    def json_array(self) -> list[str]:
+        """The rows' ``to_json()`` as one JSON array, as ``json.dumps(...,
+        ensure_ascii=False)`` writes it, in pieces to join (once, with the rest of the
+        answer), without making the rows: every reason, detail and ``blocked_by`` is
+        encoded once, and each row is laid out of its parts by indexing."""
+        if len(self.unmet) == 0:
+            return ["[]"]
+        tables = self.solution.tables
         text = _encode_text
         reasons = [f", {text('reason')}: {text(r)}" for r in _REASONS]
-        names = [text(name) for name in RULE_NAMES]
-        blocked_by = [
-            f", {text('blocked_by')}: {{{', '.join(f'{names[i]}: {n}' for i, n in pairs)}}}"
-            if (pairs := [(i, n) for i, n in enumerate(counts) if n])
-            else ""
-            for counts in self.blocked_counts.tolist()
-        ]
         details = [f", {text('detail')}: {text(d)}}}" for d in self.details]
-        start, middle = f"{{{text('need_id')}: ", f", {text('participant_id')}: "
+        start = f"{{{text('need_id')}: "
+        parts = np.empty((len(self.unmet), 7), dtype=object)
+        parts[:, 0] = ", " + start
+        parts[0, 0] = start
+        parts[:, 1] = list(map(text, _pick(tables.needs.ids, self.unmet)))
+        parts[:, 2] = f", {text('participant_id')}: "
+        owners = tables.needs.participant[self.unmet]
+        parts[:, 3] = list(map(text, _pick(tables.participants.ids, owners)))
+        parts[:, 4] = _pick(reasons, self.reason)
+        parts[:, 5] = _pick(self._blocked_by_json(), self.blocked)
+        parts[:, 6] = _pick(details, self.case)
+        return ["[", *parts.ravel().tolist(), "]"]
+
+    def _blocked_by_json(self) -> list[str]:
+        """Each row of ``blocked_counts`` as the JSON member ``, "blocked_by": {...}`` (empty
+        when no rule excluded anything: the member is left out)."""
+        counts = self.blocked_counts
+        row, rule = np.nonzero(counts)
+        names = [_encode_text(name) for name in RULE_NAMES]
+        members = [
+            f"{names[r]}: {n}"
+            for r, n in zip(rule.tolist(), counts[row, rule].tolist(), strict=True)
+        ]
+        bounds = np.searchsorted(row, np.arange(len(counts) + 1)).tolist()
+        key = _encode_text("blocked_by")
         return [
-            start
-            + text(need_ids[k])
-            + middle
-            + text(owner_ids[owners[k]])
-            + reasons[r]
-            + blocked_by[b]
-            + details[c]
-            for k, r, c, b in self._columns()
+            f", {key}: {{{', '.join(members[a:b])}}}" if b > a else ""
+            for a, b in itertools.pairwise(bounds)
         ]
 
     def _ids(self) -> tuple[list[str], list[str], list[int]]:
@@ -319,6 +335,30 @@ _encode_text = json.encoder.encode_basestring
 """A string as ``json.dumps(..., ensure_ascii=False)`` writes it."""
 
 
+def _pick(items: list[str], at: IntArray) -> list[str]:
+    """``[items[i] for i in at]``, by one numpy index."""
+    return list(np.array(items, dtype=object)[at])
+
+
+def _type_labels(
+    solution: Solution, unmet: IntArray, named: BoolArray
+) -> tuple[IntArray, list[str]]:
+    """The words for the service types of the unmet needs ``named`` (the two reasons
+    whose detail names them), each distinct wording once: per need its index in the
+    words, -1 for the needs not named."""
+    tables = solution.tables
+    people = solution.scenario.participants
+    owner = tables.needs.participant
+    first_need = np.searchsorted(owner, np.arange(len(people)))  # needs in scenario order
+    labels: dict[str, int] = {}
+    label = np.full(len(unmet), -1, dtype=np.int64)
+    for row in np.flatnonzero(named).tolist():
+        k = int(unmet[row])
+        types = people[owner[k]].needs[k - first_need[owner[k]]].service_types
+        label[row] = labels.setdefault(_types_label(types), len(labels))
+    return label, list(labels)
+
+
 def explain_unmet(solution: Solution) -> UnmetReasons:
     """A reason for every need the answer leaves unmet, in scenario order, as columns.
 
@@ -332,15 +372,8 @@ def explain_unmet(solution: Solution) -> UnmetReasons:
             solution, unmet, empty, empty, [], empty, np.zeros((0, len(RULES)), dtype=np.int64)
         )
     ev = _evidence(solution, unmet)
-    need_types = [n.service_types for p in solution.scenario.participants for n in p.needs]
-    labels: dict[str, int] = {}
-    label = np.fromiter(
-        (labels.setdefault(_types_label(need_types[k]), len(labels)) for k in unmet.tolist()),
-        dtype=np.int64,
-        count=len(unmet),
-    )
-    words = list(labels)
     reason = _reason_codes(ev)
+    label, words = _type_labels(solution, unmet, reason <= 1)
     keys = _case_keys(ev, reason, label)
     case_of, first = row_groups(keys)
     details = [
