@@ -134,6 +134,6 @@ def _within_reach(
     angle = np.minimum(limit[rows] * (1 + _SLACK) / EARTH_RADIUS_KM + _SLACK, np.pi)
     chord = 2.0 * np.sin(angle / 2.0)
     found = tree.query_ball_point(need_xyz[rows], r=chord, return_sorted=True)
-    lengths = np.fromiter((len(f) for f in found), dtype=np.int64, count=len(found))
+    lengths = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
     local = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=int(lengths.sum()))
     return np.asarray(np.repeat(chosen[rows], lengths) * n_prog + progs_t[local])
