@@ -7,10 +7,11 @@ building them must cost next to nothing. Validation belongs to what comes *in*
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from matcher.capacity.pools import Pool, PoolName
-from matcher.reasons import Unmatched, unmatched_needs
+from matcher.reasons import Unmatched, explain_unmet, unmatched_needs
 from matcher.solver.solve import Objective, Solution, Status
 
 ASSIGNMENT_FORMAT = "lead-matcher/assignment@1"
@@ -123,3 +124,26 @@ def build_assignment(solution: Solution, *, explain: bool = True) -> Assignment:
         bounds=solution.bounds,
         solver=SolverInfo(solution.status, round(solution.seconds, 4), solution.method),
     )
+
+
+def answer_text(solution: Solution) -> tuple[Assignment, str]:
+    """The answer as compact JSON text, and the answer without its unmet needs.
+
+    The text is byte for byte ``json.dumps(build_assignment(solution).to_json(),
+    ensure_ascii=False)``, but the unmet needs go from their reason columns straight to
+    text (``UnmetReasons.json_array``): at state scale that spares making, converting and
+    encoding over a hundred thousand rows, most of the time an answer took to write.
+    The ``Assignment`` returned is built with ``explain=False`` (``unmatched`` empty):
+    its levels, status and warnings are the whole answer's.
+    """
+    answer = build_assignment(solution, explain=False)
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    pieces = []
+    for i, (key, value) in enumerate(answer.to_json().items()):
+        pieces.append(("{" if i == 0 else ", ") + encode(key) + ": ")
+        if key == "unmatched":
+            pieces.extend(explain_unmet(solution).json_array())
+        else:
+            pieces.append(encode(value))
+    pieces.append("}")
+    return answer, "".join(pieces)

@@ -25,6 +25,9 @@ every program of the type (not only those within reach), in bulk.
 
 from __future__ import annotations
 
+import itertools
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +37,7 @@ from matcher.money import budget_cents, dollars, price_cents
 from matcher.rules.counts import blocked_counts
 from matcher.rules.profiles import row_groups
 from matcher.rules.registry import RULE_NAMES, RULES, phrase
-from matcher.rules.tables import BoolArray, IntArray
+from matcher.rules.tables import BoolArray, IntArray, rows_of
 from matcher.solver.solve import Solution
 
 NO_PROGRAM_OF_TYPE = "no_program_of_type"
@@ -130,7 +133,7 @@ def _evidence(solution: Solution, unmet: IntArray) -> _Evidence:
         budget_left=budget_left,
     )
     ev.per_rule[:], pairs = blocked_counts(tables, unmet, solution.pairs)
-    row = np.searchsorted(unmet, pairs.need)
+    row = rows_of(pairs.need, unmet, tables.needs.size)
     ok = pairs.broken == 0
     r, g = row[ok], pairs.program[ok]
     owed = owed_at[g]
@@ -234,52 +237,156 @@ def unmet_needs(solution: Solution) -> IntArray:
     return np.flatnonzero(~met)
 
 
-def unmatched_needs(solution: Solution) -> list[Unmatched]:
-    """A reason for every need the answer leaves unmet, in scenario order.
+@dataclass(frozen=True)
+class UnmetReasons:
+    """The unmet needs' reasons as columns: each distinct detail and ``blocked_by`` once.
+
+    ``unmet`` holds the needs' positions in scenario order; per unmet need, ``reason``
+    indexes ``_REASONS``, ``case`` indexes ``details`` and ``blocked`` the rows of
+    ``blocked_counts`` (rule counts, ``RULE_NAMES`` order). Rows (``rows``) or their
+    JSON text (``json_array``) are made from these only when wanted: at state scale
+    ten thousand details and sixty thousand ``blocked_by`` serve 165,000 needs.
+    """
+
+    solution: Solution
+    unmet: IntArray
+    reason: IntArray
+    case: IntArray
+    details: list[str]
+    blocked: IntArray
+    blocked_counts: IntArray
+
+    def rows(self) -> list[Unmatched]:
+        """One ``Unmatched`` per unmet need (each owns its ``blocked_by`` dict)."""
+        need_ids, owner_ids, owners = self._ids()
+        details = self.details
+        blocked_by = [
+            {RULE_NAMES[i]: n for i, n in enumerate(counts) if n} or None
+            for counts in self.blocked_counts.tolist()
+        ]
+        return [
+            Unmatched(
+                need_ids[k],
+                owner_ids[owners[k]],
+                _REASONS[r],
+                None if (counts := blocked_by[b]) is None else counts.copy(),
+                details[c],
+            )
+            for k, r, c, b in self._columns()
+        ]
+
+    def json_array(self) -> list[str]:
+        """The rows' ``to_json()`` as one JSON array, as ``json.dumps(...,
+        ensure_ascii=False)`` writes it, in pieces to join (once, with the rest of the
+        answer), without making the rows: every reason, detail and ``blocked_by`` is
+        encoded once, and each row is laid out of its parts by indexing."""
+        if len(self.unmet) == 0:
+            return ["[]"]
+        tables = self.solution.tables
+        text = _encode_text
+        reasons = [f", {text('reason')}: {text(r)}" for r in _REASONS]
+        details = [f", {text('detail')}: {text(d)}}}" for d in self.details]
+        start = f"{{{text('need_id')}: "
+        parts = np.empty((len(self.unmet), 7), dtype=object)
+        parts[:, 0] = ", " + start
+        parts[0, 0] = start
+        parts[:, 1] = list(map(text, _pick(tables.needs.ids, self.unmet)))
+        parts[:, 2] = f", {text('participant_id')}: "
+        owners = tables.needs.participant[self.unmet]
+        parts[:, 3] = list(map(text, _pick(tables.participants.ids, owners)))
+        parts[:, 4] = _pick(reasons, self.reason)
+        parts[:, 5] = _pick(self._blocked_by_json(), self.blocked)
+        parts[:, 6] = _pick(details, self.case)
+        return ["[", *parts.ravel().tolist(), "]"]
+
+    def _blocked_by_json(self) -> list[str]:
+        """Each row of ``blocked_counts`` as the JSON member ``, "blocked_by": {...}`` (empty
+        when no rule excluded anything: the member is left out)."""
+        counts = self.blocked_counts
+        row, rule = np.nonzero(counts)
+        names = [_encode_text(name) for name in RULE_NAMES]
+        members = [
+            f"{names[r]}: {n}"
+            for r, n in zip(rule.tolist(), counts[row, rule].tolist(), strict=True)
+        ]
+        bounds = np.searchsorted(row, np.arange(len(counts) + 1)).tolist()
+        key = _encode_text("blocked_by")
+        return [
+            f", {key}: {{{', '.join(members[a:b])}}}" if b > a else ""
+            for a, b in itertools.pairwise(bounds)
+        ]
+
+    def _ids(self) -> tuple[list[str], list[str], list[int]]:
+        tables = self.solution.tables
+        return tables.needs.ids, tables.participants.ids, tables.needs.participant.tolist()
+
+    def _columns(self) -> Iterator[tuple[int, int, int, int]]:
+        """Per unmet need: its position, reason, case and ``blocked_by`` row."""
+        return zip(
+            self.unmet.tolist(),
+            self.reason.tolist(),
+            self.case.tolist(),
+            self.blocked.tolist(),
+            strict=True,
+        )
+
+
+_encode_text = json.encoder.encode_basestring
+"""A string as ``json.dumps(..., ensure_ascii=False)`` writes it."""
+
+
+def _pick(items: list[str], at: IntArray) -> list[str]:
+    """``[items[i] for i in at]``, by one numpy index."""
+    return list(np.array(items, dtype=object)[at])
+
+
+def _type_labels(
+    solution: Solution, unmet: IntArray, named: BoolArray
+) -> tuple[IntArray, list[str]]:
+    """The words for the service types of the unmet needs ``named`` (the two reasons
+    whose detail names them), each distinct wording once: per need its index in the
+    words, -1 for the needs not named."""
+    tables = solution.tables
+    people = solution.scenario.participants
+    owner = tables.needs.participant
+    first_need = np.searchsorted(owner, np.arange(len(people)))  # needs in scenario order
+    labels: dict[str, int] = {}
+    label = np.full(len(unmet), -1, dtype=np.int64)
+    for row in np.flatnonzero(named).tolist():
+        k = int(unmet[row])
+        types = people[owner[k]].needs[k - first_need[owner[k]]].service_types
+        label[row] = labels.setdefault(_types_label(types), len(labels))
+    return label, list(labels)
+
+
+def explain_unmet(solution: Solution) -> UnmetReasons:
+    """A reason for every need the answer leaves unmet, in scenario order, as columns.
 
     The reasons are decided in bulk from the evidence columns; the words are written
-    once per distinct detail (reason, types and the numbers it quotes): at state scale
-    a few hundred details for over a hundred thousand unmet needs.
+    once per distinct detail (reason, types and the numbers it quotes).
     """
-    tables = solution.tables
     unmet = unmet_needs(solution)
     if len(unmet) == 0:
-        return []
+        empty = np.zeros(0, dtype=np.int64)
+        return UnmetReasons(
+            solution, unmet, empty, empty, [], empty, np.zeros((0, len(RULES)), dtype=np.int64)
+        )
     ev = _evidence(solution, unmet)
-    need_types = [n.service_types for p in solution.scenario.participants for n in p.needs]
-    labels: dict[str, int] = {}
-    label = np.fromiter(
-        (labels.setdefault(_types_label(need_types[k]), len(labels)) for k in unmet.tolist()),
-        dtype=np.int64,
-        count=len(unmet),
-    )
-    words = list(labels)
     reason = _reason_codes(ev)
+    label, words = _type_labels(solution, unmet, reason <= 1)
     keys = _case_keys(ev, reason, label)
     case_of, first = row_groups(keys)
     details = [
         _detail(key, words[key[1]] if key[1] >= 0 else "", ev.budget_left)
         for key in keys[first].tolist()
     ]
-    # ``blocked_by`` likewise: one dict per distinct row of rule counts, copied per need
-    # (each need owns its dict, as if built alone).
+    # ``blocked_by`` likewise: one row per distinct row of rule counts.
     blocked_of, blocked_first = row_groups(ev.per_rule[:, 1:])
-    blocked = [
-        {RULE_NAMES[i]: n for i, n in enumerate(counts) if n} or None
-        for counts in ev.per_rule[blocked_first, 1:].tolist()
-    ]
-    owner_ids = tables.participants.ids
-    need_ids = tables.needs.ids
-    owners = tables.needs.participant.tolist()
-    return [
-        Unmatched(
-            need_ids[k],
-            owner_ids[owners[k]],
-            _REASONS[r],
-            None if (counts := blocked[b]) is None else counts.copy(),
-            details[c],
-        )
-        for k, r, c, b in zip(
-            unmet.tolist(), reason.tolist(), case_of.tolist(), blocked_of.tolist(), strict=True
-        )
-    ]
+    blocked = ev.per_rule[blocked_first, 1:]
+    return UnmetReasons(solution, unmet, reason, case_of, details, blocked_of, blocked)
+
+
+def unmatched_needs(solution: Solution) -> list[Unmatched]:
+    """A reason for every need the answer leaves unmet, in scenario order (see
+    ``explain_unmet``)."""
+    return explain_unmet(solution).rows()

@@ -2,14 +2,18 @@
 
 ``reference`` is the plain per-need decision the contract describes (first reason
 that holds, ``blocked_by`` from the counts, the detail's words), kept here as the
-oracle for ``unmatched_needs``, which decides in bulk and formats each case once.
+oracle for ``unmatched_needs``, which decides in bulk and formats each case once, and
+for ``answer_text``, which writes the same rows' JSON straight from the reason columns.
 """
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 
+from matcher.assignment import answer_text, build_assignment
 from matcher.generate import GenerateOptions, generate
 from matcher.money import dollars
 from matcher.reasons import (
@@ -90,6 +94,10 @@ def reference(solution: Solution) -> list[Unmatched]:
 def _same(scenario: Scenario) -> None:
     solution = solve(scenario, SolverOptions())
     assert unmatched_needs(solution) == reference(solution)
+    # The answer written from the reason columns is the rows' JSON, byte for byte.
+    answer, text = answer_text(solution)
+    assert text == json.dumps(build_assignment(solution).to_json(), ensure_ascii=False)
+    assert answer == build_assignment(solution, explain=False)
 
 
 @given(scenarios)

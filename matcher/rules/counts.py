@@ -20,7 +20,7 @@ import numpy as np
 from matcher.rules.arcs import Pairs, evaluate_pairs
 from matcher.rules.profiles import profiles, row_groups
 from matcher.rules.registry import PAIR_FREE_RULES, RULE_CODE, RULES
-from matcher.rules.tables import IntArray, Tables, shares_bit
+from matcher.rules.tables import IntArray, Tables, rows_of, shares_bit
 
 _PAIRS_PER_BLOCK = 4_000_000
 
@@ -71,7 +71,7 @@ def blocked_counts(
     out[:, 0] = 0
 
     pairs = _reached(tables, needs, within_reach)
-    row = np.searchsorted(needs, pairs.need)
+    row = rows_of(pairs.need, needs, tables.needs.size)
     later = (pairs.broken == 0) | (pairs.broken > PAIR_FREE_RULES)
     reached = np.bincount(row[later], minlength=m)
     out += np.bincount(

@@ -33,6 +33,13 @@ class PairFrame:
     needs: Needs | None = None  # None: pairs of participants only (no per-need rule)
     n: IntArray | None = None
 
+    def take(self, idx: IntArray) -> PairFrame:
+        """The pairs ``idx`` only."""
+        n = None if self.n is None else self.n[idx]
+        return PairFrame(
+            self.people, self.progs, self.p[idx], self.g[idx], self.distance_km[idx], self.needs, n
+        )
+
 
 Check = Callable[[PairFrame], BoolArray]
 
@@ -191,11 +198,20 @@ def first_broken(
     first rules, whose verdict ``code`` already holds (e.g. from ``profiles``).
     """
     code = np.zeros(len(frame.p), dtype=np.int8) if code is None else code.copy()
+    # A rule reads only the pairs (``part``, at ``at`` in the frame) that were open when
+    # they were last gathered: every verdict is per pair, and at state scale the barriers
+    # and the travel limit close most pairs early. ``open_`` marks those still open.
+    at = np.arange(len(code))
+    part, open_ = frame, code == 0
     for i, rule in enumerate(RULES[after:upto], start=after + 1):
-        open_ = code == 0
+        if 4 * int(open_.sum()) < 3 * len(open_):  # a quarter closed: gather the rest
+            at, keep = at[open_], np.flatnonzero(open_)
+            part, open_ = part.take(keep), np.ones(len(keep), dtype=bool)
         if not open_.any():
             break
-        code[open_ & rule.broken(frame)] = i
+        broken = open_ & rule.broken(part)
+        code[at[broken]] = i
+        open_ &= ~broken
     return code
 
 

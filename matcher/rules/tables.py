@@ -83,6 +83,14 @@ def in_sorted(values: IntArray, keys: IntArray) -> BoolArray:
     return np.asarray(keys[at] == values)
 
 
+def rows_of(values: IntArray, keys: IntArray, size: int) -> IntArray:
+    """Each value's position in ``keys`` (distinct ids below ``size``; every value among
+    them): ``np.searchsorted`` for sorted keys, as one lookup per value, not a search."""
+    position = np.zeros(size, dtype=np.int64)
+    position[keys] = np.arange(len(keys))
+    return np.asarray(position[values], dtype=np.int64)
+
+
 def has_bit(bits: Bits, codes: IntArray) -> BoolArray:
     """Row-wise: is bit ``codes[i]`` set in ``bits[i]``? A code of -1 is never set."""
     ok = codes >= 0

@@ -86,7 +86,7 @@ def solve_levels(
     # Level 1: acute needs only (the others have no arc, so nothing to decide).
     only = np.flatnonzero(arc_acute)
     level1 = base.take(only)
-    acute_reachable = len(np.unique(need[only]))
+    acute_reachable = _distinct(need[only], n_needs)
     start = None if warm is None else level1.point(warm[only])
     first = maximise_within_budget(level1, budget_cents, deadline, start, acute_reachable)
     met_acute = first.best.value
@@ -100,7 +100,7 @@ def solve_levels(
         gate_supply=np.array([met_acute], dtype=np.int64),
         value=(~arc_acute) * 1,
     )
-    others_reachable = len(np.unique(need[~arc_acute]))
+    others_reachable = _distinct(need[~arc_acute], n_needs)
     matched_bound = first.bound + others_reachable
     if warm is not None and int(arc_acute[warm].sum()) == met_acute:
         so_far = warm  # the warm answer meets exactly the acute needs level 2 keeps
@@ -145,3 +145,10 @@ def solve_levels(
         spend_bound_cents=third.spend * unit if proven else 0,
         flows=flows + 1,
     )
+
+
+def _distinct(ids: IntArray, size: int) -> int:
+    """How many distinct ids (below ``size``): ``len(np.unique(ids))`` without a sort."""
+    seen = np.zeros(size, dtype=bool)
+    seen[ids] = True
+    return int(seen.sum())

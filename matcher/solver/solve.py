@@ -54,8 +54,9 @@ class Objective:
 
 _ANSWER_SHARE = 0.9
 """Explaining and writing an answer over preparing its arcs (tables, pairs, arcs and
-the greedy): 0.55 on a quiet machine to 0.75 on a loaded one, measured at state scale
-(``docs/benchmarks.md``), with room."""
+the greedy), measured at state scale (``docs/benchmarks.md``): 0.55 on a quiet machine
+to 0.75 on a loaded one, about 0.6 at a load average of 6 since the answer is written
+from its reason columns; kept with room."""
 
 
 @dataclass(frozen=True)

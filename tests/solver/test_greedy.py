@@ -2,8 +2,8 @@
 
 ``reference`` is the greedy as first written (one ``lexsort`` of the arcs, then every
 need in order walks its arcs until one has room and fits the budget), kept as the
-oracle for ``matcher.solver.greedy``, which packs the sort into one integer key and
-drops dead arcs between blocks of needs.
+oracle for ``matcher.solver.greedy``, which groups the arcs by turn, drops dead arcs
+between blocks of needs and sorts only a block's live arcs by preference.
 """
 
 from __future__ import annotations
@@ -18,7 +18,13 @@ from matcher.generate import GenerateOptions, generate
 from matcher.rules.arcs import Arcs
 from matcher.rules.tables import IntArray, Tables
 from matcher.scenario import Scenario, parse_scenario
-from matcher.solver.greedy import _POOL_RANK, arc_order, greedy, need_order
+from matcher.solver.greedy import (
+    _POOL_RANK,
+    greedy,
+    need_order,
+    preference_order,
+    turn_order,
+)
 from tests.solver.network import network_of
 from tests.strategies import scenarios
 
@@ -75,7 +81,7 @@ def test_greedy_equals_the_need_by_need_greedy_across_blocks(
         max_size=40,
     )
 )
-def test_arc_order_equals_one_lexsort_with_ties_in_distance_and_price(
+def test_turn_then_preference_order_equals_one_lexsort_with_ties_in_distance_and_price(
     rows: list[tuple[int, int, int, int, float]],
 ) -> None:
     rows = sorted({(n, g, pool): (n, g, pool, c, d) for n, g, pool, c, d in rows}.values())
@@ -91,12 +97,14 @@ def test_arc_order_equals_one_lexsort_with_ties_in_distance_and_price(
     cents = np.array(column[3], dtype=np.int64)
     turn = (5 - need).astype(np.int64)  # needs taken in another order than their numbers
     expected = np.lexsort((arcs.program, arcs.distance_km, cents, _POOL_RANK[arcs.pool], turn))
-    assert arc_order(turn, arcs, cents).tolist() == expected.tolist()
-    shuffled = arcs.take(np.arange(len(rows))[::-1])  # not in (need, program) order
-    expected = np.lexsort(
-        (shuffled.program, shuffled.distance_km, cents[::-1], _POOL_RANK[shuffled.pool], turn[::-1])
-    )
-    assert arc_order(turn[::-1], shuffled, cents[::-1]).tolist() == expected.tolist()
+    # Each turn's arcs in one run (as the solver's arcs come), and split across runs.
+    for arc_turn in (turn, np.concatenate([turn, turn[::-1]])):
+        assert turn_order(arc_turn).tolist() == np.argsort(arc_turn, kind="stable").tolist()
+    grouped = turn_order(turn)
+    got = preference_order(turn[grouped], arcs, cents, grouped)
+    assert got.tolist() == expected.tolist()
+    shuffled = np.arange(len(rows))[::-1]
+    assert preference_order(turn[shuffled], arcs, cents, shuffled).tolist() == expected.tolist()
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
