@@ -31,7 +31,7 @@ import numpy as np
 from sqlalchemy import Engine, create_engine, text
 
 from matcher.generate import GenerateOptions, generate
-from matcher.scenario import parse_scenario
+from matcher.scenario import Scenario, parse_scenario
 from matcher.service import referrals
 from matcher.service.errors import ServiceError
 from matcher.service.queue import QueueCheck, solve_queue
@@ -41,6 +41,12 @@ from matcher.store.snapshot import import_scenario
 SIZES = {"site": (1_000, 100), "county": (10_000, 1_000)}
 NOW = datetime(2026, 11, 2, 9, tzinfo=UTC)
 CHECK = QueueCheck(default_max_distance_km=None, time_limit=60)
+
+
+def generated(size: str, seed: int) -> Scenario:
+    """The generated instance of ``size`` (``SIZES``: participants, programs)."""
+    people, count = SIZES[size]
+    return parse_scenario(generate(GenerateOptions(participants=people, programs=count, seed=seed)))
 
 
 @contextmanager
@@ -71,10 +77,7 @@ def fresh_store(database_url: str | None) -> Iterator[Engine]:
 
 def run(database_url: str | None, size: str, clients: int, holds: int, seed: int) -> list[float]:
     """Latencies (ms) of every hold, and how many were accepted, on a fresh store."""
-    people, count = SIZES[size]
-    scenario = parse_scenario(
-        generate(GenerateOptions(participants=people, programs=count, seed=seed))
-    )
+    scenario = generated(size, seed)
     with fresh_store(database_url) as engine:
         with session_scope(engine) as s:
             import_scenario(s, scenario, NOW, case_manager_id="cm-1")

@@ -22,17 +22,17 @@ from sqlmodel import Session, col, select
 from matcher.assignment import Assignment, Placement, SolverInfo, build_assignment
 from matcher.capacity.pools import Pool
 from matcher.options import NeedOptions, Option, participant_options
-from matcher.part import touched_part
 from matcher.reasons import REASON_WORDS, unmatched_needs
 from matcher.scenario import Participant, Scenario
 from matcher.service.checks import with_travel_limit
 from matcher.service.errors import Conflict
+from matcher.service.kept import event_part
 from matcher.service.participants import get as get_participant
 from matcher.service.participants import is_active
 from matcher.service.potentials import level4_for
-from matcher.service.queue import queue_scenario
 from matcher.solver.solve import Objective, Solution, SolverOptions, solve
 from matcher.store import tables as t
+from matcher.store.snapshot import export_scenario
 
 REFERRED_STATUSES = ("held", "referred", "offered", "enrolled")
 KEPT = "kept_for_more_urgent"
@@ -109,21 +109,36 @@ def _levels(placed: list[Placement], acute: set[str]) -> Objective:
 
 
 def queue_answer(
-    session: Session, queue: Scenario, own: Scenario, now: datetime, time_limit: float
+    session: Session,
+    own: Scenario,
+    now: datetime,
+    time_limit: float,
+    default_max_distance_km: float | None,
 ) -> Assignment:
-    """What the optimum of LEAD's ``queue`` gives the needs of ``own`` (some of the
+    """What the optimum of LEAD's queue gives the needs of ``own`` (some of the
     queue's participants with their open needs, and the programs that could serve
     them), as an assignment of those needs alone. Only the part of the queue connected
     to these needs (``matcher.part``, followed all the way) can change what they get:
-    it is solved with the queue's potentials, so the answer is the whole queue's,
-    faster. A need it leaves unmet is ``kept_for_more_urgent`` when it has an option
-    (the queue's optimum gives it to a need ranked higher, or to one no other place can
-    meet); otherwise it has the contract's reason, told from ``own`` alone (the
-    programs that would fit are full, owed to people waiting, or exclude them), as
-    the part holds only programs with room. Levels 1-3 are those of these needs; when
-    the proof was cut short, ``bounds`` widen them by the part's proven gap."""
+    it is read from the process's kept copy of the queue (``event_part``, equal to that
+    part of ``queue_scenario``, as a hold's check reads it) and solved with the queue's
+    potentials, so the answer is the whole queue's, faster. A need it leaves unmet is
+    ``kept_for_more_urgent`` when it has an option (the queue's optimum gives it to a
+    need ranked higher, or to one no other place can meet); otherwise it has the
+    contract's reason, told from ``own`` alone (the programs that would fit are full,
+    owed to people waiting, or exclude them), as the part holds only programs with
+    room. Levels 1-3 are those of these needs; when the proof was cut short, ``bounds``
+    widen them by the part's proven gap. ``default_max_distance_km``: the site's travel
+    limit for those who set none."""
     needs = [n for p in own.participants for n in p.needs]
-    part = touched_part(queue, [], [n.id for n in needs])
+    part = event_part(
+        session,
+        now,
+        set(),
+        {n.id for n in needs},
+        default_km=default_max_distance_km,
+        passed_within=None,
+        rounds=None,
+    )
     solution = solve(part, SolverOptions(time_limit=time_limit, level4=level4_for(session, now)))
     wanted = {n.id for n in needs}
     placed = [
@@ -175,17 +190,14 @@ def match_participant(
     referred = _referred(session, [participant_id])
     open_needs = _open_needs(person, referred)
     kinds = {kind for need in open_needs.needs for kind in need.service_types}
-    queue = queue_scenario(session, now, default_max_distance_km=default_max_distance_km)
+    store = export_scenario(session, now, participant_ids=[], service_types=kinds)
     # The options are this participant's own; the pick is what the optimum of LEAD's
     # whole queue gives them, so two case managers asking get one answer.
     alone = Scenario(
-        as_of=queue.as_of,
-        fund=queue.fund,
-        programs=[g for g in queue.programs if kinds & set(g.service_types)],
-        participants=[open_needs],
+        as_of=store.as_of, fund=store.fund, programs=store.programs, participants=[open_needs]
     )
     options = {v.need_id: v for v in participant_options(alone, participant_id)}
-    answer = queue_answer(session, queue, alone, now, time_limit)
+    answer = queue_answer(session, alone, now, time_limit, default_max_distance_km)
     picked = {a.need_id: (a.program_id, a.pool) for a in answer.assignments}
     unmet = {u.need_id: u for u in answer.unmatched}
     needs: list[NeedMatch] = []
@@ -223,13 +235,19 @@ def batch_match(
     recommends is one a hold checked against the queue accepts), the rest with why
     they are unmet, ``kept_for_more_urgent`` where the queue gives their options to
     others. Contract JSON whose needs are the case load's open needs."""
-    mine = set(
-        session.exec(
-            select(t.Participant.id).where(
-                t.Participant.case_manager_id == case_manager_id, col(t.Participant.active)
-            )
-        )
-    )
-    queue = queue_scenario(session, now, default_max_distance_km=default_max_distance_km)
-    own = queue.model_copy(update={"participants": [p for p in queue.participants if p.id in mine]})
-    return queue_answer(session, queue, own, now, time_limit)
+    own = case_load(session, case_manager_id, now, default_max_distance_km)
+    return queue_answer(session, own, now, time_limit, default_max_distance_km)
+
+
+def case_load(
+    session: Session, case_manager_id: str, now: datetime, default_max_distance_km: float | None
+) -> Scenario:
+    """The case manager's active participants with their open needs (the site's travel
+    limit for those who set none), and every program, at ``now``."""
+    own = export_scenario(session, now, case_manager_id=case_manager_id)
+    referred = _referred(session, [p.id for p in own.participants])
+    people = [
+        with_travel_limit(_open_needs(p, referred), default_max_distance_km)
+        for p in own.participants
+    ]
+    return own.model_copy(update={"participants": people})
