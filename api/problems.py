@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from matcher.service.errors import Conflict, Invalid, NotFound, ServiceError
+from matcher.store.crypto import KeysMissing
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -134,7 +135,8 @@ def install(app: FastAPI) -> None:
 
 class Unexpected:
     """ASGI middleware answering an unexpected error with a bare 500 problem and
-    logging only the error's kind and the route's template. The error goes no further:
+    logging only the error's kind and the route's template (and, for a missing data key,
+    its message: where keys come from, no data). The error goes no further:
     the server would log its traceback, whose text (a database error's detail, say) may
     carry participant data. Registered by ``install``; it must be the outermost."""
 
@@ -156,7 +158,10 @@ class Unexpected:
             await self.app(scope, receive, watch)
         except Exception as error:
             template = getattr(scope.get("route"), "path", None) or "unrouted"
-            log.error("unexpected %s in %s %s", type(error).__name__, scope["method"], template)
+            # A missing data key's message names no participant, only what to fix.
+            fix = f": {error}" if isinstance(error, KeysMissing) else ""
+            kind = type(error).__name__
+            log.error("unexpected %s in %s %s%s", kind, scope["method"], template, fix)
             if not started:
                 response = problem(500, "the server could not complete the request")
                 await response(scope, receive, send)

@@ -41,7 +41,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from matcher.capacity.pools import Pool
 from matcher.generate import GenerateOptions, generate
-from matcher.scenario import parse_scenario
+from matcher.scenario import Scenario, parse_scenario
 from matcher.service import referrals
 from matcher.service.errors import ServiceError
 from matcher.service.potentials import level4_for
@@ -106,6 +106,12 @@ def deal(engine: Engine, picks: str) -> list[Pick]:
     ]
 
 
+def generated(size: str, seed: int) -> Scenario:
+    """The generated instance of ``size`` (``SIZES``: participants, programs)."""
+    people, count = SIZES[size]
+    return parse_scenario(generate(GenerateOptions(participants=people, programs=count, seed=seed)))
+
+
 @contextmanager
 def fresh_store(database_url: str | None) -> Iterator[Engine]:
     """A migrated, empty store: a schema of its own on PostgreSQL, else a SQLite file."""
@@ -136,10 +142,7 @@ def run(
     database_url: str | None, size: str, clients: int, holds: int, seed: int, picks: str
 ) -> list[float]:
     """Latencies (ms) of every hold, and how many were accepted, on a fresh store."""
-    people, count = SIZES[size]
-    scenario = parse_scenario(
-        generate(GenerateOptions(participants=people, programs=count, seed=seed))
-    )
+    scenario = generated(size, seed)
     with fresh_store(database_url) as engine:
         with session_scope(engine) as s:
             import_scenario(s, scenario, NOW, case_manager_id="cm-1")

@@ -18,6 +18,10 @@ The reason is the first of these that holds (``spec/SCENARIO.md``):
 6. ``capacity_exhausted``: otherwise; the eligible programs' room was taken by
    needs the objective ranks at least as high, or there was none.
 
+One finer reason below ``capacity_exhausted`` comes only from answers read from
+LEAD's queue (``matcher.service.matching``): ``kept_for_more_urgent``, a need with
+places open to it that the queue's optimum gives to others.
+
 ``blocked_by`` counts, over the programs of the need's type the participant is
 not eligible for, the first rule each breaks. Computed for unmet needs only, over
 every program of the type (not only those within reach), in bulk.
@@ -359,13 +363,16 @@ def _type_labels(
     return label, list(labels)
 
 
-def explain_unmet(solution: Solution) -> UnmetReasons:
-    """A reason for every need the answer leaves unmet, in scenario order, as columns.
+def explain_unmet(solution: Solution, unmet: IntArray | None = None) -> UnmetReasons:
+    """A reason for every need the answer leaves unmet, in scenario order, as columns
+    (``unmet``: the positions of the needs to explain instead, ascending, when another
+    answer decided which are met; the evidence is still this solution's).
 
     The reasons are decided in bulk from the evidence columns; the words are written
     once per distinct detail (reason, types and the numbers it quotes).
     """
-    unmet = unmet_needs(solution)
+    if unmet is None:
+        unmet = unmet_needs(solution)
     if len(unmet) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return UnmetReasons(
@@ -386,7 +393,7 @@ def explain_unmet(solution: Solution) -> UnmetReasons:
     return UnmetReasons(solution, unmet, reason, case_of, details, blocked_of, blocked)
 
 
-def unmatched_needs(solution: Solution) -> list[Unmatched]:
+def unmatched_needs(solution: Solution, unmet: IntArray | None = None) -> list[Unmatched]:
     """A reason for every need the answer leaves unmet, in scenario order (see
     ``explain_unmet``)."""
-    return explain_unmet(solution).rows()
+    return explain_unmet(solution, unmet).rows()

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from matcher.cli import app
 from matcher.demo import pick_participant
 from matcher.scenario import load_scenario, parse_scenario
+from matcher.store.crypto import RING, new_key
 from matcher.store.engine import head_revision
 from tests.conftest import ROOT
 from tests.smtp import Inbox, smtp
@@ -79,6 +80,29 @@ def test_upgrade_import_export_round_trip(tmp_path: Path) -> None:
     twice = runner.invoke(app, ["import-scenario", str(SAMPLE), "--database-url", url])
     assert twice.exit_code == 2
     assert "empty database" in twice.stderr
+
+
+def test_a_store_no_configured_key_opens_exits_2_saying_where_keys_come_from(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    assert runner.invoke(app, ["db", "upgrade", "--database-url", url]).exit_code == 0
+    assert (
+        runner.invoke(app, ["import-scenario", str(SAMPLE), "--database-url", url]).exit_code == 0
+    )
+    kept = RING.get()
+    other = new_key()
+    RING.configure([other])
+    try:
+        result = runner.invoke(app, ["export-scenario", "--database-url", url])
+    finally:
+        RING.multi = kept
+    assert result.exit_code == 2, result.output
+    assert "MATCHER_DATA_KEYS: no configured key opens this row" in result.stderr
+    assert ".matcher-dev-data-key" in result.stderr
+    assert "Traceback" not in result.output
+    assert other not in result.output
+    assert result.stdout == ""
 
 
 def test_bad_database_url_exits_2() -> None:

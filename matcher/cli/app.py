@@ -5,7 +5,8 @@ option or JSON path. Progress and summaries go to stderr so that stdout carries
 only the answer and can be piped.
 
 Imports run one way: this module imports the group modules, each group module
-imports only ``matcher.cli.common`` (never another group, never this module).
+imports only ``matcher.cli.common`` (never another group, never this module). A data
+key missing ends any command with exit 2 and where keys come from (``Commands``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import typer
 
 from matcher.cli import accounts, core, funding, hsds, interop, simulate, store, webhooks
+from matcher.cli.common import Commands
 
 app = typer.Typer(
     name="matcher",
@@ -20,6 +22,7 @@ app = typer.Typer(
     "down a waitlist.",
     no_args_is_help=True,
     add_completion=False,
+    cls=Commands,
     # A crash's traceback would otherwise print each frame's variables: participants.
     pretty_exceptions_show_locals=False,
 )

@@ -2,7 +2,8 @@
 what the engine computes with (checked before any work starts), the database option,
 reading a scenario, writing an answer, and the exit code 2 with the problem on stderr.
 
-Only group modules import this one; it imports none of them.
+Only group modules and the app that assembles them import this one; it imports none
+of them.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from matcher.errors import ScenarioInvalid
 from matcher.inputs import InputInvalid, write_atomic
 from matcher.scenario import MAX_AMOUNT, Scenario, load_scenario
 from matcher.settings import get_settings
+from matcher.store.crypto import KeysMissing
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -78,6 +81,20 @@ def say(message: str) -> None:
     typer.echo(message, err=True)
 
 
+class Commands(TyperGroup):
+    """The command line's commands: a data key missing (none configured, or none that
+    opens the store's rows) ends any of them with exit 2 and the message saying where
+    keys come from, instead of a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own click context: its type is private
+        """Run the command, turning ``KeysMissing`` into exit 2."""
+        try:
+            return super().invoke(ctx)
+        except KeysMissing as error:
+            say(str(error))
+            raise typer.Exit(2) from None
+
+
 def database_url(given: str | None) -> str:
     """The database a store command works on: ``--database-url`` or the settings'."""
     return given or get_settings().database_url
@@ -89,6 +106,8 @@ def store_engine(given: str | None) -> Engine:
 
     try:
         return make_engine(database_url(given))
+    except KeysMissing:  # not the URL's fault: said as such by ``Commands``
+        raise
     except Exception as error:  # a malformed URL or a missing driver
         say(f"--database-url: {error}")
         raise typer.Exit(2) from None

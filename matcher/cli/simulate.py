@@ -1,9 +1,11 @@
 """``matcher simulate``: the policies side by side over a horizon, against hindsight.
 
 The horizon is generated (seeded) or, with ``--replay``, read from a store's ledger
-(the last ``--days`` days up to ``--until``, default now). Bad options exit 2 with a
-message naming the option; the JSON report goes to stdout, a readable table
-otherwise; ``--html FILE`` also writes a page with plots.
+(the last ``--days`` days up to ``--until``, default now); a replay refuses what only a
+generated horizon uses (``--participants``, ``--programs``, ``--seed``) and what the
+ledger says itself (``--budget``, ``--plan``). Bad options exit 2 with a message naming
+the option and the rule; the JSON report goes to stdout, a readable table otherwise;
+``--html FILE`` also writes a page with plots.
 """
 
 from __future__ import annotations
@@ -46,13 +48,21 @@ def simulate(
     ] = None,
     database_url: DatabaseUrl = None,
     participants: Annotated[
-        int,
-        typer.Option(min=1, max=MAX_PEOPLE, help="Participants arriving over it (generated)."),
-    ] = 1000,
+        int | None,
+        typer.Option(
+            min=1,
+            max=MAX_PEOPLE,
+            help="Participants arriving over it (generated only; default 1000).",
+        ),
+    ] = None,
     programs: Annotated[
-        int, typer.Option(min=1, max=MAX_PEOPLE, help="Programs (generated).")
-    ] = 100,
-    seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Seed of the horizon.")] = 0,
+        int | None,
+        typer.Option(min=1, max=MAX_PEOPLE, help="Programs (generated only; default 100)."),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(min=0, max=2**63 - 1, help="Seed of the horizon (generated only; default 0)."),
+    ] = None,
     policies: Annotated[
         str, typer.Option(help="Comma-separated: request, resolve, priced.")
     ] = "request,resolve,priced",
@@ -98,20 +108,28 @@ def simulate(
             err=True,
         )
         raise typer.Exit(2)
+    if replay:
+        for name, given, why in (
+            ("--plan", plan, "the ledger's fund is replayed"),
+            ("--budget", budget, "the ledger's fund is replayed"),
+            ("--participants", participants, "the ledger's participants are replayed"),
+            ("--programs", programs, "the ledger's programs are replayed"),
+            ("--seed", seed, "a replayed horizon draws nothing"),
+        ):
+            if given is not None:
+                typer.echo(f"{name}: not with --replay ({why})", err=True)
+                raise typer.Exit(2)
+    defaults = SimOptions()
     options = SimOptions(
         days=days,
-        participants=participants,
-        programs=programs,
-        seed=seed,
+        participants=defaults.participants if participants is None else participants,
+        programs=defaults.programs if programs is None else programs,
+        seed=defaults.seed if seed is None else seed,
         budget=budget,
         hold=hold,
         plan=() if plan is None else read_plan(plan),
     )
     if replay:
-        for name, given in (("--plan", plan is not None), ("--budget", budget is not None)):
-            if given:
-                typer.echo(f"{name}: not with --replay (the ledger's fund is replayed)", err=True)
-                raise typer.Exit(2)
         horizon, outcomes, report = replayed(options, chosen, until, database_url)
     else:
         if until is not None or database_url is not None:

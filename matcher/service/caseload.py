@@ -4,8 +4,9 @@ One row per participant: since when their longest-waiting open need waits, the p
 offered and held for them and until when, the referrals awaiting a provider's answer
 (overdue ones flagged), the holds and referrals that expired with their need still
 open, and the needs no place can meet now with the reason in words. The reasons come
-from one solve of the whole case load (``matching.batch_match``), so a need is "unmet"
-only if the optimum leaves it so.
+from the case load's answer in LEAD's queue (``matching.batch_match``), so a need is
+"unmet" only if the optimum of the whole queue leaves it so, and one whose places that
+optimum gives to others says so (``kept_for_more_urgent``), as Find places does.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from sqlmodel import Session, col, select
 
 from matcher.assignment import Assignment
 from matcher.capacity.referral import Status
-from matcher.reasons import REASON_WORDS, Unmatched
+from matcher.reasons import Unmatched
+from matcher.service.matching import REASON_WORDS_IN_QUEUE
 from matcher.service.referrals import ReferralView, case_manager_referrals
 from matcher.store import tables as t
 from matcher.store.snapshot import plans_of
@@ -82,8 +84,9 @@ class Row:
 def rows(
     session: Session, case_manager_id: str, now: datetime, answer: Assignment | None
 ) -> list[Row]:
-    """Every participant of the case load, by pseudonym (``answer``: a solve of the
-    case load's open needs, for the unmet needs and their reasons; None leaves them out)."""
+    """Every participant of the case load, by pseudonym (``answer``: the case load's
+    answer in LEAD's queue, ``matching.batch_match``, for the unmet needs and their
+    reasons; None leaves them out)."""
     people = list(
         session.exec(
             select(t.Participant)
@@ -113,7 +116,7 @@ def _row(
             list(n.service_types),
             n.acute,
             u.reason,
-            REASON_WORDS.get(u.reason, u.reason),
+            REASON_WORDS_IN_QUEUE.get(u.reason, u.reason),
             u.detail,
         )
         for n in open_needs

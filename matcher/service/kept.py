@@ -29,7 +29,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import ColumnElement, Engine, and_, or_, text
+from sqlalchemy import ColumnElement, and_, or_, text
+from sqlalchemy.pool import Pool
 from sqlmodel import Session, col, select
 
 from matcher.capacity.ledger import ProgramLedger
@@ -153,11 +154,14 @@ def read_kept(session: Session, now: datetime, default_km: float | None) -> Kept
 
 
 class KeptQueue:
-    """A process's kept copies, one per engine, read again when their stamp fails."""
+    """A process's kept copies, one per store, read again when their stamp fails. A
+    store is known by its engine's connection pool: a read-only session's engine is a
+    view of the engine made afresh for each session (``execution_options``), sharing
+    its pool, so keying by the engine would keep no copy between read-only sessions."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._kept: weakref.WeakKeyDictionary[Engine, Kept] = weakref.WeakKeyDictionary()
+        self._kept: weakref.WeakKeyDictionary[Pool, Kept] = weakref.WeakKeyDictionary()
         self.reads = 0
         """How many times a copy was read whole (for tests and benchmarks)."""
 
@@ -168,7 +172,7 @@ class KeptQueue:
         the caller gets a copy of its own view, which is not kept."""
         engine = session.get_bind().engine
         with self._lock:
-            kept = self._kept.get(engine)
+            kept = self._kept.get(engine.pool)
         if kept is not None and kept.default_km == default_km and still_true(session, kept.stamp):
             return kept
         with session_scope(engine, read_only=True) as reader:
@@ -176,7 +180,7 @@ class KeptQueue:
         if not still_true(session, kept.stamp):
             return read_kept(session, now, default_km)
         with self._lock:
-            self._kept[engine] = kept
+            self._kept[engine.pool] = kept
             self.reads += 1
         return kept
 

@@ -18,7 +18,26 @@ from sqlalchemy.types import TypeDecorator
 
 
 class KeysMissing(RuntimeError):
-    """No data key is configured."""
+    """No data key is configured, or none of those configured opens a stored value; the
+    message says where keys come from (never a key)."""
+
+
+def where_keys_come_from() -> str:
+    """Where the process finds its data keys, for an operator to fix a missing one: the
+    environment, or the development key file in the working directory."""
+    from pathlib import Path
+
+    from matcher.settings import DEV_KEY_FILE
+
+    return (
+        "data keys come from MATCHER_DATA_KEYS (comma-separated Fernet keys, the first "
+        f"encrypts) or, in development when it is unset, from the file {DEV_KEY_FILE} in "
+        f"the working directory ({Path.cwd()}), made there on first use"
+    )
+
+
+def _missing(what: str, fix: str) -> KeysMissing:
+    return KeysMissing(f"MATCHER_DATA_KEYS: {what}; {where_keys_come_from()}: {fix}")
 
 
 class _Ring:
@@ -29,12 +48,15 @@ class _Ring:
 
     def configure(self, keys: list[str]) -> None:
         if not keys:
-            raise KeysMissing("MATCHER_DATA_KEYS: at least one key is needed")
+            raise _missing("at least one key is needed", "set at least one key")
         self.multi = MultiFernet([Fernet(k.encode()) for k in keys])
 
     def get(self) -> MultiFernet:
         if self.multi is None:
-            raise KeysMissing("MATCHER_DATA_KEYS: the data keys were not configured")
+            raise _missing(
+                "the data keys were not configured",
+                "set MATCHER_DATA_KEYS, or configure the keys before reading the store",
+            )
         return self.multi
 
 
@@ -54,7 +76,11 @@ def decrypt(token: str) -> Any:
     try:
         return json.loads(RING.get().decrypt(token.encode()))
     except InvalidToken:
-        raise KeysMissing("MATCHER_DATA_KEYS: no configured key opens this row") from None
+        raise _missing(
+            "no configured key opens this row (it was written with another key)",
+            "set MATCHER_DATA_KEYS to the keys the store was written with, or run from the "
+            "directory whose key file wrote it",
+        ) from None
 
 
 def rotate(token: str) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from api.app import create_app
+from matcher.store.crypto import RING, new_key
 from tests.api.conftest import SETTINGS, Clock, bearer
 from tests.api.test_case_managers import BASE, new_participant
 
@@ -79,3 +80,24 @@ def test_a_command_line_crash_prints_no_variables() -> None:
     from matcher.cli import app
 
     assert app.pretty_exceptions_show_locals is False
+
+
+def test_a_store_no_configured_key_opens_logs_where_keys_come_from(
+    app_engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(SETTINGS, engine=app_engine, clock=Clock())
+    headers = bearer(app_engine, "case_manager", "cm-ana")
+    kept = RING.get()
+    caplog.set_level(logging.ERROR)
+    RING.configure([new_key()])
+    try:
+        with TestClient(app, raise_server_exceptions=True) as strict:
+            failed = strict.get(f"{BASE}/participants/p-2895", headers=headers)
+    finally:
+        RING.multi = kept
+    assert failed.status_code == 500
+    assert "MATCHER_DATA_KEYS" not in failed.text  # the operator's to fix, not the caller's
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("api"))
+    assert "KeysMissing" in logged
+    assert ".matcher-dev-data-key" in logged
+    assert "p-2895" not in logged

@@ -73,9 +73,9 @@ def test_funders_see_waiting_times_suppressed(client: TestClient, clock: Clock) 
 SCARCE = "legal.expungement"
 
 
-def add_scarce_place(engine: Engine) -> None:
+def add_scarce_place(engine: Engine, acute_case_manager: str = CM) -> None:
     """One place of a service nobody else offers, and two participants who need it:
-    ``q-calm`` (not acute) and ``q-acute``."""
+    ``q-calm`` (not acute) and ``q-acute`` (in ``acute_case_manager``'s case load)."""
     clinic = make_program(
         id="one-place", provider_id="org-one", service_types=[SCARCE], capacity={"open_slots": 1}
     )
@@ -89,7 +89,7 @@ def add_scarce_place(engine: Engine) -> None:
         s.flush()
         add_program(s, scenario.programs[0], START)
         for person in scenario.participants:
-            add_participant(s, person, CM, START)
+            add_participant(s, person, acute_case_manager if person.id == "q-acute" else CM, START)
 
 
 def test_a_hold_the_queue_keeps_for_an_acute_need_is_refused_with_what_remains(
@@ -108,3 +108,30 @@ def test_a_hold_the_queue_keeps_for_an_acute_need_is_refused_with_what_remains(
     assert acute["recommended"]["program_id"] == "one-place"
     body = {"participant_id": "q-acute", "need_id": "q-acute-1", "program_id": "one-place"}
     assert client.post(f"{BASE}/holds", json={**body, "pool": "general"}).status_code == 201
+
+
+def test_each_case_loads_batch_is_the_queues_answer_and_every_place_in_it_can_be_held(
+    client: TestClient, app_engine: Engine
+) -> None:
+    """Two case loads compete for one place: the batch of the one whose participant is
+    less urgent keeps it for the other, and says so."""
+    other = "cm-bea"
+    add_scarce_place(app_engine, acute_case_manager=other)
+    mine = client.post(f"{BASE}/batch-match").json()
+    theirs = client.post(f"/case-managers/{other}/batch-match").json()
+    assert mine["format"] == theirs["format"] == "lead-matcher/assignment@1"
+    reasons = {u["need_id"]: u["reason"] for u in mine["unmatched"]}
+    assert reasons["q-calm-1"] == "kept_for_more_urgent"
+    assert "q-acute-1" not in reasons
+    assert [(a["need_id"], a["program_id"]) for a in theirs["assignments"]] == [
+        ("q-acute-1", "one-place")
+    ]
+    assert theirs["objective"] == {"acute_matched": 1, "matched": 1, "spend": 0.0}
+    waiting = {w["need_id"] for w in client.get(f"{BASE}/queue", params={"limit": 500}).json()}
+    answered = [a["need_id"] for a in mine["assignments"]] + list(reasons)
+    assert sorted(answered) == sorted(waiting)  # every open need of the case load, once
+    for cm, answer in ((CM, mine), (other, theirs)):
+        for a in answer["assignments"]:
+            body = {k: a[k] for k in ("participant_id", "need_id", "program_id", "pool")}
+            held = client.post(f"/case-managers/{cm}/holds", json=body)
+            assert held.status_code == 201, (a, held.json())

@@ -95,3 +95,14 @@ def test_a_copy_read_beside_a_write_that_is_rolled_back_is_not_kept(engine: Engi
     again = _part(engine, kept, 1)
     assert again == _part(engine, None, 1)
     assert [p.id for p in again.participants] == ["a", "b"]  # type: ignore[attr-defined]
+
+
+def test_read_only_sessions_share_one_copy_with_writing_ones(engine: Engine) -> None:
+    """A read-only session binds a view of the engine made for it alone; the copy is
+    known by the engine's connection pool, so every session on the store shares it."""
+    seed(engine, [program("g-1", open_slots=1)], [person("a")])
+    kept = KeptQueue()
+    for read_only in (True, True, False):
+        with session_scope(engine, read_only=read_only) as s:
+            kept.get(s, NOW, None)
+    assert kept.reads == 1

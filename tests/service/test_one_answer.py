@@ -3,6 +3,8 @@ queue, and a hold that would cost the queue an acute need or a need is refused."
 
 from __future__ import annotations
 
+import random
+from collections.abc import Sequence
 from datetime import timedelta
 from functools import partial
 
@@ -10,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, delete
 from sqlmodel import col, select
 
+from matcher.assignment import Assignment
 from matcher.service import matching, offers, referrals
 from matcher.service.errors import Conflict
 from matcher.service.queue import QueueCheck
@@ -26,8 +29,9 @@ def needy(pid: str, acute: bool = False, **more: object) -> dict[str, object]:
     return make_participant(id=pid, needs=[make_need(id=f"{pid}-0", acute=acute)], **more)
 
 
-def picks(engine: Engine, pid: str) -> list[tuple[str | None, str | None]]:
-    result = run(engine, lambda s: matching.match_participant(s, CM, pid, NOW, 10))
+def picks(engine: Engine, pid: str, cm: str = CM) -> list[tuple[str | None, str | None]]:
+    """Per need of the participant's request: (program recommended, reason unmet)."""
+    result = run(engine, lambda s: matching.match_participant(s, cm, pid, NOW, 10))
     return [(n.recommended.program_id if n.recommended else None, n.reason) for n in result.needs]
 
 
@@ -144,4 +148,101 @@ def test_a_hold_racing_the_re_solve_never_leaves_the_acute_need_without_its_plac
                 )
             ).all()
         assert len(acute) == 1, r
+    check_store(engine)
+
+
+OTHER = "cm-2"
+
+
+def move_to(engine: Engine, case_manager_id: str, people: Sequence[str]) -> None:
+    """The participants named belong to another case load from now on."""
+    with session_scope(engine) as s:
+        for row in s.exec(select(t.Participant).where(col(t.Participant.id).in_(people))):
+            row.case_manager_id = case_manager_id
+            s.add(row)
+
+
+def batch(engine: Engine, case_manager_id: str) -> Assignment:
+    return run(engine, lambda s: matching.batch_match(s, case_manager_id, NOW, 10))
+
+
+def batch_picks(answer: Assignment) -> dict[str, tuple[str | None, str | None]]:
+    """Need id -> (program recommended, reason unmet), as ``picks`` reads a request."""
+    out: dict[str, tuple[str | None, str | None]] = {
+        a.need_id: (a.program_id, None) for a in answer.assignments
+    }
+    out.update({u.need_id: (None, u.reason) for u in answer.unmatched})
+    return out
+
+
+def test_the_batch_of_the_less_urgent_case_load_keeps_the_place_for_the_other(
+    engine: Engine,
+) -> None:
+    seed(engine, [program("g-1", open_slots=1)], [needy("a"), needy("b", acute=True)])
+    move_to(engine, OTHER, ["b"])
+    mine, theirs = batch(engine, CM), batch(engine, OTHER)
+    assert mine.assignments == []
+    assert [(u.need_id, u.reason) for u in mine.unmatched] == [("a-0", "kept_for_more_urgent")]
+    assert (mine.objective.matched, mine.bounds.matched) == (0, 0)
+    assert [(a.need_id, a.program_id) for a in theirs.assignments] == [("b-0", "g-1")]
+    assert (theirs.objective.acute_matched, theirs.objective.matched) == (1, 1)
+
+
+def test_a_need_without_any_option_keeps_its_own_reason_in_the_batch(engine: Engine) -> None:
+    hungry = needy("f", acute=True) | {
+        "needs": [make_need(id="f-0", acute=True, service_types=["food.meals"])]
+    }
+    seed(engine, [program("g-1", open_slots=1), program("g-2", open_slots=0)], [hungry])
+    answer = batch(engine, CM)
+    assert [(u.need_id, u.reason) for u in answer.unmatched] == [("f-0", "no_program_of_type")]
+    assert picks(engine, "f") == [(None, "no_program_of_type")]
+
+
+def crowded(seed_no: int) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """Four programs with few places and ten participants of one or two needs, some
+    acute, with travel limits that make them compete for different places."""
+    rng = random.Random(seed_no)
+    programs = [
+        program(f"g-{k}", open_slots=rng.randint(0, 2), location=offset(km_north=6 * k))
+        for k in range(4)
+    ]
+    people = [
+        make_participant(
+            id=f"x{i}",
+            location=offset(km_north=rng.uniform(0, 18)),
+            max_distance_km=rng.choice([4.0, 8.0, 30.0]),
+            needs=[
+                make_need(id=f"x{i}-{k}", acute=rng.random() < 0.3)
+                for k in range(rng.randint(1, 2))
+            ],
+        )
+        for i in range(10)
+    ]
+    return programs, people
+
+
+@pytest.mark.parametrize("seed_no", [1, 2, 3])
+def test_the_batch_agrees_with_each_request_and_every_place_it_recommends_can_be_held(
+    engine: Engine, seed_no: int
+) -> None:
+    programs, people = crowded(seed_no)
+    seed(engine, programs, people)
+    ids = [str(p["id"]) for p in people]
+    move_to(engine, OTHER, ids[::2])
+    owner = {pid: OTHER if k % 2 == 0 else CM for k, pid in enumerate(ids)}
+    answers = {cm: batch(engine, cm) for cm in (CM, OTHER)}
+    together = {**batch_picks(answers[CM]), **batch_picks(answers[OTHER])}
+    for person in people:
+        pid = str(person["id"])
+        needs = [str(n["id"]) for n in person["needs"]]  # type: ignore[attr-defined]
+        assert picks(engine, pid, owner[pid]) == [together[n] for n in needs], pid
+    kept = [u for a in answers.values() for u in a.unmatched if u.reason == "kept_for_more_urgent"]
+    assert kept, "the places are too few: some need must be kept for another"
+    for cm, answer in answers.items():
+        for a in answer.assignments:
+            with session_scope(engine) as s:
+                referrals.place_hold(
+                    s, cm, participant_id=a.participant_id, need_id=a.need_id,
+                    program_id=a.program_id, pool=a.pool, now=NOW, ttl=world.TTL, queue=CHECK,
+                )  # fmt: skip
     check_store(engine)

@@ -219,6 +219,9 @@ def test_bad_replay_options_exit_2_naming_the_option(tmp_path: Path) -> None:
     cases = [
         (["--replay", "--database-url", missing], "--database-url: no database at"),
         (["--replay", "--budget", "5", "--database-url", missing], "--budget: not with --replay"),
+        (["--replay", "--participants", "10"], "--participants: not with --replay"),
+        (["--replay", "--programs", "10"], "--programs: not with --replay"),
+        (["--replay", "--seed", "0"], "--seed: not with --replay"),
         (["--until", "2026-11-01"], "only with --replay"),
         (["--replay", "--until", "yesterday"], "--until"),
     ]

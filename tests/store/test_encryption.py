@@ -78,6 +78,30 @@ def test_keys_rotate(loaded: Engine) -> None:
         RING.multi = old
 
 
+def test_a_row_no_configured_key_opens_says_where_keys_come_from(loaded: Engine) -> None:
+    old = RING.get()
+    other = crypto.new_key()
+    try:
+        RING.configure([other])
+        with pytest.raises(crypto.KeysMissing) as missing, session_scope(loaded) as s:
+            participants.get(s, "cm", "p-2895")
+    finally:
+        RING.multi = old
+    said = str(missing.value)
+    assert "MATCHER_DATA_KEYS" in said
+    assert ".matcher-dev-data-key" in said
+    assert str(Path.cwd()) in said
+    for key in (other, *os.environ["MATCHER_DATA_KEYS"].split(",")):
+        assert key not in said  # never key material
+
+
+def test_an_empty_key_list_says_where_keys_come_from() -> None:
+    with pytest.raises(crypto.KeysMissing) as missing:
+        RING.configure([])  # refused before the ring changes
+    assert "at least one key" in str(missing.value)
+    assert ".matcher-dev-data-key" in str(missing.value)
+
+
 def test_migration_encrypts_existing_rows(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     upgrade(engine, "0004")
