@@ -9,7 +9,7 @@ run under ``resolve``, ``priced`` and ``priced`` with ``hold`` 0.5, and under
 future event shown). With ``--split K``, foresight of ``K`` days also runs showing one
 kind of future event alone (arrivals, places, exits) and all kinds but one, to tell
 which kind carries the edge. The table is ``benchmarks.simulate``'s (medians over
-the seeds of each seed's ratio to hindsight).
+the seeds of each seed's ratio to hindsight), then each seed's ratios.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if split is None or len(split) > 1:
         parser.error("--split: one whole number of days >= 0, or empty")
     ladder = sights(windows, split[0] if split else None)
-    print_tables(sizes, seeds, lambda size, seed: one_seed(size, seed, ladder))
+    print_tables(sizes, seeds, lambda size, seed: one_seed(size, seed, ladder), per_seed=True)
 
 
 if __name__ == "__main__":

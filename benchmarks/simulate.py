@@ -158,12 +158,31 @@ def print_tables(
     sizes: Sequence[str],
     seeds: Sequence[int],
     run: Callable[[str, int], dict[str, dict[str, Any]]],
+    per_seed: bool = False,
 ) -> None:
-    """The run's heading, then each size's table of ``run(size, seed)`` over the seeds."""
+    """The run's heading, then each size's table of ``run(size, seed)`` over the seeds
+    (and, with ``per_seed``, each seed's ratios to hindsight)."""
     print(f"### Run of {today()} (UTC)\n\n{machine()}\n")
     for size in sizes:
         results = [run(size, seed) for seed in seeds]
         print(table(size, seeds, results), "\n", flush=True)
+        if per_seed:
+            print(seed_table(seeds, results), "\n", flush=True)
+
+
+def seed_table(seeds: Sequence[int], results: list[dict[str, dict[str, Any]]]) -> str:
+    """Each answer's acute needs and needs met over hindsight's, seed by seed."""
+    lines = [
+        f"| answer | acute vs hindsight, seeds {', '.join(map(str, seeds))} | needs vs hindsight |",
+        "|---|---|---|",
+    ]
+    for name in results[0]:
+        cells = [
+            ", ".join(f"{r[name]['ratio'][key]:.1%}" for r in results)
+            for key in ("acute_met", "needs_met")
+        ]
+        lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
