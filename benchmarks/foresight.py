@@ -8,8 +8,10 @@ run under ``resolve``, ``priced`` and ``priced`` with ``hold`` 0.5, and under
 ``matcher.simulate.foresight`` with each window of ``--windows`` days (every kind of
 future event shown). With ``--split K``, foresight of ``K`` days also runs showing one
 kind of future event alone (arrivals, places, exits) and all kinds but one, to tell
-which kind carries the edge. The table is ``benchmarks.simulate``'s (medians over
-the seeds of each seed's ratio to hindsight), then each seed's ratios.
+which kind carries the edge. ``--lifetime D`` makes untaken places last ``D`` days on
+average instead of the model's 14, to see how the edge depends on it. The table is
+``benchmarks.simulate``'s (medians over the seeds of each seed's ratio to hindsight),
+then each seed's ratios.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from benchmarks.simulate import (
 )
 from matcher.simulate.foresight import Foresight, run_foresight
 from matcher.simulate.hindsight import hindsight
+from matcher.simulate.horizon import SimOptions
 from matcher.simulate.policies import Outcome, run_policy
 
 KINDS = ("arrivals", "places", "exits")
@@ -46,9 +49,11 @@ def sights(windows: Sequence[int], split: int | None) -> dict[str, Foresight]:
     return out
 
 
-def one_seed(size: str, seed: int, ladder: dict[str, Foresight]) -> dict[str, dict[str, Any]]:
+def one_seed(
+    size: str, seed: int, ladder: dict[str, Foresight], lifetime_days: float
+) -> dict[str, dict[str, Any]]:
     """Every answer's summary (with ratios and seconds) on one seed's horizon."""
-    horizon, learned = seeded(size, seed)
+    horizon, learned = seeded(size, seed, lifetime_days)
     runs: dict[str, Callable[[], Outcome]] = {
         "hindsight": lambda: hindsight(horizon),
         "resolve": lambda: run_policy(horizon, "resolve"),
@@ -77,6 +82,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--split", default="30", help="days: also show each kind of event alone (empty: no)"
     )
+    parser.add_argument(
+        "--lifetime",
+        type=float,
+        default=SimOptions.lifetime_days,
+        help="days an untaken place lasts on average (the model's: %(default)g)",
+    )
     args = parser.parse_args(argv)
     sizes, seeds = sizes_and_seeds(parser, args)
     windows, split = _days(args.windows), _days(args.split)
@@ -84,8 +95,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error("--windows: whole numbers of days >= 0, comma-separated")
     if split is None or len(split) > 1:
         parser.error("--split: one whole number of days >= 0, or empty")
+    if not args.lifetime > 0:
+        parser.error("--lifetime: a number of days > 0")
     ladder = sights(windows, split[0] if split else None)
-    print_tables(sizes, seeds, lambda size, seed: one_seed(size, seed, ladder), per_seed=True)
+
+    def run(size: str, seed: int) -> dict[str, dict[str, Any]]:
+        return one_seed(size, seed, ladder, args.lifetime)
+
+    print_tables(sizes, seeds, run, per_seed=True)
 
 
 if __name__ == "__main__":

@@ -46,10 +46,15 @@ def one_seed(size: str, seed: int, holds: Sequence[float] = ()) -> dict[str, dic
     return measure(horizon, runs)
 
 
-def seeded(size: str, seed: int) -> tuple[Horizon, Learned]:
-    """One seed's horizon of a size, and the potentials ``priced`` learns for it."""
+def seeded(
+    size: str, seed: int, lifetime_days: float = SimOptions.lifetime_days
+) -> tuple[Horizon, Learned]:
+    """One seed's horizon of a size (places lasting ``lifetime_days`` on average when
+    nobody takes them), and the potentials ``priced`` learns for it."""
     people, programs = SIZES[size]
-    options = SimOptions(participants=people, programs=programs, seed=seed)
+    options = SimOptions(
+        participants=people, programs=programs, seed=seed, lifetime_days=lifetime_days
+    )
     horizon = generate_horizon(options)
     return horizon, learn(history_horizon(options), horizon)
 
