@@ -52,6 +52,10 @@ class Foresight:
     exits: bool = True
     """The days participants leave, when in the window."""
 
+    def __post_init__(self) -> None:
+        if self.window < 0:
+            raise ValueError(f"window: {self.window} days; it must be 0 or more")
+
 
 def run_foresight(horizon: Horizon, sight: Foresight) -> Outcome:
     """Day by day, commit today's part of the window's hindsight optimum (module docstring)."""

@@ -85,3 +85,8 @@ def test_the_ladder_splits_one_window_into_each_kind_alone_and_all_but_each() ->
     assert ladder["foresight 30, places only"] == Foresight(30, False, True, False)
     assert ladder["foresight 30, all but exits"] == Foresight(30, True, True, False)
     assert len(ladder) == 2 + 6
+
+
+def test_a_window_cannot_look_back() -> None:
+    with pytest.raises(ValueError, match="window"):
+        Foresight(-1)
