@@ -5,7 +5,9 @@
 snapshot decided by the project's own solver (``snapshot``); ``hindsight``
 solves the whole horizon offline, exactly; ``potentials`` learns what places are
 worth from an earlier horizon; ``metrics`` scores every answer and re-checks
-that none displaced anybody.
+that none displaced anybody. ``foresight``, a diagnostic rather than a policy,
+solves hindsight over a window of the coming days, every day, to measure how much
+of hindsight's edge is knowing the future.
 """
 
 from __future__ import annotations

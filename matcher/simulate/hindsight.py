@@ -97,18 +97,25 @@ def hindsight(horizon: Horizon) -> Outcome:
     out = Outcome(np.full(n, UNMET, np.int64), np.full(n, UNMET, np.int64), np.full(n, UNMET))
     if len(pairs.arc) == 0:
         return out
-    money, cumulative = budget_rows(h, pairs)
-    pick = by_flow(h, pairs)
-    chosen = np.zeros(len(pairs.arc))
-    chosen[pick] = 1
-    if (money @ chosen > cumulative).any():
-        pick = by_milp(h, pairs)
+    pick = optimum(h, pairs)
     need = pairs.need[pick]
     slot = pairs.slot[pick]
     out.day[need] = np.maximum(h.need_arrive[need], h.slot_appear[slot])
     out.arc[need] = pairs.arc[pick]
     out.slot[need] = slot
     return out
+
+
+def optimum(horizon: Horizon, pairs: Pairs) -> IntArray:
+    """The pairs of the exact levels over ``pairs``: the min-cost flows with one budget,
+    or the MILP with a row per top-up when the flows' answer spends money too soon."""
+    money, cumulative = budget_rows(horizon, pairs)
+    pick = by_flow(horizon, pairs)
+    chosen = np.zeros(len(pairs.arc))
+    chosen[pick] = 1
+    if (money @ chosen > cumulative).any():
+        pick = by_milp(horizon, pairs)
+    return pick
 
 
 def by_flow(horizon: Horizon, pairs: Pairs) -> IntArray:

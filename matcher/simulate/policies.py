@@ -51,8 +51,9 @@ class Outcome:
 
 
 @dataclass
-class _State:
-    """What changes as a policy runs: the slots taken, the needs met, the money spent."""
+class State:
+    """What changes as a policy runs: the slots taken, the needs met, the money spent
+    (also what ``foresight`` commits to, day by day)."""
 
     horizon: Horizon
     used: BoolArray
@@ -60,6 +61,14 @@ class _State:
     arc: IntArray
     slot: IntArray
     spent: int = 0
+
+    @classmethod
+    def start(cls, horizon: Horizon) -> State:
+        """The state on the horizon's first morning: no slot taken, no need met."""
+        n = horizon.tables.needs.size
+        used = np.zeros(len(horizon.slot_node), dtype=bool)
+        day_met, arc, slot = (np.full(n, UNMET, np.int64) for _ in range(3))
+        return cls(horizon, used, day_met, arc, slot)
 
     def available(self, day: int) -> BoolArray:
         """Per slot: there now and not taken."""
@@ -108,15 +117,8 @@ def run_policy(
 ) -> Outcome:
     """Run one policy over the horizon (``priced`` needs the potentials ``learned`` from
     history, and may ``hold`` places from needs that are not acute)."""
-    n = horizon.tables.needs.size
-    state = _State(
-        horizon,
-        np.zeros(len(horizon.slot_node), dtype=bool),
-        np.full(n, UNMET, np.int64),
-        np.full(n, UNMET, np.int64),
-        np.full(n, UNMET, np.int64),
-    )
-    step: Callable[[_State, int], None]
+    state = State.start(horizon)
+    step: Callable[[State, int], None]
     if policy == "request":
         step = _requests
     elif policy == "resolve":
@@ -132,16 +134,16 @@ def run_policy(
     return Outcome(state.day_met, state.arc, state.slot)
 
 
-def _resolve(state: _State, day: int) -> None:
+def _resolve(state: State, day: int) -> None:
     waiting = state.waiting(day)
     if waiting.any():
         state.take(day, decide(state.horizon, waiting, state.room(day), state.money(day)))
 
 
-def _priced(learned: Learned, hold: float | None) -> Callable[[_State, int], None]:
+def _priced(learned: Learned, hold: float | None) -> Callable[[State, int], None]:
     rates, chance = learned.acute_rates, learned.need_chance
 
-    def step(state: _State, day: int) -> None:
+    def step(state: State, day: int) -> None:
         h = state.horizon
         waiting = state.waiting(day)
         if not waiting.any():
@@ -165,7 +167,7 @@ def _priced(learned: Learned, hold: float | None) -> Callable[[_State, int], Non
     return step
 
 
-def _requests(state: _State, day: int) -> None:
+def _requests(state: State, day: int) -> None:
     h = state.horizon
     retry = h.options.retry_days
     asks = np.flatnonzero(
