@@ -22,7 +22,9 @@ def _record(engine: Engine, pid: str, *entries: tuple[str, int]) -> None:
     run(engine, lambda s: participants.set_waitlists(s, CM, pid, positions, NOW))
 
 
-def _turn(engine: Engine, pid: str, program_id: str) -> referrals.ReferralView:
+def _hold(
+    engine: Engine, pid: str, program_id: str, pool: str = "waitlist_turn"
+) -> referrals.ReferralView:
     with session_scope(engine) as s:
         return referrals.place_hold(
             s,
@@ -30,10 +32,18 @@ def _turn(engine: Engine, pid: str, program_id: str) -> referrals.ReferralView:
             participant_id=pid,
             need_id=f"{pid}-0",
             program_id=program_id,
-            pool="waitlist_turn",
+            pool=pool,
             now=NOW,
             ttl=TTL,
         )
+
+
+def _turn(engine: Engine, pid: str, program_id: str) -> referrals.ReferralView:
+    return _hold(engine, pid, program_id)
+
+
+def _general(engine: Engine, pid: str, program_id: str) -> referrals.ReferralView:
+    return _hold(engine, pid, program_id, "general")
 
 
 def test_a_recorded_position_is_exported_and_its_turn_is_matched(engine: Engine) -> None:
@@ -98,20 +108,6 @@ def test_two_turns_racing_for_the_last_free_place_never_both_win(engine: Engine)
     results = race([partial(_turn, engine, "x-1", "g"), partial(_turn, engine, "x-2", "g")])
     assert sorted(results) == ["no_room", "ok"]
     check_store(engine)
-
-
-def _general(engine: Engine, pid: str, program_id: str) -> referrals.ReferralView:
-    with session_scope(engine) as s:
-        return referrals.place_hold(
-            s,
-            CM,
-            participant_id=pid,
-            need_id=f"{pid}-0",
-            program_id=program_id,
-            pool="general",
-            now=NOW,
-            ttl=TTL,
-        )
 
 
 def test_a_held_turn_leaves_the_unused_place_beside_it(engine: Engine) -> None:
