@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from matcher.cli import app
 from matcher.demo import pick_participant
 from matcher.scenario import load_scenario, parse_scenario
+from matcher.settings import get_settings
 from matcher.store.crypto import RING, new_key
 from matcher.store.engine import head_revision
 from tests.conftest import ROOT
@@ -115,3 +117,23 @@ def test_worker_needs_postgresql(tmp_path: Path) -> None:
     result = runner.invoke(app, ["worker", "--database-url", f"sqlite:///{tmp_path / 'm.db'}"])
     assert result.exit_code == 2
     assert "needs a PostgreSQL database" in result.output
+
+
+def test_a_setting_unsafe_outside_development_exits_2_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MATCHER_ENVIRONMENT", "production")
+    monkeypatch.setenv("MATCHER_JWT_SECRET", "x" * 40)
+    monkeypatch.delenv("MATCHER_DATA_KEYS", raising=False)
+    monkeypatch.setattr(RING, "multi", None)  # as in a fresh process: read from the settings
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(
+            app, ["db", "upgrade", "--database-url", f"sqlite:///{tmp_path / 'm.db'}"]
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2, result.output
+    assert "MATCHER_DATA_KEYS: set the data keys outside development" in result.stderr
+    assert "--database-url" not in result.stderr
+    assert "Traceback" not in result.output

@@ -21,7 +21,7 @@ from typer.core import TyperGroup
 from matcher.errors import ScenarioInvalid
 from matcher.inputs import InputInvalid, write_atomic
 from matcher.scenario import MAX_AMOUNT, Scenario, load_scenario
-from matcher.settings import get_settings
+from matcher.settings import InsecureSettings, get_settings
 from matcher.store.crypto import KeysMissing
 
 if TYPE_CHECKING:
@@ -83,14 +83,15 @@ def say(message: str) -> None:
 
 class Commands(TyperGroup):
     """The command line's commands: a data key missing (none configured, or none that
-    opens the store's rows) ends any of them with exit 2 and the message saying where
-    keys come from, instead of a traceback."""
+    opens the store's rows) or a setting unsafe outside development ends any of them
+    with exit 2 and the message naming the setting and what to do, instead of a
+    traceback."""
 
     def invoke(self, ctx: Any) -> Any:  # typer's own click context: its type is private
-        """Run the command, turning ``KeysMissing`` into exit 2."""
+        """Run the command, turning ``KeysMissing`` and ``InsecureSettings`` into exit 2."""
         try:
             return super().invoke(ctx)
-        except KeysMissing as error:
+        except (KeysMissing, InsecureSettings) as error:
             say(str(error))
             raise typer.Exit(2) from None
 
@@ -106,7 +107,7 @@ def store_engine(given: str | None) -> Engine:
 
     try:
         return make_engine(database_url(given))
-    except KeysMissing:  # not the URL's fault: said as such by ``Commands``
+    except (KeysMissing, InsecureSettings):  # not the URL's fault: said by ``Commands``
         raise
     except Exception as error:  # a malformed URL or a missing driver
         say(f"--database-url: {error}")
