@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from matcher.assignment import Assignment, Placement, SolverInfo, build_assignment
 from matcher.capacity.pools import Pool
 from matcher.options import NeedOptions, Option, participant_options
-from matcher.reasons import REASON_WORDS, unmatched_needs
+from matcher.reasons import REASON_WORDS, Unmatched, unmatched_needs
 from matcher.scenario import Participant, Scenario
 from matcher.service.checks import with_travel_limit
 from matcher.service.errors import Conflict
@@ -108,6 +108,20 @@ def _levels(placed: list[Placement], acute: set[str]) -> Objective:
     )
 
 
+def _unmet(own: Scenario, met: set[str], time_limit: float) -> list[Unmatched]:
+    """Why each need of ``own`` not in ``met`` is unmet: ``kept_for_more_urgent`` when
+    it has an option, else its own reason, from a solve of ``own`` alone (only needed
+    when some need is unmet)."""
+    alone = solve(own, SolverOptions(time_limit=time_limit))
+    ids = alone.tables.needs.ids
+    unmet = np.array([k for k, need in enumerate(ids) if need not in met], dtype=np.int64)
+    options = with_options(alone)
+    return [
+        replace(u, reason=KEPT, detail=KEPT_DETAIL) if options[k] else u
+        for k, u in zip(unmet.tolist(), unmatched_needs(alone, unmet), strict=True)
+    ]
+
+
 def queue_answer(
     session: Session,
     own: Scenario,
@@ -145,14 +159,7 @@ def queue_answer(
         a for a in build_assignment(solution, explain=False).assignments if a.need_id in wanted
     ]
     met = {a.need_id for a in placed}
-    alone = solve(own, SolverOptions(time_limit=time_limit))
-    ids = alone.tables.needs.ids
-    unmet = np.array([k for k, need in enumerate(ids) if need not in met], dtype=np.int64)
-    options = with_options(alone)
-    unmatched = [
-        replace(u, reason=KEPT, detail=KEPT_DETAIL) if options[k] else u
-        for k, u in zip(unmet.tolist(), unmatched_needs(alone, unmet), strict=True)
-    ]
+    unmatched = _unmet(own, met, time_limit) if len(met) < len(wanted) else []
     objective = _levels(placed, {n.id for n in needs if n.acute})
     whole = solution.objective
     bounds = Objective(

@@ -188,7 +188,7 @@ def _offer(session: Session, placement: Placement, now: datetime, offer_for: tim
     if placement.pool == "purchase":
         price = check_fundable(session, program, loaded, now)
     if placement.pool == "waitlist_turn":
-        position = waitlist_position(person, program.id, loaded.state.capacity_at(now).waitlist)
+        position = waitlist_position(person, program.id, loaded.state, now)
     referral = t.Referral(
         id=uuid.uuid4().hex,
         program_id=program.id,

@@ -100,7 +100,7 @@ def waiting_needs(session: Session, people: list[str], now: datetime) -> list[Wa
     out: list[Waiting] = []
     for need in needs:
         r = held.get(need.id)
-        if r is not None and not (r.status == Status.OFFERED and r.expires_at > now):
+        if r is not None and r.status != Status.OFFERED:  # ``taken`` has only live offers
             continue
         began = since[need.id]
         out.append(
@@ -266,9 +266,9 @@ def kept_by_construction(
     the optimum with the hold fixed meets at least that, which is what
     ``keeps_levels`` asks of it. An exact second solve would accept the hold too.
 
-    Not for a ``waitlist_turn`` hold: it counts among the held places while the
-    waitlist still counts the participant, so until enrolment it also takes one
-    general place, which ``before`` may have given to someone else. Nor when
+    Not for a ``waitlist_turn`` hold: it leaves the general places as they were but
+    shrinks both the free places and the waitlist, which moves whose turn has come
+    for the others; this argument does not cover that, so a second solve decides. Nor when
     ``before`` was not proven (a time limit cut it short): the hold is then checked
     by a second solve as it always was."""
     if before.solver.status != OPTIMAL:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from matcher.assignment import Assignment
+from matcher.capacity.ledger import ProgramLedger
 from matcher.capacity.pools import POOL_NAMES, PoolName, current_position
 from matcher.capacity.referral import (
     DECLINE_REASONS,
@@ -185,9 +186,7 @@ def place_hold(
     price = check_fundable(session, program, loaded, now) if chosen == "purchase" else 0
     position = None
     if chosen == "waitlist_turn":
-        position = waitlist_position(
-            participant, program_id, loaded.state.capacity_at(now).waitlist
-        )
+        position = waitlist_position(participant, program_id, loaded.state, now)
     room = loaded.state.room(chosen, now, position)
     before, part = (
         solve_queue(session, now, queue, around=(program_id, need_id))
@@ -250,9 +249,13 @@ def _check_queue(session: Session, before: Assignment, after: Assignment, need_i
     )
 
 
-def waitlist_position(participant: t.Participant, program_id: str, waitlist: int) -> int:
+def waitlist_position(
+    participant: t.Participant, program_id: str, state: ProgramLedger, now: datetime
+) -> int:
     """Where the participant waits at the program now (``current_position`` of what
-    their case manager recorded); a turn on a waitlist they are not on is refused."""
+    their case manager recorded, against the waitlist the solver sees: turns held
+    are no longer in it); a turn on a waitlist they are not on is refused."""
+    waitlist = state.capacity_at(now).waitlist
     for entry in participant.waitlist_positions:
         if entry.get("program_id") == program_id:
             position = current_position(int(entry["position"]), waitlist)
